@@ -1,0 +1,30 @@
+package dev.imagerouter.provider;
+
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * One configured provider instance (for example {@code leonardo-phoenix}). Its one job: turn a
+ * normalised {@link ImageRequest} into a {@link ProviderResult}, or complete exceptionally with a
+ * {@link ProviderFailure}.
+ *
+ * <p>Implementations never block the calling thread and never retry: the router owns retries,
+ * fallbacks, breakers and limits. Thread-safe.
+ */
+public interface ImageProvider {
+
+    /** The instance name, e.g. {@code leonardo-phoenix}; unique in the configuration. */
+    String name();
+
+    /** The provider type, e.g. {@code leonardo} or {@code openai}. */
+    String type();
+
+    /** The model this instance asks for. */
+    String model();
+
+    /**
+     * Starts one generation. The future completes with a result whose images are already fetched,
+     * or exceptionally with a {@link ProviderFailure}; any other exception is a bug and is treated
+     * as {@code MALFORMED_RESPONSE}.
+     */
+    CompletableFuture<ProviderResult> generate(ImageRequest request);
+}
