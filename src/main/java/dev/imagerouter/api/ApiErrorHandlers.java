@@ -1,0 +1,121 @@
+package dev.imagerouter.api;
+
+import dev.imagerouter.metrics.RouterMetrics;
+import dev.imagerouter.routing.ChainFailedException;
+import dev.imagerouter.routing.policy.FailureKind;
+import io.micronaut.context.annotation.Requires;
+import io.micronaut.http.HttpRequest;
+import io.micronaut.http.HttpResponse;
+import io.micronaut.http.HttpStatus;
+import io.micronaut.http.MutableHttpResponse;
+import io.micronaut.http.annotation.Produces;
+import io.micronaut.http.server.exceptions.ExceptionHandler;
+import jakarta.inject.Singleton;
+
+/**
+ * Maps {@link ApiException} and {@link ChainFailedException} to the OpenAI error shape. How a
+ * failed chain reads to the client:
+ * <ul>
+ *   <li>a FAIL row for CONTENT_REJECTED → 400 {@code content_policy_violation}</li>
+ *   <li>another FAIL row → 502 with the provider's failure kind as {@code code}</li>
+ *   <li>every called provider RATE_LIMITED → 429 {@code rate_limit_exceeded} with {@code Retry-After}</li>
+ *   <li>every provider skipped (circuits open, credits, ...) → 503 {@code no_provider_available}</li>
+ *   <li>otherwise → 502 {@code all_providers_failed}</li>
+ * </ul>
+ * Every error answer carries {@code X-Request-Id}; failed chains carry the attempts trail.
+ */
+public final class ApiErrorHandlers {
+
+    /** Request attribute: the request id. */
+    public static final String START_NANOS = "image-router.start-nanos";
+    /** Request attribute: the authenticated client's name. */
+    public static final String CLIENT_NAME = "image-router.client-name";
+
+    private ApiErrorHandlers() {
+    }
+
+    static MutableHttpResponse<ErrorBody> respond(HttpRequest<?> request, ApiException e, RouterMetrics metrics, String outcome) {
+        MutableHttpResponse<ErrorBody> response = HttpResponse.<ErrorBody>status(e.status())
+                .body(new ErrorBody(new ErrorBody.Detail(e.getMessage(), e.type(), e.param(), e.code()), e.router()));
+        e.headers().forEach(response::header);
+        request.getAttribute(GenerationController.REQUEST_ID, String.class)
+                .ifPresent(id -> response.header(GenerationController.REQUEST_ID, id));
+        request.getAttribute(START_NANOS, Long.class).ifPresent(start ->
+                metrics.onRequest(outcome, "miss", System.nanoTime() - start));
+        return response;
+    }
+
+    /** Bad input and other client-facing errors raised by the API layer. */
+    @Singleton
+    @Produces
+    @Requires(classes = {ApiException.class, ExceptionHandler.class})
+    public static class ApiExceptionHandler implements ExceptionHandler<ApiException, HttpResponse<?>> {
+        private final RouterMetrics metrics;
+
+        public ApiExceptionHandler(RouterMetrics metrics) {
+            this.metrics = metrics;
+        }
+
+        @Override
+        public HttpResponse<?> handle(HttpRequest request, ApiException exception) {
+            String outcome = switch (exception.status().getCode()) {
+                case 401, 403 -> "unauthorized";
+                case 429 -> "rate_limited";
+                default -> "invalid_request";
+            };
+            return respond(request, exception, metrics, outcome);
+        }
+    }
+
+    /** A chain that produced no image. */
+    @Singleton
+    @Produces
+    @Requires(classes = {ChainFailedException.class, ExceptionHandler.class})
+    public static class ChainFailedHandler implements ExceptionHandler<ChainFailedException, HttpResponse<?>> {
+        private final RouterMetrics metrics;
+
+        public ChainFailedHandler(RouterMetrics metrics) {
+            this.metrics = metrics;
+        }
+
+        @Override
+        public HttpResponse<?> handle(HttpRequest request, ChainFailedException e) {
+            GenerationResponse.FailureInfo trail = new GenerationResponse.FailureInfo(e.attempts());
+            ApiException api;
+            String outcome;
+            switch (e.ending()) {
+                case FAILED_BY_POLICY -> {
+                    FailureKind kind = e.lastKind().orElse(FailureKind.SERVER_ERROR);
+                    if (kind == FailureKind.CONTENT_REJECTED) {
+                        api = new ApiException(HttpStatus.BAD_REQUEST, "The provider's safety system rejected this request.",
+                                "invalid_request_error", "prompt", "content_policy_violation", java.util.Map.of(), trail);
+                        outcome = "content_rejected";
+                    } else {
+                        api = new ApiException(HttpStatus.BAD_GATEWAY, "The provider failed (" + kind + ") and the policy "
+                                + "for it is not to fall back.", "server_error", null, kind.name().toLowerCase(), java.util.Map.of(), trail);
+                        outcome = "failed";
+                    }
+                }
+                case ALL_RATE_LIMITED -> {
+                    long seconds = Math.max(1, (e.retryAfter().map(java.time.Duration::toMillis).orElse(1000L) + 999) / 1000);
+                    api = new ApiException(HttpStatus.TOO_MANY_REQUESTS, "Every provider is rate limiting; retry after "
+                            + seconds + " s.", "requests", null, "rate_limit_exceeded",
+                            java.util.Map.of("Retry-After", Long.toString(seconds)), trail);
+                    outcome = "rate_limited";
+                }
+                case ALL_SKIPPED -> {
+                    api = new ApiException(HttpStatus.SERVICE_UNAVAILABLE, "No provider is available now (circuits open, "
+                            + "credits or budget exhausted).", "server_error", null, "no_provider_available",
+                            java.util.Map.of("Retry-After", "30"), trail);
+                    outcome = "unavailable";
+                }
+                default -> {
+                    api = new ApiException(HttpStatus.BAD_GATEWAY, "Every provider in the chain failed.", "server_error", null,
+                            "all_providers_failed", java.util.Map.of(), trail);
+                    outcome = "failed";
+                }
+            }
+            return respond(request, api, metrics, outcome);
+        }
+    }
+}

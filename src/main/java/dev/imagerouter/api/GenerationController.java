@@ -1,0 +1,131 @@
+package dev.imagerouter.api;
+
+import dev.imagerouter.config.RouterRuntime;
+import dev.imagerouter.metrics.RouterMetrics;
+import dev.imagerouter.provider.ImageRequest;
+import dev.imagerouter.routing.GenerationService;
+import dev.imagerouter.storage.ImageStore;
+import io.micronaut.core.annotation.Nullable;
+import io.micronaut.http.HttpRequest;
+import io.micronaut.http.HttpResponse;
+import io.micronaut.http.MediaType;
+import io.micronaut.http.MutableHttpResponse;
+import io.micronaut.http.annotation.Body;
+import io.micronaut.http.annotation.Consumes;
+import io.micronaut.http.annotation.Controller;
+import io.micronaut.http.annotation.Post;
+import io.micronaut.json.JsonMapper;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * {@code POST /v1/images/generations}: the OpenAI Images API shape. Thin: parses, hands over to
+ * {@link GenerationService}, shapes the answer. Errors go through {@link ApiErrorHandlers}.
+ */
+@Controller
+public class GenerationController {
+
+    /** Response header: the request's id, also in the logs. */
+    public static final String REQUEST_ID = "X-Request-Id";
+    /** Response header: the provider instance that made the images. */
+    public static final String ROUTER_PROVIDER = "X-Router-Provider";
+    /** Response header: {@code HIT} or {@code MISS}. */
+    public static final String ROUTER_CACHE = "X-Router-Cache";
+
+    private final GenerationService generations;
+    private final RouterRuntime runtime;
+    private final GenerationRequestParser parser;
+    private final ImageStore store;
+    private final RouterMetrics metrics;
+
+    public GenerationController(GenerationService generations, RouterRuntime runtime, JsonMapper json, ImageStore store,
+                                RouterMetrics metrics) {
+        this.generations = generations;
+        this.runtime = runtime;
+        this.parser = new GenerationRequestParser(json, 1500);
+        this.store = store;
+        this.metrics = metrics;
+    }
+
+    @Post(uri = "/v1/images/generations", produces = MediaType.APPLICATION_JSON)
+    @Consumes(MediaType.ALL)
+    public CompletableFuture<HttpResponse<?>> generate(HttpRequest<?> http, @Nullable @Body String body) {
+        long start = System.nanoTime();
+        String requestId = http.getAttribute(REQUEST_ID, String.class).orElseGet(GenerationController::newRequestId);
+        http.setAttribute(REQUEST_ID, requestId);
+        http.setAttribute(ApiErrorHandlers.START_NANOS, start);
+        MediaType type = http.getContentType().orElse(null);
+        if (type == null || !"application".equals(type.getType()) || !type.getSubtype().equals("json")) {
+            throw new ApiException(io.micronaut.http.HttpStatus.UNSUPPORTED_MEDIA_TYPE,
+                    "Content-Type must be application/json.", "invalid_request_error", null, "unsupported_media_type",
+                    java.util.Map.of(), null);
+        }
+        Optional<String> faults = runtime.config().sandbox().enabled()
+                ? Optional.ofNullable(http.getHeaders().get("X-Sandbox-Fault")) : Optional.empty();
+        GenerationRequestParser.Parsed parsed = parser.parse(body == null ? null : body.getBytes(java.nio.charset.StandardCharsets.UTF_8), faults);
+        boolean noCache = http.getHeaders().getAll("Cache-Control").stream().anyMatch(v -> v.toLowerCase().contains("no-cache"));
+        Optional<String> namespace = http.getAttribute(ApiErrorHandlers.CLIENT_NAME, String.class);
+        String base = requestBase(http);
+        return generations.generate(parsed.request(), namespace, noCache, requestId)
+                .thenApply(g -> {
+                    GenerationResponse response = toResponse(g, parsed, base);
+                    String cache = g.cached() ? "HIT" : "MISS";
+                    metrics.onRequest("success", noCache ? "bypass" : cache.toLowerCase(), System.nanoTime() - start);
+                    MutableHttpResponse<?> ok = HttpResponse.ok(response)
+                            .header(REQUEST_ID, requestId)
+                            .header(ROUTER_PROVIDER, response.router().provider())
+                            .header(ROUTER_CACHE, cache);
+                    return ok;
+                });
+    }
+
+    private GenerationResponse toResponse(GenerationService.Generation g, GenerationRequestParser.Parsed parsed, String base) {
+        ImageStore.GenerationRecord record = g.generation().record();
+        List<GenerationResponse.ImageData> data = record.images().stream().map(image -> {
+            if ("b64_json".equals(parsed.responseFormat())) {
+                return new GenerationResponse.ImageData(null, Base64.getEncoder().encodeToString(read(image)));
+            }
+            return new GenerationResponse.ImageData(runtime.config().storage().fileUrl(image.fileName(), base), null);
+        }).toList();
+        GenerationResponse.Cost cost = record.cost().map(c -> new GenerationResponse.Cost(c.amount(), c.unit())).orElse(null);
+        GenerationResponse.RouterInfo info = new GenerationResponse.RouterInfo(record.provider(), record.model(),
+                g.requestHash(), g.cached(), record.normalised(), g.cached() ? List.of() : g.generation().attempts(), cost);
+        return new GenerationResponse(record.created().getEpochSecond(), data, info);
+    }
+
+    private byte[] read(ImageStore.StoredImage image) {
+        Path path = store.find(image.sha256(), image.extension())
+                .orElseThrow(() -> new IllegalStateException("stored image missing: " + image.fileName()));
+        try {
+            return Files.readAllBytes(path);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** {@code scheme://host[:port]} as the client addressed us (Host header), for image URLs. */
+    static String requestBase(HttpRequest<?> http) {
+        String host = http.getHeaders().get("Host");
+        if (host == null || host.isBlank() || !host.matches("[A-Za-z0-9.\\-:\\[\\]]+")) {
+            host = http.getServerAddress().getHostString() + ":" + http.getServerAddress().getPort();
+        }
+        String proto = Optional.ofNullable(http.getHeaders().get("X-Forwarded-Proto")).filter(p -> p.equals("https"))
+                .orElse("http");
+        return proto + "://" + host;
+    }
+
+    static String newRequestId() {
+        byte[] bytes = new byte[12];
+        ThreadLocalRandom.current().nextBytes(bytes);
+        return "req_" + HexFormat.of().formatHex(bytes);
+    }
+}

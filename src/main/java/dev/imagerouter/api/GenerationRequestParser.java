@@ -1,0 +1,176 @@
+package dev.imagerouter.api;
+
+import dev.imagerouter.provider.ImageRequest;
+import io.micronaut.json.JsonMapper;
+import io.micronaut.json.tree.JsonNode;
+
+import java.io.IOException;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Parses and validates a {@code POST /v1/images/generations} body into a normalised
+ * {@link ImageRequest}. Every error is a 400 {@link ApiException} naming the offending
+ * {@code param}, with a {@code code} such as {@code invalid_json}, {@code missing_required_parameter},
+ * {@code invalid_type}, {@code invalid_value}, {@code unknown_parameter}. Thread-safe.
+ */
+public final class GenerationRequestParser {
+
+    /** Leonardo's preset styles (shared/specs/leonardo/WIRE.md §2.1). */
+    public static final Set<String> STYLES = Set.of("ANIME", "BOKEH", "CINEMATIC", "CINEMATIC_CLOSEUP", "CREATIVE", "DYNAMIC",
+            "ENVIRONMENT", "FASHION", "FILM", "FOOD", "GENERAL", "HDR", "ILLUSTRATION", "LEONARDO", "LONG_EXPOSURE", "MACRO",
+            "MINIMALISTIC", "MONOCHROME", "MOODY", "NONE", "NEUTRAL", "PHOTOGRAPHY", "PORTRAIT", "RAYTRACED", "RENDER_3D",
+            "RETRO", "SKETCH_BW", "SKETCH_COLOR", "STOCK_PHOTO", "VIBRANT", "UNPROCESSED");
+    /** Largest seed Leonardo accepts for non-Flux models (WIRE.md §2.1). */
+    public static final long MAX_SEED = 9_999_999_998L;
+    public static final int MIN_DIMENSION = 256;
+    public static final int MAX_DIMENSION = 2048;
+    public static final int MAX_IMAGES = 4;
+
+    private static final Set<String> KNOWN = Set.of("prompt", "n", "size", "quality", "style", "negative_prompt", "seed",
+            "response_format", "model", "output_format", "user");
+    private static final List<String> QUALITIES = List.of("low", "medium", "high", "auto");
+    private static final List<String> RESPONSE_FORMATS = List.of("url", "b64_json");
+    private static final List<String> OUTPUT_FORMATS = List.of("png", "jpeg");
+    private static final Pattern SIZE = Pattern.compile("(\\d{1,5})x(\\d{1,5})");
+
+    /** A parsed request plus what only the API layer needs. */
+    public record Parsed(ImageRequest request, String responseFormat) {
+    }
+
+    private final JsonMapper json;
+    private final int maxPromptLength;
+
+    /** @param maxPromptLength prompt length cap in characters (Leonardo's limit is 1500, WIRE.md §2.1) */
+    public GenerationRequestParser(JsonMapper json, int maxPromptLength) {
+        this.json = json;
+        this.maxPromptLength = maxPromptLength;
+    }
+
+    public Parsed parse(byte[] body, Optional<String> sandboxFaults) {
+        if (body == null || body.length == 0) {
+            throw ApiException.invalid(null, "invalid_json", "The request body is empty; send a JSON object with at least 'prompt'.");
+        }
+        JsonNode root;
+        try {
+            root = json.readValue(body, JsonNode.class);
+        } catch (IOException | RuntimeException e) {
+            throw ApiException.invalid(null, "invalid_json", "The request body is not valid JSON.");
+        }
+        if (root == null || !root.isObject()) {
+            throw ApiException.invalid(null, "invalid_json", "The request body must be a JSON object.");
+        }
+        for (Map.Entry<String, JsonNode> field : root.entries()) {
+            if (!KNOWN.contains(field.getKey())) {
+                throw ApiException.invalid(field.getKey(), "unknown_parameter", "Unknown parameter: '" + safe(field.getKey()) + "'.");
+            }
+        }
+        String prompt = requiredString(root, "prompt");
+        if (prompt.isBlank()) {
+            throw ApiException.invalid("prompt", "invalid_value", "'prompt' must not be empty.");
+        }
+        checkLength("prompt", prompt);
+        Optional<String> negative = optionalString(root, "negative_prompt").filter(s -> !s.isBlank());
+        negative.ifPresent(n -> checkLength("negative_prompt", n));
+        int n = optionalLong(root, "n", 1, MAX_IMAGES).orElse(1L).intValue();
+        int[] size = size(optionalString(root, "size").orElse("1024x1024"));
+        String quality = oneOf(root, "quality", QUALITIES, "auto");
+        Optional<String> style = optionalString(root, "style").map(s -> s.trim().toUpperCase(Locale.ROOT));
+        if (style.isPresent() && !STYLES.contains(style.get())) {
+            throw ApiException.invalid("style", "invalid_value", "Invalid 'style': expected a Leonardo preset style such as CINEMATIC.");
+        }
+        Optional<Long> seed = optionalLong(root, "seed", 0, MAX_SEED);
+        String responseFormat = oneOf(root, "response_format", RESPONSE_FORMATS, "url");
+        String outputFormat = oneOf(root, "output_format", OUTPUT_FORMATS, "png");
+        optionalString(root, "model");
+        optionalString(root, "user");
+        ImageRequest request = new ImageRequest(prompt, negative, size[0], size[1], n, quality, style, seed, outputFormat,
+                sandboxFaults);
+        return new Parsed(request, responseFormat);
+    }
+
+    private void checkLength(String param, String value) {
+        if (value.codePointCount(0, value.length()) > maxPromptLength) {
+            throw ApiException.invalid(param, "string_above_max_length",
+                    "'" + param + "' is longer than the maximum of " + maxPromptLength + " characters.");
+        }
+    }
+
+    private static int[] size(String text) {
+        if ("auto".equals(text)) {
+            return new int[]{1024, 1024};
+        }
+        Matcher m = SIZE.matcher(text);
+        if (!m.matches()) {
+            throw ApiException.invalid("size", "invalid_value", "Invalid 'size': expected WIDTHxHEIGHT such as 1024x1024.");
+        }
+        int w = Integer.parseInt(m.group(1));
+        int h = Integer.parseInt(m.group(2));
+        if (w < MIN_DIMENSION || w > MAX_DIMENSION || h < MIN_DIMENSION || h > MAX_DIMENSION || w % 8 != 0 || h % 8 != 0) {
+            throw ApiException.invalid("size", "invalid_value", "Invalid 'size': width and height must be multiples of 8 from "
+                    + MIN_DIMENSION + " to " + MAX_DIMENSION + ".");
+        }
+        return new int[]{w, h};
+    }
+
+    private static String requiredString(JsonNode root, String param) {
+        JsonNode node = root.get(param);
+        if (node == null || node.isNull()) {
+            throw ApiException.invalid(param, "missing_required_parameter", "Missing required parameter: '" + param + "'.");
+        }
+        if (!node.isString()) {
+            throw ApiException.invalid(param, "invalid_type", "Invalid type for '" + param + "': expected a string.");
+        }
+        return node.getStringValue();
+    }
+
+    private static Optional<String> optionalString(JsonNode root, String param) {
+        JsonNode node = root.get(param);
+        if (node == null || node.isNull()) {
+            return Optional.empty();
+        }
+        if (!node.isString()) {
+            throw ApiException.invalid(param, "invalid_type", "Invalid type for '" + param + "': expected a string.");
+        }
+        return Optional.of(node.getStringValue());
+    }
+
+    private static Optional<Long> optionalLong(JsonNode root, String param, long min, long max) {
+        JsonNode node = root.get(param);
+        if (node == null || node.isNull()) {
+            return Optional.empty();
+        }
+        if (!node.isNumber()) {
+            throw ApiException.invalid(param, "invalid_type", "Invalid type for '" + param + "': expected an integer.");
+        }
+        String text = node.getNumberValue().toString();
+        long value;
+        try {
+            value = new java.math.BigDecimal(text).longValueExact();
+        } catch (ArithmeticException | NumberFormatException e) {
+            throw ApiException.invalid(param, "invalid_value", "Invalid '" + param + "': expected an integer from " + min + " to " + max + ".");
+        }
+        if (value < min || value > max) {
+            throw ApiException.invalid(param, "invalid_value", "Invalid '" + param + "': expected an integer from " + min + " to " + max + ".");
+        }
+        return Optional.of(value);
+    }
+
+    private static String oneOf(JsonNode root, String param, List<String> allowed, String defaultValue) {
+        String value = optionalString(root, param).orElse(defaultValue);
+        if (!allowed.contains(value)) {
+            throw ApiException.invalid(param, "invalid_value", "Invalid '" + param + "': expected one of " + allowed + ".");
+        }
+        return value;
+    }
+
+    private static String safe(String s) {
+        String cut = s.length() > 64 ? s.substring(0, 64) + "…" : s;
+        return cut.replaceAll("[^\\p{Print}]", "?");
+    }
+}

@@ -1,0 +1,334 @@
+package dev.imagerouter.config;
+
+import dev.imagerouter.provider.ProviderConfig;
+import dev.imagerouter.provider.ResilienceSettings;
+import dev.imagerouter.routing.policy.FailureKind;
+import dev.imagerouter.routing.policy.PolicyAction;
+import dev.imagerouter.routing.policy.PolicyRule;
+import dev.imagerouter.routing.policy.PolicyTable;
+import dev.imagerouter.storage.DownloadSettings;
+import dev.imagerouter.storage.StorageSettings;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.function.Function;
+import java.util.stream.Stream;
+
+/*
+ * Configuration layout
+ * --------------------
+ * <config-dir>/application.yml   keys under `router:` — chain, policy table, cache, storage, sandbox, ...
+ * <config-dir>/../providers/*.yml  (or <config-dir>/providers/*.yml if that exists) — one provider instance
+ *                                  per file; the file name without .yml is the instance name; its keys
+ *                                  are read as `router.providers.<name>.<key>`.
+ *
+ * Overrides: every key can be overridden by a property with its full dotted name (system property,
+ * test property) or by an environment variable in Micronaut's mapping (ROUTER_CACHE_TTL → router.cache.ttl,
+ * ROUTER_PROVIDERS_LEONARDO_PHOENIX_TIMEOUT → router.providers.leonardo-phoenix.timeout). String values
+ * may use ${ENV_VAR:default} placeholders (that is how LEONARDO_BASE_URL and OPENAI_BASE_URL work).
+ *
+ * Every problem is collected and reported at once (ConfigException), naming file, key, value and
+ * what was expected. The same code validates a hot reload, which is rejected as a whole.
+ */
+/** Reads and validates the router's configuration files. Stateless; thread-safe. */
+public final class ConfigLoader {
+
+    /** Provider types with an adapter. */
+    public static final List<String> PROVIDER_TYPES = List.of("leonardo", "openai");
+
+    private final Function<String, Optional<String>> overrides;
+    private final Function<String, String> environment;
+    private final java.util.function.Consumer<ProviderConfig> providerValidator;
+
+    /**
+     * @param overrides   full dotted key → override value (for example Micronaut's property resolver)
+     * @param environment environment variable lookup (System::getenv in production)
+     */
+    public ConfigLoader(Function<String, Optional<String>> overrides, Function<String, String> environment) {
+        this(overrides, environment, p -> { });
+    }
+
+    /**
+     * @param providerValidator checks a provider's type-specific settings, recording problems in its node
+     */
+    public ConfigLoader(Function<String, Optional<String>> overrides, Function<String, String> environment,
+                        java.util.function.Consumer<ProviderConfig> providerValidator) {
+        this.overrides = overrides;
+        this.environment = environment;
+        this.providerValidator = providerValidator;
+    }
+
+    /**
+     * Loads {@code configDir/application.yml} and every provider file.
+     *
+     * @throws ConfigException listing every problem found
+     */
+    public RouterConfig load(Path configDir) {
+        ConfigErrors errors = new ConfigErrors();
+        Path appFile = configDir.resolve("application.yml");
+        List<String> files = new ArrayList<>();
+        Map<String, Object> effective = new LinkedHashMap<>();
+        Map<String, Object> app = readYaml(appFile, errors);
+        files.add(appFile.toString());
+        Object routerTree = app.get("router");
+        if (!app.isEmpty() && !(routerTree instanceof Map)) {
+            errors.add(appFile.toString(), "router", routerTree, "a map with the router's settings");
+        }
+        @SuppressWarnings("unchecked")
+        Map<String, Object> routerMap = routerTree instanceof Map ? (Map<String, Object>) routerTree : Map.of();
+        ConfigNode router = new ConfigNode(appFile.toString(), "router", routerMap, errors, this::override, effective);
+
+        boolean sandbox = sandboxMode(router);
+        PolicyTable defaults = readPolicy(router.child("policy"), null);
+
+        Map<String, ProviderConfig> providers = new TreeMap<>();
+        Map<String, Object> providersEffective = new LinkedHashMap<>();
+        effective.put("providers", providersEffective);
+        for (Path file : providerFiles(configDir, errors)) {
+            files.add(file.toString());
+            String name = file.getFileName().toString().replaceFirst("\\.ya?ml$", "");
+            if (!name.matches("[a-z0-9][a-z0-9-]{0,62}")) {
+                errors.add(file.toString(), "(file name)", name, "a provider name of lowercase letters, digits and dashes");
+                continue;
+            }
+            Map<String, Object> tree = readYaml(file, errors);
+            Map<String, Object> providerEffective = new LinkedHashMap<>();
+            providersEffective.put(name, providerEffective);
+            ConfigNode node = new ConfigNode(file.toString(), "router.providers." + name, tree, errors, this::override,
+                    providerEffective);
+            ProviderConfig provider = readProvider(name, node, defaults, sandbox);
+            if (PROVIDER_TYPES.contains(provider.type())) {
+                providerValidator.accept(provider);
+            }
+            providers.put(name, provider);
+        }
+
+        List<String> chain = router.stringList("chain", List.of());
+        if (chain.isEmpty()) {
+            router.problem("chain", chain, "a non-empty list of provider names");
+        }
+        Set<String> seen = new HashSet<>();
+        List<String> enabledChain = new ArrayList<>();
+        for (String entry : chain) {
+            ProviderConfig p = providers.get(entry);
+            if (p == null) {
+                router.problem("chain", entry, "the name of a provider file in providers/ (known: " + providers.keySet() + ")");
+            } else if (!seen.add(entry)) {
+                router.problem("chain", entry, "each provider at most once");
+            } else if (p.enabled()) {
+                enabledChain.add(entry);
+            }
+        }
+        if (!chain.isEmpty() && enabledChain.isEmpty() && errors.isEmpty()) {
+            router.problem("chain", chain, "at least one enabled provider");
+        }
+
+        ConfigNode cacheNode = router.child("cache");
+        CacheConfig cache = new CacheConfig(cacheNode.duration("ttl", Duration.ofHours(24)),
+                cacheNode.longValue("max-entries", 10_000, 1, 100_000_000), cacheNode.bool("per-client", false));
+
+        ConfigNode storageNode = router.child("storage");
+        StorageSettings storage = null;
+        try {
+            storage = new StorageSettings(Path.of(storageNode.string("dir", "data/images")),
+                    storageNode.string("public-base-url", ""));
+        } catch (IllegalArgumentException e) {
+            storageNode.problem("", storageNode.string("dir", ""), e.getMessage());
+        }
+        ConfigNode downloadNode = storageNode.child("download");
+        DownloadSettings download = null;
+        try {
+            download = new DownloadSettings(
+                    Set.copyOf(downloadNode.stringList("allowed-hosts", List.of("cdn.leonardo.ai"))),
+                    downloadNode.longValue("max-bytes", DownloadSettings.DEFAULT_MAX_BYTES, 1, DownloadSettings.MAX_MAX_BYTES),
+                    downloadNode.duration("timeout", DownloadSettings.DEFAULT_TIMEOUT));
+        } catch (IllegalArgumentException e) {
+            downloadNode.problem("allowed-hosts", downloadNode.stringList("allowed-hosts", List.of()), e.getMessage());
+        }
+
+        ConfigNode sandboxNode = router.child("sandbox");
+        SandboxConfig sandboxConfig = new SandboxConfig(sandbox,
+                sandboxNode.duration("pending-min", Duration.ofSeconds(1)),
+                sandboxNode.duration("pending-max", Duration.ofSeconds(3)),
+                sandboxNode.string("faults", ""),
+                sandboxNode.duration("openai-latency", Duration.ZERO));
+        if (sandboxConfig.pendingMax().compareTo(sandboxConfig.pendingMin()) < 0) {
+            sandboxNode.problem("pending-max", sandboxConfig.pendingMax(), "at least pending-min (" + sandboxConfig.pendingMin() + ")");
+        }
+
+        errors.throwIfAny();
+        return new RouterConfig(enabledChain, defaults, providers, cache, storage, download, sandboxConfig,
+                effective, files);
+    }
+
+    private boolean sandboxMode(ConfigNode router) {
+        ConfigNode node = router.child("sandbox");
+        String mode = node.optionalString("mode")
+                .or(() -> Optional.ofNullable(environment.apply("ROUTER_SANDBOX")))
+                .orElse("auto").toLowerCase(Locale.ROOT);
+        return switch (mode) {
+            case "true" -> true;
+            case "false" -> false;
+            case "auto" -> isBlank(environment.apply("LEONARDO_API_KEY")) && isBlank(environment.apply("OPENAI_API_KEY"));
+            default -> {
+                node.problem("mode", mode, "auto, true or false");
+                yield true;
+            }
+        };
+    }
+
+    private ProviderConfig readProvider(String name, ConfigNode node, PolicyTable defaults, boolean sandbox) {
+        String type = node.string("type", "");
+        if (!PROVIDER_TYPES.contains(type)) {
+            node.problem("type", type, "one of " + PROVIDER_TYPES);
+        }
+        boolean enabled = node.bool("enabled", true);
+        String baseUrl = node.string("base-url", "");
+        if (!baseUrl.matches("https?://.+")) {
+            node.problem("base-url", baseUrl, "an http(s) URL");
+        }
+        String keyEnv = node.string("api-key-env", "");
+        Optional<String> apiKey = keyEnv.isEmpty() ? Optional.empty() : Optional.ofNullable(environment.apply(keyEnv)).filter(k -> !k.isBlank());
+        if (enabled && !sandbox && apiKey.isEmpty()) {
+            node.problem("api-key-env", keyEnv, "an environment variable that holds the API key (it is not set; set it, "
+                    + "set enabled: false, or run in sandbox mode)");
+        }
+        String model = node.string("model", "");
+        if (model.isEmpty()) {
+            node.problem("model", model, "a model id or name");
+        }
+        Duration timeout = node.duration("timeout", Duration.ofSeconds(30));
+        if (timeout.isZero()) {
+            node.problem("timeout", timeout, "a positive duration");
+        }
+        ConfigNode r = node.child("resilience");
+        ResilienceSettings resilience = new ResilienceSettings(
+                r.integer("failure-rate-threshold", 50, 1, 100),
+                r.integer("minimum-calls", 10, 1, 10_000),
+                r.integer("sliding-window-size", 20, 1, 10_000),
+                r.duration("wait-in-open", Duration.ofSeconds(30)),
+                r.integer("permitted-calls-in-half-open", 2, 1, 1_000),
+                r.integer("limit-for-period", 100, 1, 1_000_000),
+                r.duration("limit-refresh-period", Duration.ofMinutes(1)),
+                r.duration("permit-wait", Duration.ZERO),
+                r.integer("max-concurrent-calls", 10, 1, 1_000_000));
+        PolicyTable policy = readPolicy(node.child("policy"), defaults);
+        return new ProviderConfig(name, type, enabled, baseUrl, keyEnv, apiKey, model, timeout, resilience, policy, node);
+    }
+
+    /**
+     * Reads a policy table: {@code <KIND>: {action, max-retries, backoff, jitter, retry-after-cap, alert, log-prompt}}.
+     * With {@code base} given, rows override the base row field by field and missing rows are inherited.
+     */
+    static PolicyTable readPolicy(ConfigNode node, PolicyTable base) {
+        Map<FailureKind, PolicyRule> rules = new EnumMap<>(FailureKind.class);
+        if (base != null) {
+            rules.putAll(base.rules());
+        }
+        List<String> kindNames = PolicyTable.REQUIRED_KINDS.stream().map(Enum::name).toList();
+        List<String> actionNames = Arrays.stream(PolicyAction.values()).map(Enum::name).toList();
+        for (String key : node.keys()) {
+            if (!kindNames.contains(key)) {
+                node.problem(key, key, "a failure kind, one of " + kindNames);
+                continue;
+            }
+            FailureKind kind = FailureKind.valueOf(key);
+            PolicyRule inherited = rules.get(kind);
+            ConfigNode row = node.child(key);
+            String actionText = row.string("action", inherited == null ? "" : inherited.action().name());
+            if (!actionNames.contains(actionText)) {
+                row.problem("action", actionText, "one of " + actionNames);
+                continue;
+            }
+            try {
+                rules.put(kind, new PolicyRule(kind, PolicyAction.valueOf(actionText),
+                        row.integer("max-retries", inherited == null ? 0 : inherited.maxRetries(), 0, 10),
+                        row.duration("backoff", inherited == null ? Duration.ofSeconds(2) : inherited.backoff()),
+                        row.decimal("jitter", inherited == null ? 0.0 : inherited.jitter(), 0.0, 1.0),
+                        row.duration("retry-after-cap", inherited == null ? Duration.ofSeconds(30) : inherited.retryAfterCap()),
+                        row.bool("alert", inherited != null && inherited.alert()),
+                        row.bool("log-prompt", inherited != null && inherited.logPrompt())));
+            } catch (IllegalArgumentException e) {
+                row.problem("action", actionText, e.getMessage());
+            }
+        }
+        List<FailureKind> missing = PolicyTable.REQUIRED_KINDS.stream().filter(k -> !rules.containsKey(k)).toList();
+        if (!missing.isEmpty()) {
+            node.problem("", missing, "a policy row for every failure kind; missing " + missing);
+            for (FailureKind kind : missing) {
+                rules.put(kind, new PolicyRule(kind, PolicyAction.FALLBACK, 0, Duration.ZERO, 0, Duration.ZERO, false, false));
+            }
+        }
+        return PolicyTable.of(rules);
+    }
+
+    private Optional<String> override(String key) {
+        Optional<String> direct = overrides.apply(key);
+        if (direct.isPresent()) {
+            return direct;
+        }
+        String normalised = key.toLowerCase(Locale.ROOT).replace('_', '-');
+        return normalised.equals(key) ? Optional.empty() : overrides.apply(normalised);
+    }
+
+    private static List<Path> providerFiles(Path configDir, ConfigErrors errors) {
+        Path inside = configDir.resolve("providers");
+        Path beside = configDir.toAbsolutePath().normalize().getParent() == null ? inside
+                : configDir.toAbsolutePath().normalize().getParent().resolve("providers");
+        Path dir = Files.isDirectory(inside) ? inside : beside;
+        if (!Files.isDirectory(dir)) {
+            errors.addMessage(dir + ": no providers directory (expected one *.yml file per provider)");
+            return List.of();
+        }
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.filter(p -> p.getFileName().toString().matches(".+\\.ya?ml")).sorted().toList();
+        } catch (IOException e) {
+            errors.addMessage(dir + ": cannot be read: " + e.getMessage());
+            return List.of();
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> readYaml(Path file, ConfigErrors errors) {
+        if (!Files.isRegularFile(file)) {
+            errors.addMessage(file + ": file not found");
+            return Map.of();
+        }
+        try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            Object tree = new Yaml(new SafeConstructor(new LoaderOptions())).load(reader);
+            if (tree == null) {
+                return Map.of();
+            }
+            if (!(tree instanceof Map)) {
+                errors.addMessage(file + ": expected a map of settings at the top level");
+                return Map.of();
+            }
+            return (Map<String, Object>) tree;
+        } catch (IOException | RuntimeException e) {
+            errors.addMessage(file + ": not valid YAML: " + e.getMessage().lines().findFirst().orElse(""));
+            return Map.of();
+        }
+    }
+
+    private static boolean isBlank(String s) {
+        return s == null || s.isBlank();
+    }
+}

@@ -1,0 +1,168 @@
+package dev.imagerouter.config;
+
+import com.github.benmanes.caffeine.cache.Ticker;
+import dev.imagerouter.cache.RequestHasher;
+import dev.imagerouter.cache.ResultCache;
+import io.micrometer.core.instrument.MeterRegistry;
+import dev.imagerouter.provider.ProviderAdapters;
+import dev.imagerouter.provider.ProviderContext;
+import dev.imagerouter.provider.leonardo.LeonardoWebhooks;
+import dev.imagerouter.routing.ProviderGate;
+import dev.imagerouter.routing.ProviderRegistry;
+import dev.imagerouter.routing.ProviderResilience;
+import dev.imagerouter.routing.Router;
+import dev.imagerouter.routing.RoutingListener;
+import dev.imagerouter.storage.DownloadSettings;
+import dev.imagerouter.storage.ImageDownloader;
+import dev.imagerouter.storage.ImageNormaliser;
+import dev.imagerouter.storage.ImageStore;
+import io.micronaut.context.annotation.Bean;
+import io.micronaut.context.annotation.Factory;
+import io.micronaut.json.JsonMapper;
+import jakarta.inject.Named;
+import jakarta.inject.Singleton;
+
+import java.time.Clock;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Wires the router's plain classes into beans. The configuration is read once here (through
+ * {@link ConfigBootstrap}) for the settings that need a restart to change: storage and downloads.
+ */
+@Factory
+public class RouterBeans {
+
+    /** Schedules every delay in the request path (polls, retries, time limits); never runs blocking work. */
+    @Singleton
+    @Named("router-scheduler")
+    @Bean(preDestroy = "shutdownNow")
+    ScheduledExecutorService scheduler() {
+        ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(2, daemonThreads("router-scheduler"));
+        executor.setRemoveOnCancelPolicy(true);
+        return executor;
+    }
+
+    /** CPU-bound image work (decode, crop, resize, encode, hashing, file writes), bounded to the cores. */
+    @Singleton
+    @Named("image-work")
+    @Bean(preDestroy = "shutdown")
+    ExecutorService imageWork() {
+        return Executors.newFixedThreadPool(Math.max(2, Runtime.getRuntime().availableProcessors()), daemonThreads("image-work"));
+    }
+
+    @Singleton
+    Clock clock() {
+        return Clock.systemUTC();
+    }
+
+    @Singleton
+    ConfigBootstrap bootstrap(io.micronaut.context.env.Environment environment) {
+        return new ConfigBootstrap(environment);
+    }
+
+    @Singleton
+    ImageStore imageStore(ConfigBootstrap bootstrap, JsonMapper json) {
+        return new ImageStore(bootstrap.config().storage(), json);
+    }
+
+    @Singleton
+    @Bean(preDestroy = "close")
+    ImageDownloader imageDownloader(ConfigBootstrap bootstrap) {
+        RouterConfig config = bootstrap.config();
+        DownloadSettings download = config.download();
+        if (config.sandbox().enabled()) {
+            Set<String> hosts = new HashSet<>(download.allowedHosts());
+            hosts.add("127.0.0.1");
+            hosts.add("localhost");
+            download = new DownloadSettings(hosts, download.maxBytes(), download.timeout());
+        }
+        return new ImageDownloader(download);
+    }
+
+    @Singleton
+    Ticker cacheTicker() {
+        return Ticker.systemTicker();
+    }
+
+    @Singleton
+    ResultCache resultCache(ConfigBootstrap bootstrap, ImageStore store, Clock clock, Ticker ticker, MeterRegistry registry) {
+        return new ResultCache(bootstrap.config().cache(), store, clock, ticker, registry);
+    }
+
+    @Singleton
+    ImageNormaliser imageNormaliser() {
+        return new ImageNormaliser();
+    }
+
+    @Singleton
+    RequestHasher requestHasher() {
+        return new RequestHasher();
+    }
+
+    @Singleton
+    LeonardoWebhooks leonardoWebhooks() {
+        return new LeonardoWebhooks();
+    }
+
+    @Singleton
+    ProviderResilience providerResilience() {
+        return new ProviderResilience();
+    }
+
+    @Singleton
+    @Bean(preDestroy = "close")
+    ProviderRegistry providerRegistry(ProviderResilience resilience, @Named("router-scheduler") ScheduledExecutorService scheduler,
+                                      JsonMapper json, ImageDownloader downloader, LeonardoWebhooks webhooks, Clock clock,
+                                      ConfigBootstrap bootstrap) {
+        ProviderContext context = new ProviderContext(scheduler, json, downloader, bootstrap.config().sandbox().enabled());
+        return new ProviderRegistry(resilience, new ProviderAdapters(context, webhooks, clock), clock, scheduler);
+    }
+
+    @Singleton
+    Router router(@Named("router-scheduler") ScheduledExecutorService scheduler, List<RoutingListener> listeners,
+                  List<ProviderGate> gates) {
+        return new Router(scheduler, listeners, gates);
+    }
+
+    private static ThreadFactory daemonThreads(String prefix) {
+        AtomicInteger n = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+    }
+
+    /** Reads the configuration once for the beans that need it before the runtime exists. */
+    public static final class ConfigBootstrap {
+        private final RouterConfig config;
+        private final java.nio.file.Path configDir;
+
+        ConfigBootstrap(io.micronaut.context.env.Environment environment) {
+            this.configDir = java.nio.file.Path.of(environment.getProperty("router.config-dir", String.class)
+                    .orElseGet(() -> java.util.Optional.ofNullable(System.getenv("ROUTER_CONFIG_DIR")).orElse("config")));
+            this.config = loader(environment).load(configDir);
+        }
+
+        /** A loader whose overrides come from Micronaut's properties (environment variables, system and test properties). */
+        static ConfigLoader loader(io.micronaut.context.env.Environment environment) {
+            return new ConfigLoader(key -> environment.getProperty(key, String.class), System::getenv, ProviderAdapters::validate);
+        }
+
+        public RouterConfig config() {
+            return config;
+        }
+
+        public java.nio.file.Path configDir() {
+            return configDir;
+        }
+    }
+}

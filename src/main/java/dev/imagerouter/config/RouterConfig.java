@@ -1,0 +1,34 @@
+package dev.imagerouter.config;
+
+import dev.imagerouter.provider.ProviderConfig;
+import dev.imagerouter.routing.policy.PolicyTable;
+import dev.imagerouter.storage.DownloadSettings;
+import dev.imagerouter.storage.StorageSettings;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The whole effective configuration, immutable: built by {@link ConfigLoader} from
+ * {@code config/application.yml} and {@code providers/*.yml} plus overrides, validated in full.
+ *
+ * @param chain      provider instance names in the order they are tried (enabled ones only)
+ * @param policy     the default policy table
+ * @param providers  every configured provider instance, enabled or not, by name
+ * @param cache      result cache settings
+ * @param storage    image store settings
+ * @param download   provider image download settings
+ * @param sandbox    sandbox (emulator) settings
+ * @param effective  the effective settings as a tree, for the admin view (secrets are masked there)
+ * @param files      the files read
+ */
+public record RouterConfig(List<String> chain, PolicyTable policy, Map<String, ProviderConfig> providers,
+                           CacheConfig cache, StorageSettings storage, DownloadSettings download,
+                           SandboxConfig sandbox, Map<String, Object> effective, List<String> files) {
+
+    public RouterConfig {
+        chain = List.copyOf(chain);
+        providers = Map.copyOf(providers);
+        files = List.copyOf(files);
+    }
+}

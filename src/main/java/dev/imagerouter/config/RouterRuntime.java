@@ -1,0 +1,116 @@
+package dev.imagerouter.config;
+
+import dev.imagerouter.provider.ProviderAdapters;
+import dev.imagerouter.provider.ProviderConfig;
+import dev.imagerouter.routing.Chain;
+import dev.imagerouter.routing.ProviderRegistry;
+import dev.imagerouter.sandbox.SandboxKeys;
+import dev.imagerouter.sandbox.SandboxSettings;
+import dev.imagerouter.sandbox.SandboxState;
+import io.micronaut.context.BeanProvider;
+import io.micronaut.context.env.Environment;
+import io.micronaut.runtime.server.EmbeddedServer;
+import jakarta.inject.Singleton;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * The live configuration: loads it at startup (failing startup with every problem listed), points
+ * providers at the emulators in sandbox mode, builds the chain, and applies reloads atomically.
+ * Thread-safe.
+ */
+@Singleton
+public class RouterRuntime {
+
+    private static final Logger LOG = LoggerFactory.getLogger(RouterRuntime.class);
+
+    private final Environment environment;
+    private final ProviderRegistry registry;
+    private final SandboxState sandboxState;
+    private final BeanProvider<EmbeddedServer> server;
+    private final Path configDir;
+    private final AtomicReference<RouterConfig> config = new AtomicReference<>();
+    private volatile boolean chainBuilt;
+
+    public RouterRuntime(Environment environment, ProviderRegistry registry, SandboxState sandboxState,
+                         BeanProvider<EmbeddedServer> server, RouterBeans.ConfigBootstrap bootstrap) {
+        this.environment = environment;
+        this.registry = registry;
+        this.sandboxState = sandboxState;
+        this.server = server;
+        this.configDir = bootstrap.configDir();
+        RouterConfig loaded = bootstrap.config();
+        config.set(loaded);
+        configureSandbox(loaded);
+        if (loaded.sandbox().enabled()) {
+            LOG.warn("SANDBOX MODE: providers are the in-process emulators; no real provider is called");
+        }
+        LOG.info("configuration loaded from {} (chain {})", configDir.toAbsolutePath(), loaded.chain());
+    }
+
+    /** A loader whose overrides come from Micronaut's properties (environment variables, system and test properties). */
+    public ConfigLoader loader() {
+        return RouterBeans.ConfigBootstrap.loader(environment);
+    }
+
+    public Path configDir() {
+        return configDir;
+    }
+
+    public RouterConfig config() {
+        return config.get();
+    }
+
+    /** The chain new requests use; built on first use, once the server's port is known. */
+    public Chain chain() {
+        if (!chainBuilt) {
+            synchronized (this) {
+                if (!chainBuilt) {
+                    apply(config.get());
+                    chainBuilt = true;
+                }
+            }
+        }
+        return registry.current();
+    }
+
+    /**
+     * Makes {@code next} the running configuration (already validated by the loader).
+     *
+     * @return the new chain
+     */
+    public synchronized Chain apply(RouterConfig next) {
+        Map<String, ProviderConfig> resolved = new LinkedHashMap<>();
+        for (ProviderConfig p : next.providers().values()) {
+            resolved.put(p.name(), next.sandbox().enabled() ? toSandbox(p) : p);
+        }
+        Chain chain = registry.apply(next.chain(), resolved);
+        config.set(next);
+        chainBuilt = true;
+        return chain;
+    }
+
+    private ProviderConfig toSandbox(ProviderConfig p) {
+        String base = "http://127.0.0.1:" + server.get().getPort();
+        String url = "leonardo".equals(p.type()) ? base + SandboxKeys.LEONARDO_BASE_PATH : base + SandboxKeys.OPENAI_BASE_PATH;
+        String key = "leonardo".equals(p.type()) ? SandboxKeys.LEONARDO_API_KEY : SandboxKeys.OPENAI_API_KEY;
+        return new ProviderConfig(p.name(), p.type(), p.enabled(), url, p.apiKeyEnv(), Optional.of(key), p.model(),
+                p.timeout(), p.resilience(), p.policy(), p.settings());
+    }
+
+    private void configureSandbox(RouterConfig c) {
+        SandboxConfig s = c.sandbox();
+        SandboxSettings settings = sandboxState.settings().toBuilder()
+                .pending(s.pendingMin(), s.pendingMax())
+                .faults(s.faults())
+                .openaiLatency(s.openaiLatency())
+                .build();
+        sandboxState.configure(s.enabled(), settings);
+    }
+}

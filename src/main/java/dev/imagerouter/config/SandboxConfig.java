@@ -1,0 +1,17 @@
+package dev.imagerouter.config;
+
+import java.time.Duration;
+
+/**
+ * Sandbox mode: in-process emulators of the providers on this server, used when no provider key
+ * is set (or when {@code ROUTER_SANDBOX=true}).
+ *
+ * @param enabled     whether the emulators serve and the providers point at them
+ * @param pendingMin  shortest Leonardo PENDING phase
+ * @param pendingMax  longest Leonardo PENDING phase
+ * @param faults      standing faults, {@code provider=fault[@probability],...}
+ * @param openaiLatency fixed extra latency of the OpenAI emulator
+ */
+public record SandboxConfig(boolean enabled, Duration pendingMin, Duration pendingMax, String faults,
+                            Duration openaiLatency) {
+}

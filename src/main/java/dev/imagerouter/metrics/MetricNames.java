@@ -1,0 +1,50 @@
+package dev.imagerouter.metrics;
+
+/**
+ * Every metric name the router exports, in one place (Micrometer names; Prometheus adds
+ * {@code _total}, {@code _seconds}, {@code _bucket}). Tags stay low-cardinality: never a prompt,
+ * a hash or an id. The dashboard and alert rules in {@code grafana/} query these names.
+ */
+public final class MetricNames {
+
+    private MetricNames() {
+    }
+
+    /** Counter {outcome, cache}: outcome success|invalid_request|unauthorized|content_rejected|rate_limited|unavailable|failed; cache hit|miss|bypass. */
+    public static final String REQUESTS = "image_router_requests";
+    /** Timer {outcome}: end-to-end latency, histogram buckets 0.01..60 s. */
+    public static final String REQUEST_DURATION = "image_router_request_duration";
+    /** Counter {provider, outcome, failure_kind}: outcome success|failure|skipped; failure_kind a FailureKind or none. */
+    public static final String PROVIDER_ATTEMPTS = "image_router_provider_attempts";
+    /** Timer {provider, outcome}: per-provider attempt latency. */
+    public static final String PROVIDER_DURATION = "image_router_provider_duration";
+    /** Counter {from, to, failure_kind}: to is the next provider or none. */
+    public static final String FALLBACKS = "image_router_fallbacks";
+    /** Function counter {result}: hit|miss of the result cache. */
+    public static final String CACHE_GETS = "image_router_cache_gets";
+    /** Gauge: entries in the result cache. */
+    public static final String CACHE_SIZE = "image_router_cache_size";
+    /** Function counter: result cache evictions. */
+    public static final String CACHE_EVICTIONS = "image_router_cache_evictions";
+    /** Function timer: time spent producing results for the cache (generations). */
+    public static final String CACHE_LOAD_DURATION = "image_router_cache_load_duration";
+    /** Gauge {provider}: credit balance. */
+    public static final String PROVIDER_CREDITS = "image_router_provider_credits";
+    /** Gauge {provider, level}: configured credit thresholds (warn|critical|skip). */
+    public static final String PROVIDER_CREDITS_THRESHOLD = "image_router_provider_credits_threshold";
+    /** Counter {provider, result}: credit balance checks. */
+    public static final String CREDIT_CHECKS = "image_router_credit_checks";
+    /** Counter {provider}: estimated spend in USD. */
+    public static final String COST_USD = "image_router_cost_usd";
+    /** Gauge {provider}: configured daily budget in USD. */
+    public static final String DAILY_BUDGET_USD = "image_router_provider_daily_budget_usd";
+    /** Gauge {provider, model}: 1 while the configured model is available. */
+    public static final String MODEL_AVAILABLE = "image_router_model_available";
+    /** Counter {result}: configuration reloads. */
+    public static final String CONFIG_RELOADS = "image_router_config_reloads";
+    /** Counter {alert, severity}: alerts sent. */
+    public static final String ALERTS = "image_router_alerts";
+
+    /** Tag value when there is no failure kind. */
+    public static final String NONE = "none";
+}

@@ -1,0 +1,82 @@
+package dev.imagerouter.metrics;
+
+import dev.imagerouter.provider.ProviderFailure;
+import dev.imagerouter.routing.Attempt;
+import dev.imagerouter.routing.ProviderHandle;
+import dev.imagerouter.routing.ProviderResilience;
+import dev.imagerouter.routing.RoutingListener;
+import dev.imagerouter.routing.policy.FailureKind;
+import dev.imagerouter.routing.policy.PolicyRule;
+import io.github.resilience4j.micrometer.tagged.TaggedBulkheadMetrics;
+import io.github.resilience4j.micrometer.tagged.TaggedCircuitBreakerMetrics;
+import io.github.resilience4j.micrometer.tagged.TaggedRateLimiterMetrics;
+import io.github.resilience4j.micrometer.tagged.TaggedRetryMetrics;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import jakarta.inject.Singleton;
+
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Turns routing events into Prometheus metrics and binds Resilience4j's own breaker, rate-limiter,
+ * bulkhead and retry metrics (tagged with the provider name). Thread-safe.
+ */
+@Singleton
+public class RouterMetrics implements RoutingListener {
+
+    /** Histogram boundaries suited to 0.01–60 s generations. */
+    static final Duration[] SLOS = {
+            Duration.ofMillis(10), Duration.ofMillis(25), Duration.ofMillis(50), Duration.ofMillis(100),
+            Duration.ofMillis(250), Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofMillis(2500),
+            Duration.ofSeconds(5), Duration.ofSeconds(10), Duration.ofSeconds(20), Duration.ofSeconds(30),
+            Duration.ofSeconds(45), Duration.ofSeconds(60)};
+
+    private final MeterRegistry registry;
+
+    public RouterMetrics(MeterRegistry registry, ProviderResilience resilience) {
+        this.registry = registry;
+        TaggedCircuitBreakerMetrics.ofCircuitBreakerRegistry(resilience.circuitBreakers()).bindTo(registry);
+        TaggedRateLimiterMetrics.ofRateLimiterRegistry(resilience.rateLimiters()).bindTo(registry);
+        TaggedBulkheadMetrics.ofBulkheadRegistry(resilience.bulkheads()).bindTo(registry);
+        TaggedRetryMetrics.ofRetryRegistry(resilience.retries()).bindTo(registry);
+    }
+
+    @Override
+    public void onAttempt(ProviderHandle provider, Attempt attempt, ProviderFailure failure, PolicyRule rule) {
+        String kind = attempt.failureKind() == null ? MetricNames.NONE : attempt.failureKind();
+        Counter.builder(MetricNames.PROVIDER_ATTEMPTS)
+                .description("Provider attempts by outcome and failure kind")
+                .tags("provider", provider.name(), "outcome", attempt.outcome(), "failure_kind", kind)
+                .register(registry).increment();
+        if (!Attempt.SKIPPED.equals(attempt.outcome())) {
+            Timer.builder(MetricNames.PROVIDER_DURATION)
+                    .description("Provider attempt latency")
+                    .tags("provider", provider.name(), "outcome", attempt.outcome())
+                    .serviceLevelObjectives(SLOS)
+                    .register(registry).record(attempt.durationMs(), TimeUnit.MILLISECONDS);
+        }
+    }
+
+    @Override
+    public void onFallback(String from, String to, FailureKind kind) {
+        Counter.builder(MetricNames.FALLBACKS)
+                .description("Fallbacks from one provider to the next")
+                .tags("from", from, "to", to, "failure_kind", kind.name())
+                .register(registry).increment();
+    }
+
+    /** Records one finished client request. */
+    public void onRequest(String outcome, String cache, long nanos) {
+        Counter.builder(MetricNames.REQUESTS)
+                .description("Generation requests by outcome and cache status")
+                .tags("outcome", outcome, "cache", cache)
+                .register(registry).increment();
+        Timer.builder(MetricNames.REQUEST_DURATION)
+                .description("End-to-end generation request latency")
+                .tags("outcome", outcome)
+                .serviceLevelObjectives(SLOS)
+                .register(registry).record(nanos, TimeUnit.NANOSECONDS);
+    }
+}

@@ -1,0 +1,48 @@
+package dev.imagerouter.provider;
+
+import dev.imagerouter.config.ConfigErrors;
+import dev.imagerouter.provider.leonardo.LeonardoProvider;
+import dev.imagerouter.provider.leonardo.LeonardoSettings;
+import dev.imagerouter.provider.leonardo.LeonardoWebhooks;
+import dev.imagerouter.provider.openai.OpenAiProvider;
+import dev.imagerouter.provider.openai.OpenAiSettings;
+
+import java.time.Clock;
+
+/**
+ * Builds the adapter for a provider type. Adding a provider type means one folder under
+ * {@code provider/} plus one case here and in {@code ConfigLoader.PROVIDER_TYPES}.
+ */
+public final class ProviderAdapters {
+
+    private final ProviderContext context;
+    private final LeonardoWebhooks webhooks;
+    private final Clock clock;
+
+    public ProviderAdapters(ProviderContext context, LeonardoWebhooks webhooks, Clock clock) {
+        this.context = context;
+        this.webhooks = webhooks;
+        this.clock = clock;
+    }
+
+    /** Checks the type-specific settings of a provider file; problems go to its error list. */
+    public static void validate(ProviderConfig config) {
+        switch (config.type()) {
+            case "leonardo" -> LeonardoSettings.read(config.settings());
+            case "openai" -> OpenAiSettings.read(config.settings());
+            default -> config.settings().problem("type", config.type(), "a known provider type");
+        }
+    }
+
+    /** Builds an adapter; {@code config} must have passed validation. */
+    public ImageProvider create(ProviderConfig config) {
+        ConfigErrors errors = config.settings().errors();
+        ImageProvider provider = switch (config.type()) {
+            case "leonardo" -> new LeonardoProvider(config, LeonardoSettings.read(config.settings()), context, webhooks, clock);
+            case "openai" -> new OpenAiProvider(config, OpenAiSettings.read(config.settings()), context, clock);
+            default -> throw new IllegalArgumentException("unknown provider type " + config.type());
+        };
+        errors.throwIfAny();
+        return provider;
+    }
+}

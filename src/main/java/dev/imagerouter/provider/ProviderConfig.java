@@ -1,0 +1,37 @@
+package dev.imagerouter.provider;
+
+import dev.imagerouter.config.ConfigNode;
+import dev.imagerouter.routing.policy.PolicyTable;
+
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * One provider instance as configured in {@code providers/<name>.yml}.
+ *
+ * @param name        the instance name (the file name without {@code .yml})
+ * @param type        {@code leonardo} or {@code openai}
+ * @param enabled     false removes the instance from every chain
+ * @param baseUrl     the API base URL (the emulator's in sandbox mode)
+ * @param apiKeyEnv   the environment variable that holds the key
+ * @param apiKey      the key itself (the emulator's key in sandbox mode); never logged
+ * @param model       the model id or name asked for
+ * @param timeout     the whole attempt's budget (create + poll for Leonardo)
+ * @param resilience  breaker, rate limiter and bulkhead settings
+ * @param policy      the policy table with this provider's overrides applied
+ * @param settings    the file itself, for type-specific settings read by the adapter
+ */
+public record ProviderConfig(String name, String type, boolean enabled, String baseUrl, String apiKeyEnv,
+                             Optional<String> apiKey, String model, Duration timeout, ResilienceSettings resilience,
+                             PolicyTable policy, ConfigNode settings) {
+
+    /** What identifies the instance's live state (breaker, limiter): same values, same state across reloads. */
+    public String stateKey() {
+        return name + "|" + type + "|" + baseUrl + "|" + model + "|" + resilience;
+    }
+
+    @Override
+    public String toString() {
+        return "ProviderConfig[" + name + ", type=" + type + ", model=" + model + ", baseUrl=" + baseUrl + "]";
+    }
+}

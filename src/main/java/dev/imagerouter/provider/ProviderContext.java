@@ -1,0 +1,24 @@
+package dev.imagerouter.provider;
+
+import dev.imagerouter.storage.ImageDownloader;
+import io.micronaut.json.JsonMapper;
+
+import java.util.concurrent.ScheduledExecutorService;
+
+/**
+ * Shared services a provider adapter is built with.
+ *
+ * @param scheduler  schedules delays (polls, retries) without holding a thread while waiting
+ * @param json       JSON mapper for wire bodies
+ * @param downloader fetches provider image URLs (allow-list, size cap, timeout)
+ * @param sandbox    true when the adapter talks to the in-process emulators; only then are the
+ *                   {@code X-Sandbox-*} headers sent
+ */
+public record ProviderContext(ScheduledExecutorService scheduler, JsonMapper json, ImageDownloader downloader,
+                              boolean sandbox) {
+
+    /** Header that carries the client's fault list to the emulators (sandbox only). */
+    public static final String SANDBOX_FAULT_HEADER = "X-Sandbox-Fault";
+    /** Header that names the calling provider instance to the emulators (sandbox only). */
+    public static final String SANDBOX_PROVIDER_HEADER = "X-Sandbox-Provider";
+}

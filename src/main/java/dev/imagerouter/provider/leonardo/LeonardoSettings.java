@@ -1,0 +1,48 @@
+package dev.imagerouter.provider.leonardo;
+
+import dev.imagerouter.config.ConfigNode;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Leonardo-specific settings of one provider file.
+ *
+ * @param alchemy          send {@code alchemy} (Phoenix "quality" mode); default true
+ * @param contrast         {@code contrast}, one of 1.0, 1.3, 1.8, 2.5, 3, 3.5, 4, 4.5; with Phoenix and
+ *                         alchemy it must be at least 2.5 (SDK, shared/specs/leonardo/WIRE.md §2.1); default 3.5
+ * @param defaultStyle     {@code presetStyle} sent when the request names none, or empty
+ * @param styleUuid        {@code styleUUID} sent when the request names no style, or empty
+ * @param maxDimension     the largest width/height asked of Leonardo; larger requests are scaled down
+ *                         (same aspect, multiples of 8) and the router resizes the result; default 1536
+ * @param pollInitialDelay first poll after the create; default 1 s
+ * @param pollMaxDelay     longest delay between polls; default 5 s
+ * @param pollMultiplier   backoff factor between polls; default 1.5
+ * @param pollJitter       relative random spread of each poll delay, 0..1; default 0.2
+ */
+public record LeonardoSettings(boolean alchemy, double contrast, Optional<String> defaultStyle, Optional<String> styleUuid,
+                               int maxDimension, Duration pollInitialDelay, Duration pollMaxDelay,
+                               double pollMultiplier, double pollJitter) {
+
+    /** Allowed {@code contrast} values, shared/specs/leonardo/WIRE.md §2.1. */
+    public static final List<Double> CONTRASTS = List.of(1.0, 1.3, 1.8, 2.5, 3.0, 3.5, 4.0, 4.5);
+
+    /** Reads and checks the settings; problems go to the node's error list. */
+    public static LeonardoSettings read(ConfigNode node) {
+        boolean alchemy = node.bool("alchemy", true);
+        double contrast = node.decimal("contrast", 3.5, 1.0, 4.5);
+        if (!CONTRASTS.contains(contrast)) {
+            node.problem("contrast", contrast, "one of " + CONTRASTS);
+        } else if (alchemy && contrast < 2.5) {
+            node.problem("contrast", contrast, "at least 2.5 when alchemy is on");
+        }
+        ConfigNode poll = node.child("poll");
+        return new LeonardoSettings(alchemy, contrast, node.optionalString("preset-style"), node.optionalString("style-uuid"),
+                node.integer("max-dimension", 1536, 256, 2048),
+                poll.duration("initial-delay", Duration.ofSeconds(1)),
+                poll.duration("max-delay", Duration.ofSeconds(5)),
+                poll.decimal("multiplier", 1.5, 1.0, 10.0),
+                poll.decimal("jitter", 0.2, 0.0, 1.0));
+    }
+}

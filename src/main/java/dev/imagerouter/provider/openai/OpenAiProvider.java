@@ -1,0 +1,149 @@
+package dev.imagerouter.provider.openai;
+
+import com.openai.client.OpenAIClientAsync;
+import com.openai.client.okhttp.OpenAIOkHttpClientAsync;
+import com.openai.core.Timeout;
+import com.openai.models.images.ImageGenerateParams;
+import com.openai.models.images.ImagesResponse;
+import dev.imagerouter.provider.GeneratedImage;
+import dev.imagerouter.provider.ImageProvider;
+import dev.imagerouter.provider.ImageRequest;
+import dev.imagerouter.provider.ProviderConfig;
+import dev.imagerouter.provider.ProviderContext;
+import dev.imagerouter.provider.ProviderFailure;
+import dev.imagerouter.provider.ProviderResult;
+import dev.imagerouter.routing.policy.FailureKind;
+
+import java.math.BigDecimal;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The OpenAI adapter, through the official OpenAI Java SDK: {@code maxRetries(0)} (only the router
+ * retries), explicit timeouts, base URL from config. GPT image models return base64 only
+ * (shared/specs/openai/WIRE.md §1.2); sizes are mapped to the nearest supported aspect
+ * (1024x1024, 1536x1024, 1024x1536) and the router resizes to what the caller asked for.
+ * Thread-safe.
+ */
+public final class OpenAiProvider implements ImageProvider, AutoCloseable {
+
+    private final ProviderConfig config;
+    private final OpenAiSettings settings;
+    private final ProviderContext context;
+    private final OpenAIClientAsync client;
+    private final OpenAiFailureClassifier classifier;
+
+    public OpenAiProvider(ProviderConfig config, OpenAiSettings settings, ProviderContext context, Clock clock) {
+        this.config = config;
+        this.settings = settings;
+        this.context = context;
+        this.classifier = new OpenAiFailureClassifier(clock);
+        this.client = OpenAIOkHttpClientAsync.builder()
+                .baseUrl(config.baseUrl())
+                .apiKey(config.apiKey().orElse(""))
+                .maxRetries(0)
+                .timeout(Timeout.builder().connect(settings.connectTimeout()).request(config.timeout())
+                        .read(config.timeout()).write(config.timeout()).build())
+                .build();
+    }
+
+    @Override
+    public String name() {
+        return config.name();
+    }
+
+    @Override
+    public String type() {
+        return "openai";
+    }
+
+    @Override
+    public String model() {
+        return config.model();
+    }
+
+    /** The SDK client, shared with the model lifecycle check. */
+    public OpenAIClientAsync client() {
+        return client;
+    }
+
+    public OpenAiFailureClassifier classifier() {
+        return classifier;
+    }
+
+    @Override
+    public CompletableFuture<ProviderResult> generate(ImageRequest request) {
+        String size = nearestSize(request.width(), request.height());
+        ImageGenerateParams.Builder params = ImageGenerateParams.builder()
+                .model(config.model())
+                .prompt(request.negativePrompt().map(n -> request.prompt() + "\nAvoid: " + n).orElse(request.prompt()))
+                .n(request.n())
+                .size(ImageGenerateParams.Size.of(size))
+                .quality(ImageGenerateParams.Quality.of(request.quality()))
+                .outputFormat(ImageGenerateParams.OutputFormat.PNG);
+        if (context.sandbox()) {
+            params.putAdditionalHeader(ProviderContext.SANDBOX_PROVIDER_HEADER, config.name());
+            request.sandboxFaults().ifPresent(f -> params.putAdditionalHeader(ProviderContext.SANDBOX_FAULT_HEADER, f));
+        }
+        CompletableFuture<ProviderResult> result = new CompletableFuture<>();
+        client.images().generate(params.build()).whenComplete((response, error) -> {
+            if (error != null) {
+                result.completeExceptionally(classifier.classify(error));
+                return;
+            }
+            try {
+                result.complete(toResult(response, request, size));
+            } catch (RuntimeException e) {
+                result.completeExceptionally(classifier.classify(e));
+            }
+        });
+        return result;
+    }
+
+    private ProviderResult toResult(ImagesResponse response, ImageRequest request, String size) {
+        List<GeneratedImage> images = new ArrayList<>();
+        for (var image : response.data().orElse(List.of())) {
+            String b64 = image.b64Json().orElse(null);
+            if (b64 == null || b64.isEmpty()) {
+                throw new ProviderFailure(FailureKind.MALFORMED_RESPONSE, "image without b64_json", 200);
+            }
+            try {
+                images.add(new GeneratedImage(Base64.getDecoder().decode(b64), "image/png"));
+            } catch (IllegalArgumentException e) {
+                throw new ProviderFailure(FailureKind.MALFORMED_RESPONSE, "b64_json is not valid base64", 200);
+            }
+        }
+        if (images.isEmpty()) {
+            throw new ProviderFailure(FailureKind.MALFORMED_RESPONSE, "response has no images", 200);
+        }
+        String quality = response.quality().map(Object::toString).orElse("auto".equals(request.quality()) ? "medium" : request.quality());
+        Optional<ProviderResult.Cost> cost = Optional.ofNullable(settings.prices().get(quality + "." + size))
+                .map(p -> new ProviderResult.Cost(p.multiply(BigDecimal.valueOf(images.size())), ProviderResult.Cost.USD));
+        return new ProviderResult(images, config.model(), Optional.empty(), cost);
+    }
+
+    /** The supported size nearest in aspect ratio to {@code width x height}. */
+    static String nearestSize(int width, int height) {
+        double aspect = (double) width / height;
+        String best = OpenAiSettings.SIZES[0];
+        double bestDistance = Double.MAX_VALUE;
+        for (String size : OpenAiSettings.SIZES) {
+            String[] wh = size.split("x");
+            double distance = Math.abs(Math.log(aspect) - Math.log(Double.parseDouble(wh[0]) / Double.parseDouble(wh[1])));
+            if (distance < bestDistance) {
+                bestDistance = distance;
+                best = size;
+            }
+        }
+        return best;
+    }
+
+    @Override
+    public void close() {
+        client.close();
+    }
+}

@@ -1,0 +1,96 @@
+package dev.imagerouter.routing;
+
+import dev.imagerouter.cache.CachedGeneration;
+import dev.imagerouter.cache.RequestHasher;
+import dev.imagerouter.cache.ResultCache;
+import dev.imagerouter.config.RouterRuntime;
+import dev.imagerouter.provider.GeneratedImage;
+import dev.imagerouter.provider.ImageRequest;
+import dev.imagerouter.storage.ImageNormaliser;
+import dev.imagerouter.storage.ImageStore;
+import jakarta.inject.Named;
+import jakarta.inject.Singleton;
+
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+
+/*
+ * request → request hash → cache (single flight, disk records) → router (chain walk) →
+ * normalise every image to the requested size and format → content-addressed store → per-hash
+ * record → answer. Images are stored before the future completes, so nothing paid for is lost
+ * even if the client has gone away. Image work runs on the bounded image-work pool, never on an
+ * event-loop or provider I/O thread.
+ */
+/** Produces generations for the API: cache in front, router behind, storage after. Thread-safe. */
+@Singleton
+public class GenerationService {
+
+    /** What the API needs to answer. */
+    public record Generation(CachedGeneration generation, boolean cached, String requestHash) {
+    }
+
+    private final RouterRuntime runtime;
+    private final Router router;
+    private final ResultCache cache;
+    private final RequestHasher hasher;
+    private final ImageNormaliser normaliser;
+    private final ImageStore store;
+    private final ExecutorService imageWork;
+    private final Clock clock;
+
+    public GenerationService(RouterRuntime runtime, Router router, ResultCache cache, RequestHasher hasher,
+                             ImageNormaliser normaliser, ImageStore store, @Named("image-work") ExecutorService imageWork,
+                             Clock clock) {
+        this.runtime = runtime;
+        this.router = router;
+        this.cache = cache;
+        this.hasher = hasher;
+        this.normaliser = normaliser;
+        this.store = store;
+        this.imageWork = imageWork;
+        this.clock = clock;
+    }
+
+    /**
+     * @param namespace the client's name, part of the hash when per-client isolation is on
+     * @param noCache   {@code Cache-Control: no-cache}: always generate, then replace the entry
+     * @return the generation, or failed with {@link ChainFailedException}
+     */
+    public CompletableFuture<Generation> generate(ImageRequest request, Optional<String> namespace, boolean noCache,
+                                                  String requestId) {
+        Optional<String> ns = runtime.config().cache().perClient() ? namespace : Optional.empty();
+        String hash = hasher.hash(request, ns);
+        Chain chain = runtime.chain();
+        if (noCache) {
+            return cache.refresh(hash, () -> produce(chain, hash, request, requestId))
+                    .thenApply(g -> new Generation(g, false, hash));
+        }
+        ResultCache.Lookup lookup = cache.get(hash, () -> produce(chain, hash, request, requestId));
+        boolean cached = lookup.source() == ResultCache.Source.HIT;
+        return lookup.generation().thenApply(g -> new Generation(g, cached, hash));
+    }
+
+    private CompletableFuture<CachedGeneration> produce(Chain chain, String hash, ImageRequest request, String requestId) {
+        return router.route(chain, request, requestId)
+                .thenApplyAsync(result -> store(hash, request, result), imageWork);
+    }
+
+    private CachedGeneration store(String hash, ImageRequest request, RoutingResult result) {
+        List<ImageStore.StoredImage> images = new ArrayList<>();
+        boolean normalised = false;
+        for (GeneratedImage image : result.result().images()) {
+            ImageNormaliser.NormalisedImage out = normaliser.normalise(image.bytes(), request.width(), request.height(),
+                    request.outputFormat());
+            normalised |= out.normalised();
+            images.add(store.put(out.bytes(), out.format()));
+        }
+        ImageStore.GenerationRecord record = new ImageStore.GenerationRecord(hash, images, result.provider(),
+                result.result().model(), clock.instant(), normalised, result.result().cost());
+        store.putRecord(record);
+        return new CachedGeneration(record, result.attempts());
+    }
+}

@@ -1,0 +1,139 @@
+package dev.imagerouter.routing;
+
+import dev.imagerouter.provider.ProviderConfig;
+import dev.imagerouter.provider.ProviderFailure;
+import dev.imagerouter.provider.ResilienceSettings;
+import dev.imagerouter.routing.policy.FailureKind;
+import io.github.resilience4j.bulkhead.Bulkhead;
+import io.github.resilience4j.bulkhead.BulkheadConfig;
+import io.github.resilience4j.bulkhead.BulkheadRegistry;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
+import io.github.resilience4j.ratelimiter.RateLimiter;
+import io.github.resilience4j.ratelimiter.RateLimiterConfig;
+import io.github.resilience4j.ratelimiter.RateLimiterRegistry;
+import io.github.resilience4j.retry.Retry;
+import io.github.resilience4j.retry.RetryConfig;
+import io.github.resilience4j.retry.RetryRegistry;
+import io.github.resilience4j.timelimiter.TimeLimiter;
+import io.github.resilience4j.timelimiter.TimeLimiterConfig;
+import io.github.resilience4j.timelimiter.TimeLimiterRegistry;
+
+import io.github.resilience4j.core.Registry;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.function.Supplier;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Builds and keeps the Resilience4j instances of each provider, named after it, in registries that
+ * the metrics bind to. Instances are reused across configuration reloads while the provider's
+ * settings that shape them are unchanged, so breaker state and rate-limiter permits carry over.
+ * Thread-safe.
+ *
+ * <p>Wrapping order, outermost first: Retry ( CircuitBreaker ( RateLimiter ( TimeLimiter ( Bulkhead ( call ))))).
+ * Only failure kinds that say the provider is unhealthy count against the breaker
+ * ({@link FailureKind#signalsUnhealthyProvider()}); the others are ignored by it.
+ */
+public final class ProviderResilience {
+
+    /** The Resilience4j instances of one provider. */
+    public record Instances(Retry retry, CircuitBreaker circuitBreaker, RateLimiter rateLimiter, TimeLimiter timeLimiter,
+                            Bulkhead bulkhead) {
+    }
+
+    private final CircuitBreakerRegistry circuitBreakers = CircuitBreakerRegistry.ofDefaults();
+    private final RateLimiterRegistry rateLimiters = RateLimiterRegistry.ofDefaults();
+    private final TimeLimiterRegistry timeLimiters = TimeLimiterRegistry.ofDefaults();
+    private final BulkheadRegistry bulkheads = BulkheadRegistry.ofDefaults();
+    private final RetryRegistry retries = RetryRegistry.ofDefaults();
+    private final Map<String, String> shapes = new ConcurrentHashMap<>();
+    private final Map<String, Instances> instances = new ConcurrentHashMap<>();
+
+    public CircuitBreakerRegistry circuitBreakers() {
+        return circuitBreakers;
+    }
+
+    public RateLimiterRegistry rateLimiters() {
+        return rateLimiters;
+    }
+
+    public BulkheadRegistry bulkheads() {
+        return bulkheads;
+    }
+
+    public RetryRegistry retries() {
+        return retries;
+    }
+
+    public TimeLimiterRegistry timeLimiters() {
+        return timeLimiters;
+    }
+
+    /** The instances for a provider, reused when nothing that shapes them changed. */
+    public synchronized Instances forProvider(ProviderConfig config) {
+        String shape = config.resilience() + "|" + config.timeout() + "|" + config.policy().maxRetries();
+        Instances existing = instances.get(config.name());
+        if (existing != null && shape.equals(shapes.get(config.name()))) {
+            return existing;
+        }
+        String name = config.name();
+        ResilienceSettings s = config.resilience();
+        // Breaker, limiter and bulkhead keep their live state while their own settings are unchanged.
+        boolean keepState = existing != null && s.toString().equals(resilienceShape(shapes.get(name)));
+        CircuitBreaker breaker = keepState ? existing.circuitBreaker() : fresh(circuitBreakers, name,
+                () -> circuitBreakers.circuitBreaker(name, CircuitBreakerConfig.custom()
+                        .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
+                        .slidingWindowSize(s.slidingWindowSize())
+                        .minimumNumberOfCalls(s.minimumCalls())
+                        .failureRateThreshold(s.failureRateThreshold())
+                        .waitDurationInOpenState(s.waitInOpen())
+                        .permittedNumberOfCallsInHalfOpenState(s.permittedCallsInHalfOpen())
+                        .recordException(ProviderResilience::countsAgainstBreaker)
+                        .ignoreException(t -> !countsAgainstBreaker(t))
+                        .build()));
+        RateLimiter limiter = keepState ? existing.rateLimiter() : fresh(rateLimiters, name,
+                () -> rateLimiters.rateLimiter(name, RateLimiterConfig.custom()
+                        .limitForPeriod(s.limitForPeriod())
+                        .limitRefreshPeriod(s.limitRefreshPeriod())
+                        .timeoutDuration(s.permitWait())
+                        .build()));
+        Bulkhead bulkhead = keepState ? existing.bulkhead() : fresh(bulkheads, name,
+                () -> bulkheads.bulkhead(name, BulkheadConfig.custom()
+                        .maxConcurrentCalls(s.maxConcurrentCalls())
+                        .maxWaitDuration(Duration.ZERO)
+                        .build()));
+        TimeLimiter timeLimiter = fresh(timeLimiters, name, () -> timeLimiters.timeLimiter(name, TimeLimiterConfig.custom()
+                .timeoutDuration(config.timeout())
+                .cancelRunningFuture(true)
+                .build()));
+        Retry retry = fresh(retries, name, () -> retries.retry(name, RetryConfig.custom()
+                .maxAttempts(1 + config.policy().maxRetries())
+                .retryOnException(t -> ProviderCall.retryDelay(t).isPresent())
+                .intervalBiFunction((attempt, either) -> either.isLeft()
+                        ? ProviderCall.retryDelay(either.getLeft()).map(Duration::toMillis).orElse(0L) : 0L)
+                .failAfterMaxAttempts(false)
+                .build()));
+        Instances created = new Instances(retry, breaker, limiter, timeLimiter, bulkhead);
+        instances.put(name, created);
+        shapes.put(name, shape);
+        return created;
+    }
+
+    private static String resilienceShape(String shape) {
+        return shape == null ? "" : shape.substring(0, shape.indexOf('|'));
+    }
+
+    /** Removes any instance of that name and creates a new one, so the registry's listeners (metrics) see it. */
+    private static <E> E fresh(Registry<E, ?> registry, String name, Supplier<E> create) {
+        registry.remove(name);
+        return create.get();
+    }
+
+    static boolean countsAgainstBreaker(Throwable t) {
+        ProviderFailure failure = ProviderCall.failureOf(t);
+        return failure != null && failure.kind().signalsUnhealthyProvider();
+    }
+}

@@ -1,0 +1,165 @@
+package dev.imagerouter.routing;
+
+import dev.imagerouter.provider.ImageRequest;
+import dev.imagerouter.provider.ProviderFailure;
+import dev.imagerouter.routing.policy.FailureKind;
+import dev.imagerouter.routing.policy.PolicyAction;
+import dev.imagerouter.routing.policy.PolicyRule;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledExecutorService;
+
+/*
+ * The chain walk
+ * --------------
+ * for each provider of the chain snapshot, in order:
+ *   skip it (trail: SKIPPED + reason) if a Retry-After cooldown runs or a ProviderGate says so;
+ *   otherwise run its turn (ProviderCall: Retry(CircuitBreaker(RateLimiter(TimeLimiter(Bulkhead(call))))));
+ *   success → done; failure → the policy row of its failure kind says FAIL (stop) or fall back to the next.
+ * The chain ends in ChainFailedException, whose Ending decides the client's status.
+ * Listeners hear every attempt, fallback and success; the router never calls metrics or alerts inline.
+ */
+/** Walks a chain of providers for one request. Stateless apart from its collaborators; thread-safe. */
+public final class Router {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Router.class);
+
+    private final ProviderCall providerCall;
+    private final List<RoutingListener> listeners;
+    private final List<ProviderGate> gates;
+
+    public Router(ScheduledExecutorService scheduler, List<RoutingListener> listeners, List<ProviderGate> gates) {
+        this.providerCall = new ProviderCall(scheduler);
+        this.listeners = List.copyOf(listeners);
+        this.gates = List.copyOf(gates);
+    }
+
+    /**
+     * Routes one request down {@code chain}.
+     *
+     * @return a future of the result, or failed with {@link ChainFailedException}
+     */
+    public CompletableFuture<RoutingResult> route(Chain chain, ImageRequest request, String requestId) {
+        CompletableFuture<RoutingResult> result = new CompletableFuture<>();
+        List<Attempt> trail = Collections.synchronizedList(new ArrayList<>());
+        walk(chain, 0, request, requestId, trail, null, result);
+        return result;
+    }
+
+    private void walk(Chain chain, int index, ImageRequest request, String requestId, List<Attempt> trail,
+                      ProviderFailure lastFailure, CompletableFuture<RoutingResult> result) {
+        if (index >= chain.providers().size()) {
+            result.completeExceptionally(exhausted(trail, lastFailure, chain));
+            return;
+        }
+        ProviderHandle handle = chain.providers().get(index);
+        Optional<String> skipReason = handle.coolingDown() ? Optional.of("COOLDOWN") : gateReason(handle);
+        if (skipReason.isPresent()) {
+            Attempt skipped = new Attempt(handle.name(), Attempt.SKIPPED, FailureKind.SKIPPED.name(), null, 0, skipReason.get());
+            trail.add(skipped);
+            notifyAttempt(handle, skipped, null);
+            fallback(chain, index, FailureKind.SKIPPED);
+            walk(chain, index + 1, request, requestId, trail, lastFailure, result);
+            return;
+        }
+        providerCall.call(handle, request, (attempt, failure) -> {
+            trail.add(attempt);
+            notifyAttempt(handle, attempt, failure);
+            if (failure != null) {
+                logFailure(handle, request, requestId, failure);
+            }
+        }).whenComplete((providerResult, error) -> {
+            if (error == null) {
+                for (RoutingListener l : listeners) {
+                    safely(() -> l.onSuccess(handle, request, providerResult));
+                }
+                result.complete(new RoutingResult(handle.name(), providerResult, List.copyOf(trail)));
+                return;
+            }
+            ProviderFailure failure = ProviderCall.toFailure(error);
+            if (handle.policy().action(failure.kind()) == PolicyAction.FAIL) {
+                fallbackTo(handle.name(), "none", failure.kind());
+                result.completeExceptionally(new ChainFailedException(ChainFailedException.Ending.FAILED_BY_POLICY,
+                        List.copyOf(trail), failure, null));
+                return;
+            }
+            fallback(chain, index, failure.kind());
+            walk(chain, index + 1, request, requestId, trail, failure, result);
+        });
+    }
+
+    private Optional<String> gateReason(ProviderHandle handle) {
+        for (ProviderGate gate : gates) {
+            Optional<String> reason = gate.skipReason(handle);
+            if (reason.isPresent()) {
+                return reason;
+            }
+        }
+        return Optional.empty();
+    }
+
+    private ChainFailedException exhausted(List<Attempt> trail, ProviderFailure lastFailure, Chain chain) {
+        List<Attempt> attempts = List.copyOf(trail);
+        List<Attempt> called = attempts.stream().filter(a -> Attempt.FAILURE.equals(a.outcome())).toList();
+        if (called.isEmpty()) {
+            return new ChainFailedException(ChainFailedException.Ending.ALL_SKIPPED, attempts, lastFailure, null);
+        }
+        boolean allRateLimited = called.stream().allMatch(a -> FailureKind.RATE_LIMITED.name().equals(a.failureKind()));
+        if (allRateLimited) {
+            Duration retryAfter = chain.providers().stream()
+                    .map(p -> p.policy().rule(FailureKind.RATE_LIMITED).map(PolicyRule::retryAfterCap).orElse(Duration.ofSeconds(1)))
+                    .min(Duration::compareTo).orElse(Duration.ofSeconds(1));
+            Duration hinted = lastFailure != null && lastFailure.retryAfter().isPresent()
+                    ? lastFailure.retryAfter().get() : Duration.ofSeconds(1);
+            return new ChainFailedException(ChainFailedException.Ending.ALL_RATE_LIMITED, attempts, lastFailure,
+                    hinted.compareTo(retryAfter) < 0 ? hinted : retryAfter);
+        }
+        return new ChainFailedException(ChainFailedException.Ending.EXHAUSTED, attempts, lastFailure, null);
+    }
+
+    private void fallback(Chain chain, int index, FailureKind kind) {
+        String from = chain.providers().get(index).name();
+        String to = index + 1 < chain.providers().size() ? chain.providers().get(index + 1).name() : "none";
+        fallbackTo(from, to, kind);
+    }
+
+    private void fallbackTo(String from, String to, FailureKind kind) {
+        for (RoutingListener l : listeners) {
+            safely(() -> l.onFallback(from, to, kind));
+        }
+    }
+
+    private void notifyAttempt(ProviderHandle handle, Attempt attempt, ProviderFailure failure) {
+        PolicyRule rule = failure == null ? null : handle.policy().rule(failure.kind()).orElse(null);
+        for (RoutingListener l : listeners) {
+            safely(() -> l.onAttempt(handle, attempt, failure, rule));
+        }
+    }
+
+    private void logFailure(ProviderHandle handle, ImageRequest request, String requestId, ProviderFailure failure) {
+        Optional<PolicyRule> rule = handle.policy().rule(failure.kind());
+        if (rule.isPresent() && rule.get().logPrompt()) {
+            LOG.warn("provider={} failure_kind={} request_id={} detail=\"{}\" prompt_sha256={} prompt=\"{}\"",
+                    handle.name(), failure.kind(), requestId, failure.getMessage(),
+                    PromptHash.of(request.prompt()), request.prompt().replace("\"", "\\\""));
+        } else {
+            LOG.info("provider={} failure_kind={} request_id={} detail=\"{}\"", handle.name(), failure.kind(), requestId,
+                    failure.getMessage());
+        }
+    }
+
+    private static void safely(Runnable r) {
+        try {
+            r.run();
+        } catch (RuntimeException e) {
+            LOG.warn("routing listener failed: {}", e.toString());
+        }
+    }
+}

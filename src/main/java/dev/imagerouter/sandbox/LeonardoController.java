@@ -1,0 +1,180 @@
+package dev.imagerouter.sandbox;
+
+import io.micronaut.core.annotation.Nullable;
+import io.micronaut.http.HttpRequest;
+import io.micronaut.http.HttpResponse;
+import io.micronaut.http.MediaType;
+import io.micronaut.http.MutableHttpResponse;
+import io.micronaut.http.annotation.Body;
+import io.micronaut.http.annotation.Controller;
+import io.micronaut.http.annotation.Get;
+import io.micronaut.http.annotation.PathVariable;
+import io.micronaut.http.annotation.Post;
+import io.micronaut.json.JsonMapper;
+import io.micronaut.json.tree.JsonNode;
+
+import java.math.BigDecimal;
+import java.util.Arrays;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.regex.Pattern;
+
+/**
+ * The Leonardo REST emulator at {@value SandboxKeys#LEONARDO_BASE_PATH}: {@code POST /generations},
+ * {@code GET /generations/{id}}, {@code GET /me} (Leonardo WIRE.md §2–4, §9).
+ *
+ * <p>Runs on the event loop and never blocks; a delayed answer (the {@code slow} fault) is a future
+ * completed by {@link SandboxScheduler}. Order of checks on create: sandbox enabled (else 404) →
+ * auth → fault selection ({@link LeonardoFaults}) → body validation ({@link LeonardoValidator}) →
+ * balance → job creation. Every endpoint requires the bearer key.
+ */
+@Controller(SandboxKeys.LEONARDO_BASE_PATH)
+public class LeonardoController {
+
+    /** Canonical UUID text; anything else is a "malformed key" (WIRE §6.2 row 2). */
+    private static final Pattern UUID_TEXT =
+            Pattern.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
+
+    private final SandboxState state;
+    private final SandboxStats stats;
+    private final LeonardoJobs jobs;
+    private final SandboxScheduler scheduler;
+    private final JsonMapper jsonMapper;
+
+    LeonardoController(SandboxState state, SandboxStats stats, LeonardoJobs jobs, SandboxScheduler scheduler, JsonMapper jsonMapper) {
+        this.state = state;
+        this.stats = stats;
+        this.jobs = jobs;
+        this.scheduler = scheduler;
+        this.jsonMapper = jsonMapper;
+    }
+
+    /** {@code POST /generations}: 200 {@code {"sdGenerationJob":…}} or a Leonardo error. */
+    @Post(uri = "/generations", consumes = MediaType.ALL, produces = MediaType.APPLICATION_JSON)
+    public CompletableFuture<HttpResponse<?>> create(HttpRequest<?> request, @Nullable @Body String body) {
+        String provider = SandboxHttp.header(request, SandboxKeys.PROVIDER_HEADER);
+        stats.leonardoCreate(body, provider);
+        if (!state.enabled()) {
+            return done(LeonardoErrors.endpointNotFound());
+        }
+        try {
+            authorize(request);
+            Optional<SandboxFault> fault = selectFault(request, provider);
+            if (fault.isPresent()) {
+                stats.faultInjected(EmulatorType.LEONARDO, fault.get());
+                if (fault.get() == SandboxFault.RESET) {
+                    return SandboxHttp.reset(request);
+                }
+                Optional<MutableHttpResponse<byte[]>> immediate =
+                        LeonardoFaults.immediate(fault.get(), state.settings(), () -> modelIdOf(body));
+                if (immediate.isPresent()) {
+                    return done(immediate.get());
+                }
+            }
+            LeonardoRequest req = LeonardoValidator.validate(jsonMapper, body);
+            BigDecimal cost = state.settings().creditsPerImage().multiply(BigDecimal.valueOf(req.numImages()));
+            if (state.leonardoAccount().debit(cost).isEmpty()) {
+                return done(LeonardoErrors.notEnoughTokens());
+            }
+            SandboxFault f = fault.orElse(null);
+            LeonardoJob job = jobs.create(req, cost, LeonardoFaults.outcome(f), f == SandboxFault.MALFORMED,
+                    state.settings(), state.random());
+            stats.leonardoAccepted();
+            MutableHttpResponse<byte[]> answer = SandboxHttp.raw(200, SandboxHttp.LEONARDO_JSON, LeonardoBodies.created(job));
+            if (f == SandboxFault.SLOW) {
+                return scheduler.<HttpResponse<?>>delayed(state.settings().slowDelay(), answer);
+            }
+            return done(answer);
+        } catch (EmulatorException e) {
+            return done(e.response());
+        }
+    }
+
+    /** {@code GET /generations/{id}}: the job at this instant, {@code {"generations_by_pk":null}} when unknown. */
+    @Get(uri = "/generations/{id}", produces = MediaType.APPLICATION_JSON)
+    public HttpResponse<?> poll(HttpRequest<?> request, @PathVariable String id) {
+        stats.leonardoPoll(id);
+        if (!state.enabled()) {
+            return LeonardoErrors.endpointNotFound();
+        }
+        try {
+            authorize(request);
+        } catch (EmulatorException e) {
+            return e.response();
+        }
+        if (!UUID_TEXT.matcher(id).matches()) {
+            return LeonardoErrors.invalidUuid(id);
+        }
+        Optional<LeonardoJob> job = jobs.find(id.toLowerCase());
+        if (job.isEmpty()) {
+            return SandboxHttp.raw(200, SandboxHttp.LEONARDO_JSON, LeonardoBodies.notFound());
+        }
+        byte[] body = LeonardoBodies.generation(job.get(), System.nanoTime(), SandboxHttp.baseUrl(request));
+        if (job.get().malformed()) {
+            body = Arrays.copyOf(body, body.length / 2); // cut mid-document: unparsable, still "application/json"
+        }
+        return SandboxHttp.raw(200, SandboxHttp.LEONARDO_JSON, body);
+    }
+
+    /** {@code GET /me}: the account with the current balance. */
+    @Get(uri = "/me", produces = MediaType.APPLICATION_JSON)
+    public HttpResponse<?> me(HttpRequest<?> request) {
+        stats.leonardoMe();
+        if (!state.enabled()) {
+            return LeonardoErrors.endpointNotFound();
+        }
+        try {
+            authorize(request);
+        } catch (EmulatorException e) {
+            return e.response();
+        }
+        BigDecimal[] tokens = state.leonardoAccount().tokens();
+        return SandboxHttp.raw(200, SandboxHttp.LEONARDO_JSON, LeonardoBodies.me(tokens[0], tokens[1]));
+    }
+
+    /**
+     * {@code authorization: Bearer <uuid>} (WIRE §1, §6.2): missing → 401; not {@code Bearer <uuid>} →
+     * 500 "Invalid response from authorization hook"; unknown UUID → 401.
+     */
+    private void authorize(HttpRequest<?> request) {
+        String header = SandboxHttp.header(request, "authorization");
+        if (header == null || header.isBlank()) {
+            throw new EmulatorException(LeonardoErrors.unauthorized());
+        }
+        if (!header.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            throw new EmulatorException(LeonardoErrors.invalidAuthHookResponse());
+        }
+        String key = header.substring(7).trim();
+        if (!UUID_TEXT.matcher(key).matches()) {
+            throw new EmulatorException(LeonardoErrors.invalidAuthHookResponse());
+        }
+        if (!key.equalsIgnoreCase(SandboxKeys.LEONARDO_API_KEY) && !state.settings().leonardoApiKeys().contains(key)) {
+            throw new EmulatorException(LeonardoErrors.unauthorized());
+        }
+    }
+
+    private Optional<SandboxFault> selectFault(HttpRequest<?> request, String provider) {
+        Optional<SandboxFault> fault;
+        try {
+            fault = state.selectFault(EmulatorType.LEONARDO, SandboxHttp.header(request, SandboxKeys.FAULT_HEADER), provider);
+        } catch (IllegalArgumentException e) {
+            throw new EmulatorException(LeonardoErrors.badFaultHeader(e.getMessage()));
+        }
+        if (fault.isPresent() && !fault.get().appliesTo(EmulatorType.LEONARDO)) {
+            throw new EmulatorException(LeonardoErrors.badFaultHeader("fault '" + fault.get().wireName()
+                    + "' does not apply to leonardo"));
+        }
+        return fault;
+    }
+
+    /** Best-effort {@code modelId} of a body that has not been validated yet (for the {@code model} fault). */
+    private String modelIdOf(String body) {
+        JsonNode json = LeonardoValidator.parseObject(jsonMapper, body);
+        JsonNode model = json == null ? null : json.get("modelId");
+        return model != null && model.isString() ? model.getStringValue() : LeonardoValidator.PHOENIX_MODELS.get(0);
+    }
+
+    private static CompletableFuture<HttpResponse<?>> done(HttpResponse<?> response) {
+        return CompletableFuture.completedFuture(response);
+    }
+}

@@ -1,0 +1,194 @@
+package dev.imagerouter.sandbox;
+
+import java.math.BigDecimal;
+import java.time.Duration;
+import java.util.Set;
+import java.util.UUID;
+
+/**
+ * Immutable emulator settings, validated on construction (messages name the
+ * {@code router.sandbox.*} key, the bad value and what was expected).
+ *
+ * @param pendingMin               shortest PENDING phase of a Leonardo job (default 1 s)
+ * @param pendingMax               longest PENDING phase; each job draws uniformly in [min, max] (default 3 s)
+ * @param faults                   standing faults in {@link FaultPlan} syntax, "" for none
+ * @param openaiLatency            fixed latency of every OpenAI generation answer (default 0)
+ * @param slowDelay                extra delay of the {@code slow} fault (default 5 s)
+ * @param startingBalance          Leonardo {@code apiSubscriptionTokens} after {@link SandboxState#configure} (default 10000 credits)
+ * @param creditsPerImage          Leonardo cost of one image in credits; a job costs {@code creditsPerImage × num_images} (default 8)
+ * @param leonardoModerationStatus HTTP status of Leonardo's moderation error, 400 or 403 (WIRE §6.2 disagrees with itself; default 400)
+ * @param openaiAvailableModels    models the OpenAI emulator serves; others get 404 {@code model_not_found}
+ * @param leonardoApiKeys          extra accepted Leonardo keys (UUIDs) besides {@link SandboxKeys#LEONARDO_API_KEY}
+ * @param openaiApiKeys            extra accepted OpenAI keys besides {@link SandboxKeys#OPENAI_API_KEY}
+ * @param randomSeed               seed of the emulators' random draws (fault probabilities, pending durations); null = unseeded
+ */
+public record SandboxSettings(
+        Duration pendingMin,
+        Duration pendingMax,
+        String faults,
+        Duration openaiLatency,
+        Duration slowDelay,
+        BigDecimal startingBalance,
+        BigDecimal creditsPerImage,
+        int leonardoModerationStatus,
+        Set<String> openaiAvailableModels,
+        Set<String> leonardoApiKeys,
+        Set<String> openaiApiKeys,
+        Long randomSeed) {
+
+    /** Models served by default: gpt-image-1 and its announced successors (OpenAI WIRE.md §0, §1.1). */
+    public static final Set<String> DEFAULT_OPENAI_MODELS = Set.of("gpt-image-1", "gpt-image-1.5", "gpt-image-2");
+
+    public SandboxSettings {
+        nonNegative("pending-min", pendingMin);
+        nonNegative("pending-max", pendingMax);
+        if (pendingMax.compareTo(pendingMin) < 0) {
+            throw new IllegalArgumentException("router.sandbox.pending-max must be >= pending-min (" + pendingMin
+                    + "), but was " + pendingMax);
+        }
+        faults = faults == null ? "" : faults.trim();
+        try {
+            FaultPlan.parse(faults);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("router.sandbox.faults is invalid: " + e.getMessage(), e);
+        }
+        nonNegative("openai-latency", openaiLatency);
+        nonNegative("slow-delay", slowDelay);
+        if (startingBalance == null) {
+            throw new IllegalArgumentException("router.sandbox.starting-balance must be set");
+        }
+        if (creditsPerImage == null || creditsPerImage.signum() < 0) {
+            throw new IllegalArgumentException("router.sandbox.credits-per-image must be >= 0, but was " + creditsPerImage);
+        }
+        if (leonardoModerationStatus < 400 || leonardoModerationStatus > 499) {
+            throw new IllegalArgumentException("router.sandbox.leonardo-moderation-status must be a 4xx status (400 or 403), but was "
+                    + leonardoModerationStatus);
+        }
+        openaiAvailableModels = openaiAvailableModels == null ? DEFAULT_OPENAI_MODELS : Set.copyOf(openaiAvailableModels);
+        leonardoApiKeys = leonardoApiKeys == null ? Set.of() : Set.copyOf(leonardoApiKeys);
+        for (String key : leonardoApiKeys) {
+            try {
+                UUID.fromString(key);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("router.sandbox.leonardo-api-keys must hold UUIDs, but one was not a UUID");
+            }
+        }
+        openaiApiKeys = openaiApiKeys == null ? Set.of() : Set.copyOf(openaiApiKeys);
+    }
+
+    private static void nonNegative(String key, Duration value) {
+        if (value == null || value.isNegative()) {
+            throw new IllegalArgumentException("router.sandbox." + key + " must be a duration >= 0, but was " + value);
+        }
+    }
+
+    /** Pending 1–3 s, no faults, no OpenAI latency, slow = 5 s, 10000 credits, 8 credits/image, moderation 400, default models, unseeded. */
+    public static SandboxSettings defaults() {
+        return new SandboxSettings(Duration.ofSeconds(1), Duration.ofSeconds(3), "", Duration.ZERO, Duration.ofSeconds(5),
+                BigDecimal.valueOf(10_000), BigDecimal.valueOf(8), 400, DEFAULT_OPENAI_MODELS, Set.of(), Set.of(), null);
+    }
+
+    /** A builder starting from {@link #defaults()}. */
+    public static Builder builder() {
+        return defaults().toBuilder();
+    }
+
+    /** A builder starting from these settings. */
+    public Builder toBuilder() {
+        return new Builder(this);
+    }
+
+    /** Mutable builder; {@link #build()} validates. */
+    public static final class Builder {
+        private Duration pendingMin;
+        private Duration pendingMax;
+        private String faults;
+        private Duration openaiLatency;
+        private Duration slowDelay;
+        private BigDecimal startingBalance;
+        private BigDecimal creditsPerImage;
+        private int leonardoModerationStatus;
+        private Set<String> openaiAvailableModels;
+        private Set<String> leonardoApiKeys;
+        private Set<String> openaiApiKeys;
+        private Long randomSeed;
+
+        private Builder(SandboxSettings s) {
+            pendingMin = s.pendingMin;
+            pendingMax = s.pendingMax;
+            faults = s.faults;
+            openaiLatency = s.openaiLatency;
+            slowDelay = s.slowDelay;
+            startingBalance = s.startingBalance;
+            creditsPerImage = s.creditsPerImage;
+            leonardoModerationStatus = s.leonardoModerationStatus;
+            openaiAvailableModels = s.openaiAvailableModels;
+            leonardoApiKeys = s.leonardoApiKeys;
+            openaiApiKeys = s.openaiApiKeys;
+            randomSeed = s.randomSeed;
+        }
+
+        /** Sets both ends of the PENDING range. */
+        public Builder pending(Duration min, Duration max) {
+            this.pendingMin = min;
+            this.pendingMax = max;
+            return this;
+        }
+
+        public Builder faults(String faults) {
+            this.faults = faults;
+            return this;
+        }
+
+        public Builder openaiLatency(Duration openaiLatency) {
+            this.openaiLatency = openaiLatency;
+            return this;
+        }
+
+        public Builder slowDelay(Duration slowDelay) {
+            this.slowDelay = slowDelay;
+            return this;
+        }
+
+        public Builder startingBalance(BigDecimal startingBalance) {
+            this.startingBalance = startingBalance;
+            return this;
+        }
+
+        public Builder creditsPerImage(BigDecimal creditsPerImage) {
+            this.creditsPerImage = creditsPerImage;
+            return this;
+        }
+
+        public Builder leonardoModerationStatus(int status) {
+            this.leonardoModerationStatus = status;
+            return this;
+        }
+
+        public Builder openaiAvailableModels(Set<String> models) {
+            this.openaiAvailableModels = models;
+            return this;
+        }
+
+        public Builder leonardoApiKeys(Set<String> keys) {
+            this.leonardoApiKeys = keys;
+            return this;
+        }
+
+        public Builder openaiApiKeys(Set<String> keys) {
+            this.openaiApiKeys = keys;
+            return this;
+        }
+
+        /** Seed for reproducible draws; null for an unseeded generator. */
+        public Builder randomSeed(Long randomSeed) {
+            this.randomSeed = randomSeed;
+            return this;
+        }
+
+        public SandboxSettings build() {
+            return new SandboxSettings(pendingMin, pendingMax, faults, openaiLatency, slowDelay, startingBalance,
+                    creditsPerImage, leonardoModerationStatus, openaiAvailableModels, leonardoApiKeys, openaiApiKeys, randomSeed);
+        }
+    }
+}

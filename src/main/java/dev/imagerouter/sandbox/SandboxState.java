@@ -1,0 +1,109 @@
+package dev.imagerouter.sandbox;
+
+import jakarta.inject.Singleton;
+
+import java.math.BigDecimal;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Random;
+import java.util.random.RandomGenerator;
+
+/**
+ * The switch and the settings of the emulators, plus the emulated Leonardo balance.
+ *
+ * <p>Disabled by default: every emulator endpoint answers 404 in its provider's error shape until
+ * {@link #configure(boolean, SandboxSettings)} enables it. The router's configuration calls
+ * {@code configure} once at startup from {@code router.sandbox.*}; tests call it before each test.
+ *
+ * <p>Thread-safe: the configuration is one volatile snapshot, the balance is synchronized, and
+ * the random generator is a {@link Random} (thread-safe).
+ */
+@Singleton
+public class SandboxState {
+
+    private record Config(SandboxSettings settings, FaultPlan standingFaults, RandomGenerator random) {
+    }
+
+    private volatile boolean enabled;
+    private volatile Config config = configOf(SandboxSettings.defaults());
+    private final LeonardoAccount account = new LeonardoAccount();
+
+    public SandboxState() {
+        account.set(SandboxSettings.defaults().startingBalance(), BigDecimal.ZERO);
+    }
+
+    /**
+     * Switches the emulators on or off and replaces their settings. Also resets the Leonardo
+     * balance to {@link SandboxSettings#startingBalance()} subscription tokens and 0 paid tokens,
+     * and re-seeds the random generator.
+     */
+    public void configure(boolean enabled, SandboxSettings settings) {
+        Objects.requireNonNull(settings, "settings");
+        this.config = configOf(settings);
+        account.set(settings.startingBalance(), BigDecimal.ZERO);
+        this.enabled = enabled;
+    }
+
+    private static Config configOf(SandboxSettings settings) {
+        RandomGenerator random = settings.randomSeed() == null ? new Random() : new Random(settings.randomSeed());
+        return new Config(settings, FaultPlan.parse(settings.faults()), random);
+    }
+
+    /** Whether the emulator endpoints answer (otherwise 404). */
+    public boolean enabled() {
+        return enabled;
+    }
+
+    /** Turns the emulators on or off, keeping settings and balance. */
+    public void setEnabled(boolean enabled) {
+        this.enabled = enabled;
+    }
+
+    public SandboxSettings settings() {
+        return config.settings();
+    }
+
+    /** The parsed {@link SandboxSettings#faults()}. */
+    public FaultPlan standingFaults() {
+        return config.standingFaults();
+    }
+
+    /** The emulators' random generator (seeded by {@link SandboxSettings#randomSeed()}). */
+    public RandomGenerator random() {
+        return config.random();
+    }
+
+    /**
+     * Picks the fault for one request: first from the request's {@code X-Sandbox-Fault} plan, then,
+     * if that gave none, from the standing faults.
+     *
+     * @param faultHeader    the {@code X-Sandbox-Fault} value, null when absent
+     * @param providerHeader the {@code X-Sandbox-Provider} value, null when absent
+     * @throws IllegalArgumentException when the header does not parse (the caller answers 400)
+     */
+    public Optional<SandboxFault> selectFault(EmulatorType type, String faultHeader, String providerHeader) {
+        Config c = config;
+        String instance = providerHeader == null ? "" : providerHeader.trim();
+        Optional<SandboxFault> fromHeader = FaultPlan.parse(faultHeader).select(type, instance, c.random());
+        return fromHeader.isPresent() ? fromHeader : c.standingFaults().select(type, instance, c.random());
+    }
+
+    /** Sets the Leonardo balance: {@code apiSubscriptionTokens = balance}, {@code apiPaidTokens = 0}. */
+    public void setLeonardoBalance(BigDecimal balance) {
+        account.set(Objects.requireNonNull(balance, "balance"), BigDecimal.ZERO);
+    }
+
+    /** Sets both Leonardo token pools. */
+    public void setLeonardoBalance(BigDecimal subscriptionTokens, BigDecimal paidTokens) {
+        account.set(Objects.requireNonNull(subscriptionTokens, "subscriptionTokens"), Objects.requireNonNull(paidTokens, "paidTokens"));
+    }
+
+    /** {@code apiSubscriptionTokens + apiPaidTokens}, in credits. */
+    public BigDecimal leonardoBalance() {
+        return account.total();
+    }
+
+    LeonardoAccount leonardoAccount() {
+        return account;
+    }
+}

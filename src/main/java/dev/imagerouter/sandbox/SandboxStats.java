@@ -1,0 +1,212 @@
+package dev.imagerouter.sandbox;
+
+import jakarta.inject.Singleton;
+
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * What the emulators saw, for tests and benchmarks. Every call is counted, whether it was answered
+ * with success, an error, a fault or a 404 because the sandbox was off.
+ *
+ * <p>Thread-safe ({@link LongAdder}s, concurrent maps, bounded concurrent deques). The "recent"
+ * lists keep the last {@value #RECENT} entries; the create timestamps keep the last
+ * {@value #TIMESTAMPS} per emulator. {@link #reset()} clears everything; it is not atomic with
+ * respect to concurrent calls, so reset between tests, not during one.
+ */
+@Singleton
+public class SandboxStats {
+
+    /** How many request bodies / header values are kept. */
+    public static final int RECENT = 100;
+    /** How many create timestamps are kept per emulator. */
+    public static final int TIMESTAMPS = 10_000;
+
+    private final LongAdder leonardoCreates = new LongAdder();
+    private final LongAdder leonardoAccepted = new LongAdder();
+    private final LongAdder leonardoPolls = new LongAdder();
+    private final Map<String, LongAdder> leonardoPollsById = new ConcurrentHashMap<>();
+    private final LongAdder leonardoMeCalls = new LongAdder();
+    private final LongAdder leonardoCdnFetches = new LongAdder();
+    private final LongAdder openAiGenerates = new LongAdder();
+    private final LongAdder openAiModelLookups = new LongAdder();
+    private final Map<String, LongAdder> faults = new ConcurrentHashMap<>();
+    private final Recent<String> leonardoCreateBodies = new Recent<>(RECENT);
+    private final Recent<String> openAiGenerateBodies = new Recent<>(RECENT);
+    private final Recent<String> providerHeaders = new Recent<>(RECENT);
+    private final Recent<String> openAiModels = new Recent<>(RECENT);
+    private final Map<EmulatorType, Recent<Long>> createTimes = new EnumMap<>(Map.of(
+            EmulatorType.LEONARDO, new Recent<>(TIMESTAMPS), EmulatorType.OPENAI, new Recent<>(TIMESTAMPS)));
+
+    // ---- recording (called by the emulators) ----
+
+    void leonardoCreate(String body, String providerHeader) {
+        leonardoCreates.increment();
+        createTimes.get(EmulatorType.LEONARDO).add(System.nanoTime());
+        leonardoCreateBodies.add(body == null ? "" : body);
+        provider(providerHeader);
+    }
+
+    void leonardoAccepted() {
+        leonardoAccepted.increment();
+    }
+
+    void leonardoPoll(String generationId) {
+        leonardoPolls.increment();
+        leonardoPollsById.computeIfAbsent(generationId, k -> new LongAdder()).increment();
+    }
+
+    void leonardoMe() {
+        leonardoMeCalls.increment();
+    }
+
+    void leonardoCdnFetch() {
+        leonardoCdnFetches.increment();
+    }
+
+    void openAiGenerate(String body, String model, String providerHeader) {
+        openAiGenerates.increment();
+        createTimes.get(EmulatorType.OPENAI).add(System.nanoTime());
+        openAiGenerateBodies.add(body == null ? "" : body);
+        if (model != null) {
+            openAiModels.add(model);
+        }
+        provider(providerHeader);
+    }
+
+    void openAiModelLookup(String model) {
+        openAiModelLookups.increment();
+        openAiModels.add(model);
+    }
+
+    void faultInjected(EmulatorType type, SandboxFault fault) {
+        faults.computeIfAbsent(type.wireName() + "=" + fault.wireName(), k -> new LongAdder()).increment();
+    }
+
+    private void provider(String providerHeader) {
+        if (providerHeader != null) {
+            providerHeaders.add(providerHeader);
+        }
+    }
+
+    // ---- reading ----
+
+    /** Calls of Leonardo {@code POST /generations}, whatever the answer. */
+    public long leonardoCreates() {
+        return leonardoCreates.sum();
+    }
+
+    /** Leonardo creates answered 200 (a job was created and charged). */
+    public long leonardoCreatesAccepted() {
+        return leonardoAccepted.sum();
+    }
+
+    /** Calls of Leonardo {@code GET /generations/{id}}. */
+    public long leonardoPolls() {
+        return leonardoPolls.sum();
+    }
+
+    /** Calls of Leonardo {@code GET /generations/{id}} for one id. */
+    public long leonardoPolls(String generationId) {
+        LongAdder a = leonardoPollsById.get(generationId);
+        return a == null ? 0 : a.sum();
+    }
+
+    /** Calls of Leonardo {@code GET /me}. */
+    public long leonardoMeCalls() {
+        return leonardoMeCalls.sum();
+    }
+
+    /** Fetches of CDN image URLs. */
+    public long leonardoCdnFetches() {
+        return leonardoCdnFetches.sum();
+    }
+
+    /** Calls of OpenAI {@code POST /images/generations}, whatever the answer. */
+    public long openAiGenerates() {
+        return openAiGenerates.sum();
+    }
+
+    /** Calls of OpenAI {@code GET /models/{model}}. */
+    public long openAiModelLookups() {
+        return openAiModelLookups.sum();
+    }
+
+    /** How often {@code fault} was injected by the emulator of {@code type}. */
+    public long faultsInjected(EmulatorType type, SandboxFault fault) {
+        LongAdder a = faults.get(type.wireName() + "=" + fault.wireName());
+        return a == null ? 0 : a.sum();
+    }
+
+    /** The last raw JSON bodies sent to Leonardo {@code POST /generations}, oldest first. */
+    public List<String> leonardoCreateBodies() {
+        return leonardoCreateBodies.snapshot();
+    }
+
+    /** The last raw JSON bodies sent to OpenAI {@code POST /images/generations}, oldest first. */
+    public List<String> openAiGenerateBodies() {
+        return openAiGenerateBodies.snapshot();
+    }
+
+    /** The last {@code X-Sandbox-Provider} values seen on create/generate calls, oldest first. */
+    public List<String> providerHeaders() {
+        return providerHeaders.snapshot();
+    }
+
+    /** The last OpenAI model ids requested (generations and lookups), oldest first. */
+    public List<String> openAiModels() {
+        return openAiModels.snapshot();
+    }
+
+    /** {@link System#nanoTime()} of the last create/generate calls of one emulator, oldest first. */
+    public List<Long> createTimestamps(EmulatorType type) {
+        return createTimes.get(type).snapshot();
+    }
+
+    /** Clears every counter and list. */
+    public void reset() {
+        for (LongAdder a : List.of(leonardoCreates, leonardoAccepted, leonardoPolls, leonardoMeCalls, leonardoCdnFetches,
+                openAiGenerates, openAiModelLookups)) {
+            a.reset();
+        }
+        leonardoPollsById.clear();
+        faults.clear();
+        leonardoCreateBodies.clear();
+        openAiGenerateBodies.clear();
+        providerHeaders.clear();
+        openAiModels.clear();
+        createTimes.values().forEach(Recent::clear);
+    }
+
+    /** A bounded, concurrent, insertion-ordered list of recent values. */
+    private static final class Recent<T> {
+        private final int capacity;
+        private final ConcurrentLinkedDeque<T> items = new ConcurrentLinkedDeque<>();
+        private final AtomicInteger size = new AtomicInteger();
+
+        Recent(int capacity) {
+            this.capacity = capacity;
+        }
+
+        void add(T item) {
+            items.addLast(item);
+            if (size.incrementAndGet() > capacity && items.pollFirst() != null) {
+                size.decrementAndGet();
+            }
+        }
+
+        List<T> snapshot() {
+            return List.copyOf(items);
+        }
+
+        void clear() {
+            items.clear();
+            size.set(0);
+        }
+    }
+}

@@ -1,0 +1,64 @@
+package dev.imagerouter.storage;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Objects;
+
+/**
+ * Where images live and how their URLs are built ({@code router.storage.*}).
+ *
+ * @param dir           the content-addressed store's root ({@code router.storage.dir}, default
+ *                      {@code data/images}); created at startup if missing
+ * @param publicBaseUrl the absolute base of the image URLs ({@code router.storage.public-base-url}),
+ *                      e.g. {@code https://images.example.com}, without a trailing slash (one is
+ *                      removed); may be empty: then URLs are relative to the request's own base
+ *                      ({@code <scheme>://<host>} of the call that asked for the image)
+ * @throws IllegalArgumentException naming the key when the base URL is neither empty nor an
+ *                                  absolute {@code http(s)} URL without query or fragment
+ */
+public record StorageSettings(Path dir, String publicBaseUrl) {
+
+    /** The path under which {@code FilesController} serves the store: {@code <base>/v1/images/files/<sha256>.<ext>}. */
+    public static final String FILES_PATH = "/v1/images/files/";
+
+    public StorageSettings {
+        Objects.requireNonNull(dir, "router.storage.dir must be set");
+        publicBaseUrl = publicBaseUrl == null ? "" : publicBaseUrl.strip();
+        while (publicBaseUrl.endsWith("/")) {
+            publicBaseUrl = publicBaseUrl.substring(0, publicBaseUrl.length() - 1);
+        }
+        if (!publicBaseUrl.isEmpty()) {
+            URI uri;
+            try {
+                uri = URI.create(publicBaseUrl);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("router.storage.public-base-url must be an absolute http(s) URL, but was "
+                        + publicBaseUrl, e);
+            }
+            String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+            if (!(scheme.equals("http") || scheme.equals("https")) || uri.getHost() == null
+                    || uri.getRawQuery() != null || uri.getRawFragment() != null) {
+                throw new IllegalArgumentException("router.storage.public-base-url must be an absolute http(s) URL"
+                        + " without query or fragment, but was " + publicBaseUrl);
+            }
+        }
+    }
+
+    /**
+     * The URL of one stored file.
+     *
+     * @param fileName    {@code <sha256>.<ext>}, see {@link ImageStore.StoredImage#fileName()}
+     * @param requestBase the base of the current request ({@code <scheme>://<host>[:port]}, no trailing
+     *                    slash), used only when {@link #publicBaseUrl} is empty
+     * @return e.g. {@code https://images.example.com/v1/images/files/ab12….png}
+     */
+    public String fileUrl(String fileName, String requestBase) {
+        String base = publicBaseUrl.isEmpty() ? stripTrailingSlash(Objects.requireNonNull(requestBase, "requestBase")) : publicBaseUrl;
+        return base + FILES_PATH + fileName;
+    }
+
+    private static String stripTrailingSlash(String base) {
+        return base.endsWith("/") ? base.substring(0, base.length() - 1) : base;
+    }
+}

@@ -1,0 +1,179 @@
+package dev.imagerouter.storage;
+
+import dev.imagerouter.provider.ProviderResult;
+import dev.imagerouter.storage.ImageStore.GenerationRecord;
+import dev.imagerouter.storage.ImageStore.StoredImage;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ImageStoreTest {
+
+    private static final byte[] BYTES = "not really a png, the store does not care".getBytes(StandardCharsets.UTF_8);
+    // sha256 of BYTES, computed with `printf %s '...' | sha256sum`
+    private static final String SHA = "125435bd839bd05ad42ddb941cd01fd3f49956ce92c97ec4e39099a3ef4985e1";
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void put_writesContentAddressedFileWithFanOut_andIsIdempotent() throws Exception {
+        // Given a fresh store
+        ImageStore store = new ImageStore(new StorageSettings(dir, ""));
+
+        // When the same bytes are stored twice
+        StoredImage first = store.put(BYTES, "png");
+        StoredImage second = store.put(BYTES.clone(), "png");
+
+        // Then one file exists at <dir>/<aa>/<sha256>.png holding the bytes
+        assertEquals(first, second);
+        assertEquals(SHA, first.sha256());
+        assertEquals(BYTES.length, first.size());
+        assertTrue(first.sha256().matches("[0-9a-f]{64}"));
+        Path expected = dir.resolve(first.sha256().substring(0, 2)).resolve(first.sha256() + ".png");
+        assertEquals(Optional.of(expected.toAbsolutePath().normalize()), store.find(first.sha256(), "png"));
+        assertArrayEquals(BYTES, Files.readAllBytes(expected));
+        assertEquals(first.sha256() + ".png", first.fileName());
+        assertEquals("image/png", first.contentType());
+        try (Stream<Path> files = Files.list(expected.getParent())) {
+            assertEquals(List.of(expected), files.toList(), "no temp file left behind");
+        }
+    }
+
+    @Test
+    void put_concurrentWritersOfSameBytes_allSucceed() throws Exception {
+        ImageStore store = new ImageStore(new StorageSettings(dir, ""));
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        try {
+            List<CompletableFuture<StoredImage>> puts = new ArrayList<>();
+            for (int i = 0; i < 32; i++) {
+                puts.add(CompletableFuture.supplyAsync(() -> store.put(BYTES, "jpeg"), pool));
+            }
+            StoredImage image = puts.get(0).join();
+            puts.forEach(put -> assertEquals(image, put.join()));
+            assertArrayEquals(BYTES, Files.readAllBytes(store.find(image.sha256(), "jpeg").orElseThrow()));
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void put_rejectsEmptyBytesAndUnknownExtensions() {
+        ImageStore store = new ImageStore(new StorageSettings(dir, ""));
+        assertThrows(IllegalArgumentException.class, () -> store.put(new byte[0], "png"));
+        assertThrows(IllegalArgumentException.class, () -> store.put(BYTES, "gif"));
+        assertThrows(IllegalArgumentException.class, () -> store.put(BYTES, "../png"));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"", "abc", "../../../../etc/passwd", "125435BD839BD05AD42DDB941CD01FD3F49956CE92C97EC4E39099A3EF4985E1",
+            "125435bd839bd05ad42ddb941cd01fd3f49956ce92c97ec4e39099a3ef4985e/", "records/x"})
+    void find_rejectsAnythingButLowercaseSha256(String name) {
+        ImageStore store = new ImageStore(new StorageSettings(dir, ""));
+        assertEquals(Optional.empty(), store.find(name, "png"));
+    }
+
+    @Test
+    void find_rejectsUnknownExtensionAndMissingFiles() {
+        ImageStore store = new ImageStore(new StorageSettings(dir, ""));
+        StoredImage image = store.put(BYTES, "png");
+        assertEquals(Optional.empty(), store.find(image.sha256(), "png/../../x"));
+        assertEquals(Optional.empty(), store.find(image.sha256(), "gif"));
+        assertEquals(Optional.empty(), store.find(image.sha256(), "webp"), "stored as png only");
+        assertEquals(Optional.empty(), store.find(SHA.replace('0', 'f'), "png"));
+    }
+
+    @Test
+    void record_survivesARestart_withAndWithoutCost() {
+        // Given a record written by one store instance
+        StorageSettings settings = new StorageSettings(dir, "");
+        ImageStore before = new ImageStore(settings);
+        StoredImage image = before.put(BYTES, "png");
+        String hash = "a".repeat(64);
+        GenerationRecord record = new GenerationRecord(hash, List.of(image), "leonardo-phoenix",
+                "de7d3faf-762f-48e0-b3b7-9d0ac3a3fcf3", Instant.parse("2025-05-01T10:15:30.123456Z"), true,
+                Optional.of(new ProviderResult.Cost(new BigDecimal("12.50"), ProviderResult.Cost.CREDITS)));
+        before.putRecord(record);
+        GenerationRecord noCost = new GenerationRecord("b".repeat(64), List.of(image, image), "openai-gpt-image",
+                "gpt-image-1", Instant.parse("2025-05-01T10:15:31Z"), false, Optional.empty());
+        before.putRecord(noCost);
+
+        // When a new instance (a restarted process) reads them
+        ImageStore after = new ImageStore(settings);
+
+        // Then they are equal, and an absent cost stays absent
+        assertEquals(Optional.of(record), after.findRecord(hash));
+        assertEquals(Optional.of(noCost), after.findRecord("b".repeat(64)));
+        assertEquals(Optional.empty(), after.findRecord("c".repeat(64)));
+    }
+
+    @Test
+    void findRecord_neverThrows_onBadHashOrBadFile() throws Exception {
+        ImageStore store = new ImageStore(new StorageSettings(dir, ""));
+        String hash = "d".repeat(64);
+        Path records = dir.resolve("records");
+
+        assertEquals(Optional.empty(), store.findRecord(null));
+        assertEquals(Optional.empty(), store.findRecord("../records/" + hash));
+
+        Files.writeString(records.resolve(hash + ".json"), "{not json");
+        assertEquals(Optional.empty(), store.findRecord(hash));
+
+        Files.writeString(records.resolve(hash + ".json"), "{\"requestHash\":\"" + hash + "\",\"images\":[]}");
+        assertEquals(Optional.empty(), store.findRecord(hash), "violates the record's invariants");
+    }
+
+    @Test
+    void findRecord_ignoresRecordsOfOtherHashesAndRecordsWhoseImagesAreGone() throws Exception {
+        ImageStore store = new ImageStore(new StorageSettings(dir, ""));
+        StoredImage image = store.put(BYTES, "png");
+        String hash = "e".repeat(64);
+        store.putRecord(new GenerationRecord(hash, List.of(image), "p", "m", Instant.EPOCH, false, Optional.empty()));
+        Path records = dir.resolve("records");
+
+        Files.copy(records.resolve(hash + ".json"), records.resolve("f".repeat(64) + ".json"));
+        assertEquals(Optional.empty(), store.findRecord("f".repeat(64)));
+
+        Files.delete(store.find(image.sha256(), "png").orElseThrow());
+        assertEquals(Optional.empty(), store.findRecord(hash));
+    }
+
+    @Test
+    void constructor_failsNamingTheKey_whenDirCannotBeCreated() throws Exception {
+        Path file = Files.writeString(dir.resolve("a-file"), "x");
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> new ImageStore(new StorageSettings(file.resolve("images"), "")));
+        assertTrue(e.getMessage().contains("router.storage.dir"), e.getMessage());
+        assertFalse(Files.isDirectory(file.resolve("images")));
+    }
+
+    @Test
+    void storageSettings_buildsFileUrls() {
+        assertEquals("https://img.example.com/v1/images/files/x.png",
+                new StorageSettings(dir, "https://img.example.com/").fileUrl("x.png", "http://ignored"));
+        assertEquals("http://localhost:8080/v1/images/files/x.png",
+                new StorageSettings(dir, "").fileUrl("x.png", "http://localhost:8080/"));
+        assertThrows(IllegalArgumentException.class, () -> new StorageSettings(dir, "img.example.com"));
+        assertThrows(IllegalArgumentException.class, () -> new StorageSettings(dir, "ftp://img.example.com"));
+    }
+}
