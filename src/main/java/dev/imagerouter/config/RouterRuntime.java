@@ -9,7 +9,9 @@ import dev.imagerouter.sandbox.SandboxSettings;
 import dev.imagerouter.sandbox.SandboxState;
 import io.micronaut.context.BeanProvider;
 import io.micronaut.context.env.Environment;
+import io.micronaut.runtime.event.annotation.EventListener;
 import io.micronaut.runtime.server.EmbeddedServer;
+import io.micronaut.runtime.server.event.ServerStartupEvent;
 import jakarta.inject.Singleton;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -65,6 +67,12 @@ public class RouterRuntime {
 
     public RouterConfig config() {
         return config.get();
+    }
+
+    /** Builds the chain as soon as the server listens, so the first request pays nothing for it. */
+    @EventListener
+    void onStartup(ServerStartupEvent event) {
+        chain();
     }
 
     /** The chain new requests use; built on first use, once the server's port is known. */

@@ -137,8 +137,8 @@ public final class ImageDownloader implements AutoCloseable {
         // The whole-download deadline. Deliberately not Mono.timeout(): cancelling does not abort
         // Micronaut's exchange, whose own read timeout then fires into a cancelled subscriber and
         // Reactor logs every such timeout at ERROR. Here the exchange is left to finish or time out
-        // on its own (bounded by the same timeout per read and by maxBytes) and its late signal
-        // lands on an already completed future, silently.
+        // on its own (Micronaut's connect and read timeouts are set to the same value; the body is
+        // capped at maxBytes) and its late signal lands on an already completed future, silently.
         try {
             ScheduledFuture<?> deadline = deadlines.schedule(() -> result.completeExceptionally(new ProviderFailure(
                     FailureKind.TIMEOUT, "image download from " + host + " timed out after "

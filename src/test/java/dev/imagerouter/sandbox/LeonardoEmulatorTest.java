@@ -160,6 +160,8 @@ class LeonardoEmulatorTest {
                 "{\"width\":512}");
         assertError(400, "{\"error\":\"expecting a value for non-nullable variable: \\\"prompt\\\"\",\"path\":\"$\",\"code\":\"validation-failed\"}",
                 "not json");
+        assertError(400, "{\"error\":\"expecting a value for non-nullable variable: \\\"prompt\\\"\",\"path\":\"$\",\"code\":\"validation-failed\"}",
+                "");
         assertError(400, "{\"error\":\"Invalid prompt, maximum length of 1500 characters exceeded.\",\"path\":\"$\",\"code\":\"unexpected\"}",
                 "{\"prompt\":\"" + "a".repeat(1501) + "\"}");
         assertError(400, "{\"error\":\"invalid dimensions\",\"path\":\"$\",\"code\":\"unexpected\"}", "{\"prompt\":\"x\",\"width\":1001}");

@@ -11,11 +11,13 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 import java.io.IOException;
+import java.net.Socket;
+import java.net.SocketException;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 
 import static dev.imagerouter.sandbox.LeonardoEmulatorTest.AUTH;
 import static dev.imagerouter.sandbox.LeonardoEmulatorTest.BASE;
-import static dev.imagerouter.sandbox.LeonardoEmulatorTest.PHOENIX;
 import static dev.imagerouter.sandbox.LeonardoEmulatorTest.phoenix;
 import static dev.imagerouter.sandbox.LeonardoEmulatorTest.pollUntilDone;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -152,6 +154,23 @@ class LeonardoFaultsTest {
     }
 
     @Test
+    void resetIsATcpRst_notAGracefulClose() throws Exception {
+        String body = phoenix(512, 512, 1);
+        String request = "POST " + BASE + "/generations HTTP/1.1\r\nHost: localhost\r\nauthorization: " + AUTH[1]
+                + "\r\nContent-Type: application/json\r\n" + SandboxKeys.FAULT_HEADER + ": leonardo=reset\r\nContent-Length: "
+                + body.length() + "\r\n\r\n" + body;
+        try (Socket socket = new Socket(server.getHost(), server.getPort())) {
+            socket.setSoTimeout(5000);
+            socket.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
+            socket.getOutputStream().flush();
+
+            SocketException e = assertThrows(SocketException.class, () -> socket.getInputStream().read());
+
+            assertTrue(e.getMessage().toLowerCase().contains("reset"), e.getMessage());
+        }
+    }
+
+    @Test
     void instanceTargetsMatchTheProviderHeader() throws Exception {
         String body = phoenix(512, 512, 1);
         SandboxTestClient.Response hit = client.post(BASE + "/generations", body, AUTH[0], AUTH[1],
@@ -198,6 +217,6 @@ class LeonardoFaultsTest {
 
         assertEquals(429, create("leonardo=429").status());
         assertEquals(500, client.post(BASE + "/generations", phoenix(512, 512, 1), AUTH).status());
-        assertEquals(PHOENIX.length(), 36);
+        assertEquals(500, create("openai=429").status()); // no matching header rule: the standing fault applies
     }
 }

@@ -1,0 +1,66 @@
+package dev.imagerouter.testing;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import javax.imageio.ImageIO;
+import java.awt.image.BufferedImage;
+
+/**
+ * Settings and helpers shared by the tests that talk HTTP to the router and its sandbox emulators.
+ * Timings are shortened by configuration (never by sleeping): a Leonardo PENDING phase of
+ * 100–200 ms, polls every 50 ms, a SERVER_ERROR backoff of 300 ms, a 3 s Leonardo timeout.
+ */
+public final class RouterTestSupport {
+
+    private RouterTestSupport() {
+    }
+
+    /** Properties for a sandboxed router with fast timings and a fresh image store. */
+    public static Map<String, String> fastSandbox() {
+        Map<String, String> p = new HashMap<>();
+        p.put("router.sandbox.mode", "true");
+        p.put("router.sandbox.pending-min", "100ms");
+        p.put("router.sandbox.pending-max", "200ms");
+        p.put("router.storage.dir", tempDir("images").toString());
+        p.put("router.policy.SERVER_ERROR.backoff", "300ms");
+        p.put("router.policy.NETWORK.backoff", "300ms");
+        p.put("router.providers.leonardo-phoenix.timeout", "3s");
+        p.put("router.providers.leonardo-phoenix.poll.initial-delay", "50ms");
+        p.put("router.providers.leonardo-phoenix.poll.max-delay", "100ms");
+        p.put("router.providers.leonardo-phoenix.poll.jitter", "0");
+        p.put("router.providers.openai-gpt-image-1.timeout", "5s");
+        return p;
+    }
+
+    public static Path tempDir(String prefix) {
+        try {
+            Path dir = Files.createTempDirectory("image-router-" + prefix);
+            dir.toFile().deleteOnExit();
+            return dir;
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Decodes an image and returns {width, height}; fails the test if it does not decode. */
+    public static int[] imageSize(byte[] bytes) {
+        try {
+            BufferedImage image = ImageIO.read(new ByteArrayInputStream(bytes));
+            if (image == null) {
+                throw new AssertionError("not a decodable image (" + bytes.length + " bytes)");
+            }
+            return new int[]{image.getWidth(), image.getHeight()};
+        } catch (IOException e) {
+            throw new AssertionError("not a decodable image", e);
+        }
+    }
+
+    /** Whether the bytes start with the PNG signature. */
+    public static boolean isPng(byte[] bytes) {
+        return bytes.length > 8 && (bytes[0] & 0xff) == 0x89 && bytes[1] == 'P' && bytes[2] == 'N' && bytes[3] == 'G';
+    }
+}
