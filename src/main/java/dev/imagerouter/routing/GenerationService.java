@@ -6,6 +6,7 @@ import dev.imagerouter.cache.ResultCache;
 import dev.imagerouter.config.RouterRuntime;
 import dev.imagerouter.provider.GeneratedImage;
 import dev.imagerouter.provider.ImageRequest;
+import dev.imagerouter.provider.ProviderResult;
 import dev.imagerouter.storage.ImageNormaliser;
 import dev.imagerouter.storage.ImageStore;
 import jakarta.inject.Named;
@@ -75,18 +76,33 @@ public class GenerationService {
     }
 
     private CompletableFuture<CachedGeneration> produce(Chain chain, String hash, ImageRequest request, String requestId) {
-        return router.route(chain, request, requestId)
-                .thenApplyAsync(result -> store(hash, request, result), imageWork);
+        return router.route(chain, request, requestId, this::normalise)
+                .thenApplyAsync(result -> store(hash, result), imageWork);
     }
 
-    private CachedGeneration store(String hash, ImageRequest request, RoutingResult result) {
+    /**
+     * Decodes every image and brings it to the requested size and format, inside the provider's
+     * attempt: an image that does not decode is that provider's MALFORMED_RESPONSE and the chain
+     * falls back.
+     */
+    private CompletableFuture<ProviderResult> normalise(ImageRequest request, ProviderResult result) {
+        return CompletableFuture.supplyAsync(() -> {
+            List<GeneratedImage> images = new ArrayList<>();
+            for (GeneratedImage image : result.images()) {
+                ImageNormaliser.NormalisedImage out = normaliser.normalise(image.bytes(), request.width(), request.height(),
+                        request.outputFormat());
+                images.add(new GeneratedImage(out.bytes(), out.contentType(), out.normalised()));
+            }
+            return new ProviderResult(images, result.model(), result.generationId(), result.cost());
+        }, imageWork);
+    }
+
+    private CachedGeneration store(String hash, RoutingResult result) {
         List<ImageStore.StoredImage> images = new ArrayList<>();
         boolean normalised = false;
         for (GeneratedImage image : result.result().images()) {
-            ImageNormaliser.NormalisedImage out = normaliser.normalise(image.bytes(), request.width(), request.height(),
-                    request.outputFormat());
-            normalised |= out.normalised();
-            images.add(store.put(out.bytes(), out.format()));
+            normalised |= image.normalised();
+            images.add(store.put(image.bytes(), "image/jpeg".equals(image.contentType()) ? "jpeg" : "png"));
         }
         ImageStore.GenerationRecord record = new ImageStore.GenerationRecord(hash, images, result.provider(),
                 result.result().model(), clock.instant(), normalised, result.result().cost());

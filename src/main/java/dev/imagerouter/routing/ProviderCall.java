@@ -59,15 +59,15 @@ final class ProviderCall {
      * Calls the provider with its policies. Completes with the result, or exceptionally with an
      * {@link AttemptFailure} for the last attempt. {@code onAttempt} sees every attempt.
      */
-    CompletableFuture<ProviderResult> call(ProviderHandle handle, ImageRequest request,
+    CompletableFuture<ProviderResult> call(ProviderHandle handle, ImageRequest request, ResultProcessor processor,
                                            BiConsumer<Attempt, ProviderFailure> onAttempt) {
         Map<FailureKind, Integer> counts = new EnumMap<>(FailureKind.class);
         return handle.resilience().retry()
-                .executeCompletionStage(scheduler, () -> attempt(handle, request, counts, onAttempt))
+                .executeCompletionStage(scheduler, () -> attempt(handle, request, processor, counts, onAttempt))
                 .toCompletableFuture();
     }
 
-    private CompletableFuture<ProviderResult> attempt(ProviderHandle handle, ImageRequest request,
+    private CompletableFuture<ProviderResult> attempt(ProviderHandle handle, ImageRequest request, ResultProcessor processor,
                                                       Map<FailureKind, Integer> counts,
                                                       BiConsumer<Attempt, ProviderFailure> onAttempt) {
         CircuitBreaker breaker = handle.resilience().circuitBreaker();
@@ -82,10 +82,10 @@ final class ProviderCall {
         }
         CompletableFuture<Void> permit = waitNanos == 0 ? CompletableFuture.completedFuture(null)
                 : delayed(waitNanos);
-        return permit.thenCompose(ignored -> guardedCall(handle, request, counts, onAttempt));
+        return permit.thenCompose(ignored -> guardedCall(handle, request, processor, counts, onAttempt));
     }
 
-    private CompletableFuture<ProviderResult> guardedCall(ProviderHandle handle, ImageRequest request,
+    private CompletableFuture<ProviderResult> guardedCall(ProviderHandle handle, ImageRequest request, ResultProcessor processor,
                                                           Map<FailureKind, Integer> counts,
                                                           BiConsumer<Attempt, ProviderFailure> onAttempt) {
         CircuitBreaker breaker = handle.resilience().circuitBreaker();
@@ -98,7 +98,8 @@ final class ProviderCall {
         CompletableFuture<ProviderResult> call;
         try {
             call = handle.resilience().timeLimiter()
-                    .executeCompletionStage(scheduler, () -> handle.provider().generate(request))
+                    .executeCompletionStage(scheduler, () -> handle.provider().generate(request)
+                            .thenCompose(result -> processor.process(request, result)))
                     .toCompletableFuture();
         } catch (RuntimeException e) {
             call = CompletableFuture.failedFuture(e);

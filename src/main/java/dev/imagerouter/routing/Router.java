@@ -47,14 +47,34 @@ public final class Router {
      * @return a future of the result, or failed with {@link ChainFailedException}
      */
     public CompletableFuture<RoutingResult> route(Chain chain, ImageRequest request, String requestId) {
+        return route(chain, request, requestId, ResultProcessor.NONE);
+    }
+
+    /**
+     * Routes one request down {@code chain}; each provider's result goes through {@code processor}
+     * inside that provider's attempt.
+     *
+     * @return a future of the result, or failed with {@link ChainFailedException}
+     */
+    public CompletableFuture<RoutingResult> route(Chain chain, ImageRequest request, String requestId,
+                                                  ResultProcessor processor) {
         CompletableFuture<RoutingResult> result = new CompletableFuture<>();
         List<Attempt> trail = Collections.synchronizedList(new ArrayList<>());
-        walk(chain, 0, request, requestId, trail, null, result);
+        walk(new Walk(chain, request, requestId, processor, trail, result), 0, null);
         return result;
     }
 
-    private void walk(Chain chain, int index, ImageRequest request, String requestId, List<Attempt> trail,
-                      ProviderFailure lastFailure, CompletableFuture<RoutingResult> result) {
+    /** One request's walk: what stays the same from provider to provider. */
+    private record Walk(Chain chain, ImageRequest request, String requestId, ResultProcessor processor,
+                        List<Attempt> trail, CompletableFuture<RoutingResult> result) {
+    }
+
+    private void walk(Walk w, int index, ProviderFailure lastFailure) {
+        Chain chain = w.chain();
+        ImageRequest request = w.request();
+        String requestId = w.requestId();
+        List<Attempt> trail = w.trail();
+        CompletableFuture<RoutingResult> result = w.result();
         if (index >= chain.providers().size()) {
             result.completeExceptionally(exhausted(trail, lastFailure, chain));
             return;
@@ -66,10 +86,10 @@ public final class Router {
             trail.add(skipped);
             notifyAttempt(handle, skipped, null);
             fallback(chain, index, FailureKind.SKIPPED);
-            walk(chain, index + 1, request, requestId, trail, lastFailure, result);
+            walk(w, index + 1, lastFailure);
             return;
         }
-        providerCall.call(handle, request, (attempt, failure) -> {
+        providerCall.call(handle, request, w.processor(), (attempt, failure) -> {
             trail.add(attempt);
             notifyAttempt(handle, attempt, failure);
             if (failure != null) {
@@ -91,7 +111,7 @@ public final class Router {
                 return;
             }
             fallback(chain, index, failure.kind());
-            walk(chain, index + 1, request, requestId, trail, failure, result);
+            walk(w, index + 1, failure);
         });
     }
 
