@@ -17,11 +17,16 @@ import io.micrometer.core.instrument.Timer;
 import jakarta.inject.Singleton;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
  * Turns routing events into Prometheus metrics and binds Resilience4j's own breaker, rate-limiter,
  * bulkhead and retry metrics (tagged with the provider name). Thread-safe.
+ *
+ * <p>Tag values come from closed sets only (outcomes, cache results, failure kinds, provider
+ * instance names from config), never from a request: no prompt, request hash or id. Checked by
+ * {@code MetricsExportTest}.
  */
 @Singleton
 public class RouterMetrics implements RoutingListener {
@@ -33,6 +38,10 @@ public class RouterMetrics implements RoutingListener {
             Duration.ofSeconds(5), Duration.ofSeconds(10), Duration.ofSeconds(20), Duration.ofSeconds(30),
             Duration.ofSeconds(45), Duration.ofSeconds(60)};
 
+    /** Request outcomes registered at 0 with {@code cache="miss"} (errors never come from the cache). */
+    static final List<String> OUTCOMES = List.of("success", "invalid_request", "unauthorized", "content_rejected",
+            "rate_limited", "unavailable", "failed");
+
     private final MeterRegistry registry;
 
     public RouterMetrics(MeterRegistry registry, ProviderResilience resilience) {
@@ -41,6 +50,12 @@ public class RouterMetrics implements RoutingListener {
         TaggedRateLimiterMetrics.ofRateLimiterRegistry(resilience.rateLimiters()).bindTo(registry);
         TaggedBulkheadMetrics.ofBulkheadRegistry(resilience.bulkheads()).bindTo(registry);
         TaggedRetryMetrics.ofRetryRegistry(resilience.retries()).bindTo(registry);
+        // Micrometer creates a counter on its first increment, and Prometheus' increase()/rate() cannot
+        // see the step from "no series" to 1: without these zeros the first failed request of a fresh
+        // instance would be invisible to AllProvidersFailing (grafana/prometheus/alerts.yml).
+        OUTCOMES.forEach(outcome -> requests(outcome, "miss"));
+        requests("success", "hit");
+        requests("success", "bypass");
     }
 
     @Override
@@ -69,14 +84,18 @@ public class RouterMetrics implements RoutingListener {
 
     /** Records one finished client request. */
     public void onRequest(String outcome, String cache, long nanos) {
-        Counter.builder(MetricNames.REQUESTS)
-                .description("Generation requests by outcome and cache status")
-                .tags("outcome", outcome, "cache", cache)
-                .register(registry).increment();
+        requests(outcome, cache).increment();
         Timer.builder(MetricNames.REQUEST_DURATION)
                 .description("End-to-end generation request latency")
                 .tags("outcome", outcome)
                 .serviceLevelObjectives(SLOS)
                 .register(registry).record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    private Counter requests(String outcome, String cache) {
+        return Counter.builder(MetricNames.REQUESTS)
+                .description("Generation requests by outcome and cache status")
+                .tags("outcome", outcome, "cache", cache)
+                .register(registry);
     }
 }

@@ -43,6 +43,7 @@ final class LeonardoFaults {
             case MODERATION -> LeonardoErrors.moderation(settings.leonardoModerationStatus());
             case AUTH -> LeonardoErrors.unauthorized();
             case MODEL -> LeonardoErrors.modelNotSupported(modelId.get());
+            case BAD_REQUEST -> LeonardoErrors.invalidDimensions();
             default -> null;
         });
     }

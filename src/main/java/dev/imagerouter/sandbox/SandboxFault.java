@@ -46,7 +46,9 @@ public enum SandboxFault {
     /** OpenAI only: the DALL·E-era 400 {@code content_policy_violation}. */
     CONTENT_POLICY(EnumSet.of(EmulatorType.OPENAI), "content_policy_violation"),
     /** OpenAI only: 403 "organization must be verified". */
-    FORBIDDEN(EnumSet.of(EmulatorType.OPENAI), "forbidden");
+    FORBIDDEN(EnumSet.of(EmulatorType.OPENAI), "forbidden"),
+    /** A 400 the provider gives for a request it does not accept (Leonardo "invalid dimensions", OpenAI invalid size). */
+    BAD_REQUEST(both(), "bad_request", "400");
 
     private final Set<EmulatorType> appliesTo;
     private final List<String> names;
