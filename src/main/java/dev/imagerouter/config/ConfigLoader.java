@@ -165,18 +165,27 @@ public final class ConfigLoader {
         }
 
         ConfigNode sandboxNode = router.child("sandbox");
+        ConfigNode sandboxWebhook = sandboxNode.child("webhook");
         SandboxConfig sandboxConfig = new SandboxConfig(sandbox,
                 sandboxNode.duration("pending-min", Duration.ofSeconds(1)),
                 sandboxNode.duration("pending-max", Duration.ofSeconds(3)),
                 sandboxNode.string("faults", ""),
-                sandboxNode.duration("openai-latency", Duration.ZERO));
+                sandboxNode.duration("openai-latency", Duration.ZERO),
+                sandboxWebhook.bool("enabled", false),
+                sandboxWebhook.string("url", SandboxConfig.DEFAULT_WEBHOOK_URL));
+        if (!sandboxConfig.webhookUrl().startsWith("/") && !sandboxConfig.webhookUrl().matches("https?://.+")) {
+            sandboxWebhook.problem("url", sandboxConfig.webhookUrl(), "an http(s) URL or a path on this server such as "
+                    + SandboxConfig.DEFAULT_WEBHOOK_URL);
+        }
+        AuthConfig auth = AuthConfig.read(router, sandbox);
+        ApiConfig api = ApiConfig.read(router);
         if (sandboxConfig.pendingMax().compareTo(sandboxConfig.pendingMin()) < 0) {
             sandboxNode.problem("pending-max", sandboxConfig.pendingMax(), "at least pending-min (" + sandboxConfig.pendingMin() + ")");
         }
 
         errors.throwIfAny();
         return new RouterConfig(enabledChain, defaults, providers, cache, storage, download, sandboxConfig,
-                effective, files);
+                effective, files, auth, api);
     }
 
     private boolean sandboxMode(ConfigNode router) {
@@ -245,12 +254,14 @@ public final class ConfigLoader {
         }
         List<String> kindNames = PolicyTable.REQUIRED_KINDS.stream().map(Enum::name).toList();
         List<String> actionNames = Arrays.stream(PolicyAction.values()).map(Enum::name).toList();
+        Set<FailureKind> mentioned = java.util.EnumSet.noneOf(FailureKind.class);
         for (String key : node.keys()) {
             if (!kindNames.contains(key)) {
                 node.problem(key, key, "a failure kind, one of " + kindNames);
                 continue;
             }
             FailureKind kind = FailureKind.valueOf(key);
+            mentioned.add(kind);
             PolicyRule inherited = rules.get(kind);
             ConfigNode row = node.child(key);
             String actionText = row.string("action", inherited == null ? "" : inherited.action().name());
@@ -271,8 +282,11 @@ public final class ConfigLoader {
             }
         }
         List<FailureKind> missing = PolicyTable.REQUIRED_KINDS.stream().filter(k -> !rules.containsKey(k)).toList();
+        List<FailureKind> unmentioned = missing.stream().filter(k -> !mentioned.contains(k)).toList();
+        if (!unmentioned.isEmpty()) {
+            node.errors().add(node.file(), node.key(""), unmentioned, "a policy row for every failure kind; missing " + unmentioned);
+        }
         if (!missing.isEmpty()) {
-            node.problem("", missing, "a policy row for every failure kind; missing " + missing);
             for (FailureKind kind : missing) {
                 rules.put(kind, new PolicyRule(kind, PolicyAction.FALLBACK, 0, Duration.ZERO, 0, Duration.ZERO, false, false));
             }

@@ -50,6 +50,9 @@ public final class ConfigNode {
 
     /** The full dotted key of {@code key} under this node. */
     public String key(String key) {
+        if (key.isEmpty()) {
+            return prefix;
+        }
         return prefix.isEmpty() ? key : prefix + "." + key;
     }
 
@@ -277,6 +280,11 @@ public final class ConfigNode {
     /** The raw map of this node as read from the file (overrides not applied), for change detection. */
     public Map<String, Object> effectiveView() {
         return Collections.unmodifiableMap(map);
+    }
+
+    /** Replaces a secret's value in the effective view (the admin output) by {@code shown}, e.g. {@code ****}. */
+    public void redact(String key, Object shown) {
+        effective.put(key, shown);
     }
 
     /** Records a problem with a key of this node. */

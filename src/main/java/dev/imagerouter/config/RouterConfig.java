@@ -21,10 +21,13 @@ import java.util.Map;
  * @param sandbox    sandbox (emulator) settings
  * @param effective  the effective settings as a tree, for the admin view (secrets are masked there)
  * @param files      the files read
+ * @param auth       inbound credentials and per-client limits
+ * @param api        input limits of the public API
  */
 public record RouterConfig(List<String> chain, PolicyTable policy, Map<String, ProviderConfig> providers,
                            CacheConfig cache, StorageSettings storage, DownloadSettings download,
-                           SandboxConfig sandbox, Map<String, Object> effective, List<String> files) {
+                           SandboxConfig sandbox, Map<String, Object> effective, List<String> files,
+                           AuthConfig auth, ApiConfig api) {
 
     public RouterConfig {
         chain = List.copyOf(chain);

@@ -11,7 +11,12 @@ import java.time.Duration;
  * @param pendingMax  longest Leonardo PENDING phase
  * @param faults      standing faults, {@code provider=fault[@probability],...}
  * @param openaiLatency fixed extra latency of the OpenAI emulator
+ * @param webhook     whether the Leonardo emulator posts completion callbacks (WIRE §5)
+ * @param webhookUrl  where it posts them: an http(s) URL, or a path on the server the create call was sent to
  */
 public record SandboxConfig(boolean enabled, Duration pendingMin, Duration pendingMax, String faults,
-                            Duration openaiLatency) {
+                            Duration openaiLatency, boolean webhook, String webhookUrl) {
+
+    /** The router's own receiver. */
+    public static final String DEFAULT_WEBHOOK_URL = "/v1/webhooks/leonardo";
 }

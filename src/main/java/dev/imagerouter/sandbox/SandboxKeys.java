@@ -21,6 +21,12 @@ public final class SandboxKeys {
     /** Bearer key of the OpenAI emulator (OpenAI WIRE.md §5 "Auth"). */
     public static final String OPENAI_API_KEY = "sk-sandbox-openai-0000";
 
+    /**
+     * Webhook callback key used in sandbox mode when {@code router.webhooks.leonardo-key} is not set:
+     * the Leonardo emulator sends it and the router's receiver expects it (WIRE §5.1).
+     */
+    public static final String LEONARDO_WEBHOOK_KEY = "sandbox-leonardo-webhook-0000";
+
     /** Organisation reported in the {@code openai-organization} response header (OpenAI WIRE.md §2.3). */
     public static final String OPENAI_ORGANIZATION = "org-sandbox";
 

@@ -28,7 +28,8 @@ import java.util.concurrent.TimeUnit;
  *    num_images, seed) → generationId and the cost of the job.
  * 2. Poll GET /generations/{id} on the shared scheduler: first after poll.initial-delay, then each
  *    delay × poll.multiplier up to poll.max-delay, each ± poll.jitter. No thread waits between
- *    polls. A webhook callback for the id (LeonardoWebhooks) completes the wait at once.
+ *    polls. A webhook callback for the id (LeonardoWebhooks) completes the wait at once; with
+ *    webhook.enabled the first poll waits webhook.poll-initial-delay instead (polling is the fallback).
  * 3. COMPLETE → download every image URL (allow-listed hosts, size cap); FAILED → GENERATION_FAILED.
  * The whole attempt is bounded by the provider timeout, applied by the router's time limiter, which
  * cancels the returned future; the poll loop stops when it sees the future done.
@@ -115,7 +116,7 @@ public final class LeonardoProvider implements ImageProvider, AutoCloseable {
                 webhooks.unregister(id);
                 done.cancel(false);
             });
-            schedulePoll(id, headers, done, settings.pollInitialDelay(), 0);
+            schedulePoll(id, headers, done, settings.firstPollDelay(), 0);
             done.thenCompose(generation -> downloadImages(id, generation))
                     .whenComplete((images, e) -> {
                         if (e != null) {

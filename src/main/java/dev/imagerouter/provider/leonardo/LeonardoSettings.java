@@ -20,13 +20,22 @@ import java.util.Optional;
  * @param pollMaxDelay     longest delay between polls; default 5 s
  * @param pollMultiplier   backoff factor between polls; default 1.5
  * @param pollJitter       relative random spread of each poll delay, 0..1; default 0.2
+ * @param webhookEnabled   whether Leonardo's completion callbacks reach this router ({@code webhook.enabled});
+ *                         then a callback ends the wait and polling, kept as the fallback, starts later; default false
+ * @param webhookPollInitialDelay first poll after the create when webhooks are enabled; default 5 s
  */
 public record LeonardoSettings(boolean alchemy, double contrast, Optional<String> defaultStyle, Optional<String> styleUuid,
                                int maxDimension, Duration pollInitialDelay, Duration pollMaxDelay,
-                               double pollMultiplier, double pollJitter) {
+                               double pollMultiplier, double pollJitter, boolean webhookEnabled,
+                               Duration webhookPollInitialDelay) {
 
     /** Allowed {@code contrast} values, shared/specs/leonardo/WIRE.md §2.1. */
     public static final List<Double> CONTRASTS = List.of(1.0, 1.3, 1.8, 2.5, 3.0, 3.5, 4.0, 4.5);
+
+    /** The first poll's delay: later when callbacks are expected, since polling is then only the fallback. */
+    public Duration firstPollDelay() {
+        return webhookEnabled ? webhookPollInitialDelay : pollInitialDelay;
+    }
 
     /** Reads and checks the settings; problems go to the node's error list. */
     public static LeonardoSettings read(ConfigNode node) {
@@ -38,11 +47,14 @@ public record LeonardoSettings(boolean alchemy, double contrast, Optional<String
             node.problem("contrast", contrast, "at least 2.5 when alchemy is on");
         }
         ConfigNode poll = node.child("poll");
+        ConfigNode webhook = node.child("webhook");
         return new LeonardoSettings(alchemy, contrast, node.optionalString("preset-style"), node.optionalString("style-uuid"),
                 node.integer("max-dimension", 1536, 256, 2048),
                 poll.duration("initial-delay", Duration.ofSeconds(1)),
                 poll.duration("max-delay", Duration.ofSeconds(5)),
                 poll.decimal("multiplier", 1.5, 1.0, 10.0),
-                poll.decimal("jitter", 0.2, 0.0, 1.0));
+                poll.decimal("jitter", 0.2, 0.0, 1.0),
+                webhook.bool("enabled", false),
+                webhook.duration("poll-initial-delay", Duration.ofSeconds(5)));
     }
 }
