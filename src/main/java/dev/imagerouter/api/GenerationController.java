@@ -43,17 +43,19 @@ public class GenerationController {
 
     private final GenerationService generations;
     private final RouterRuntime runtime;
-    private final GenerationRequestParser parser;
+    private final JsonMapper json;
     private final ImageStore store;
     private final RouterMetrics metrics;
+    private final ClientLimits limits;
 
     public GenerationController(GenerationService generations, RouterRuntime runtime, JsonMapper json, ImageStore store,
-                                RouterMetrics metrics) {
+                                RouterMetrics metrics, ClientLimits limits) {
         this.generations = generations;
         this.runtime = runtime;
-        this.parser = new GenerationRequestParser(json, 1500);
+        this.json = json;
         this.store = store;
         this.metrics = metrics;
+        this.limits = limits;
     }
 
     @Post(uri = "/v1/images/generations", produces = MediaType.APPLICATION_JSON)
@@ -71,11 +73,20 @@ public class GenerationController {
         }
         Optional<String> faults = runtime.config().sandbox().enabled()
                 ? Optional.ofNullable(http.getHeaders().get("X-Sandbox-Fault")) : Optional.empty();
+        GenerationRequestParser parser = new GenerationRequestParser(json, runtime.config().api().maxPromptLength());
         GenerationRequestParser.Parsed parsed = parser.parse(body == null ? null : body.getBytes(java.nio.charset.StandardCharsets.UTF_8), faults);
+        String client = http.getAttribute(ApiErrorHandlers.CLIENT_NAME, String.class).orElse(ClientLimits.ANONYMOUS);
+        int images = parsed.request().n();
+        limits.reserveImages(client, images, runtime.config().auth().limits().imagesPerDay());
         boolean noCache = http.getHeaders().getAll("Cache-Control").stream().anyMatch(v -> v.toLowerCase().contains("no-cache"));
         Optional<String> namespace = http.getAttribute(ApiErrorHandlers.CLIENT_NAME, String.class);
         String base = requestBase(http);
         return generations.generate(parsed.request(), namespace, noCache, requestId)
+                .whenComplete((g, e) -> {
+                    if (e != null) {
+                        limits.releaseImages(client, images); // a failed generation does not use the daily allowance
+                    }
+                })
                 .thenApply(g -> {
                     GenerationResponse response = toResponse(g, parsed, base);
                     String cache = g.cached() ? "HIT" : "MISS";

@@ -67,7 +67,8 @@ public final class GenerationRequestParser {
         }
         for (Map.Entry<String, JsonNode> field : root.entries()) {
             if (!KNOWN.contains(field.getKey())) {
-                throw ApiException.invalid(field.getKey(), "unknown_parameter", "Unknown parameter: '" + safe(field.getKey()) + "'.");
+                // The name is the client's text: shortened and printable-only wherever it is echoed.
+                throw ApiException.invalid(safe(field.getKey()), "unknown_parameter", "Unknown parameter: '" + safe(field.getKey()) + "'.");
             }
         }
         String prompt = requiredString(root, "prompt");

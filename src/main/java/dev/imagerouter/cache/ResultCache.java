@@ -2,20 +2,26 @@ package dev.imagerouter.cache;
 
 import com.github.benmanes.caffeine.cache.AsyncCache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Expiry;
 import com.github.benmanes.caffeine.cache.Ticker;
 import com.github.benmanes.caffeine.cache.stats.CacheStats;
 import dev.imagerouter.config.CacheConfig;
 import dev.imagerouter.metrics.MetricNames;
 import dev.imagerouter.storage.ImageStore;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.FunctionTimer;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
@@ -24,72 +30,138 @@ import java.util.function.Supplier;
  * Two levels, keyed by request hash:
  *   1. Caffeine AsyncCache in memory. get(key, loader) gives single flight: concurrent identical
  *      requests share one in-flight generation; a failed future is removed by Caffeine, so failures
- *      are never cached. TTL = expire-after-write, size bound = max-entries.
+ *      are never cached. Size bound = max-entries. An entry expires at its record's created time
+ *      plus the TTL (not "TTL after it entered memory"), so a result read back from disk is never
+ *      served past the TTL its generation started.
  *   2. The image store's per-hash record on disk, consulted by the loader before generating, so a
- *      restart keeps earlier results until their TTL.
- * Cache-Control: no-cache bypasses both and replaces the entry with the fresh generation.
+ *      restart keeps earlier results until their TTL. Reading it is file I/O: the loader does it on
+ *      the disk-read executor, never on the caller's thread (a Netty event loop). The loader's
+ *      future is in the cache from the first call on, so requests arriving during the disk read
+ *      join it like any in-flight generation.
+ *
+ * HIT or MISS, as the response reports it (X-Router-Cache, router.cached):
+ *   MISS  this request's lookup called the generator (nothing in memory, nothing usable on disk);
+ *   HIT   anything else: served from memory, from a disk record, or by joining a lookup in flight.
+ * The same split feeds image_router_cache_gets{result}, so the metric agrees with the header.
+ *
+ * Cache-Control: no-cache bypasses both levels; the fresh generation replaces the entry in memory
+ * (here) and on disk (the generator writes the record) before its answer is returned.
  */
 /** The result cache by request hash. Thread-safe. */
 public final class ResultCache {
 
     /** How a lookup was answered. */
     public enum Source {
-        /** Served from memory or disk, or joined an identical generation in flight. */
+        /** Served from memory or disk, or joined an identical lookup in flight: no provider was called for it. */
         HIT,
         /** This request started the generation. */
         MISS
     }
 
-    /** A lookup's answer. */
-    public record Lookup(CompletableFuture<CachedGeneration> generation, Source source) {
+    /** A lookup's answer: the generation and how it was obtained. */
+    public record Answer(CachedGeneration generation, Source source) {
+        public Answer {
+            Objects.requireNonNull(generation, "generation");
+            Objects.requireNonNull(source, "source");
+        }
     }
 
     private final AsyncCache<String, CachedGeneration> cache;
     private final ImageStore store;
-    private final CacheConfig config;
+    private final Executor diskReads;
+    private final Duration ttl;
     private final Clock clock;
+    private final Counter hits;
+    private final Counter misses;
 
-    public ResultCache(CacheConfig config, ImageStore store, Clock clock, Ticker ticker, MeterRegistry registry) {
-        this.config = config;
-        this.store = store;
-        this.clock = clock;
+    /**
+     * @param config    TTL and size bound
+     * @param store     the durable second level
+     * @param diskReads where record files are read (blocking file I/O), e.g. the image-work pool
+     * @param clock     wall clock, compared with records' created times
+     * @param ticker    Caffeine's time source for expiry (inject a fake one in tests)
+     * @param registry  where the cache statistics go ({@code image_router_cache_*})
+     */
+    public ResultCache(CacheConfig config, ImageStore store, Executor diskReads, Clock clock, Ticker ticker,
+                       MeterRegistry registry) {
+        this.store = Objects.requireNonNull(store, "store");
+        this.diskReads = Objects.requireNonNull(diskReads, "diskReads");
+        this.ttl = config.ttl();
+        this.clock = Objects.requireNonNull(clock, "clock");
         this.cache = Caffeine.newBuilder()
-                .expireAfterWrite(config.ttl())
+                .expireAfter(new UntilRecordExpires())
                 .maximumSize(config.maxEntries())
                 .ticker(ticker)
                 .recordStats()
                 .buildAsync();
-        bindMetrics(registry);
+        this.hits = Counter.builder(MetricNames.CACHE_GETS).tag("result", "hit")
+                .description("Result cache lookups, as reported in X-Router-Cache").register(registry);
+        this.misses = Counter.builder(MetricNames.CACHE_GETS).tag("result", "miss")
+                .description("Result cache lookups, as reported in X-Router-Cache").register(registry);
+        bindCaffeineMetrics(registry);
     }
 
     /**
      * The generation for {@code requestHash}: from memory, from disk, joined in flight, or started
-     * by {@code generate} (at most once per hash at a time).
+     * by {@code generate} (at most once per hash at a time). Never blocks the caller.
+     *
+     * @param generate starts a generation that stores its images and record before completing;
+     *                 called at most once, on a disk-read thread or the caller's
+     * @return the answer, or failed as {@code generate}'s future failed (nothing is cached then)
      */
-    public Lookup get(String requestHash, Supplier<CompletableFuture<CachedGeneration>> generate) {
-        AtomicBoolean started = new AtomicBoolean();
-        CompletableFuture<CachedGeneration> future = cache.get(requestHash, (key, executor) -> {
-            Optional<ImageStore.GenerationRecord> onDisk = fresh(store.findRecord(key));
-            if (onDisk.isPresent()) {
-                return CompletableFuture.completedFuture(new CachedGeneration(onDisk.get(), java.util.List.of()));
+    public CompletableFuture<Answer> get(String requestHash, Supplier<CompletableFuture<CachedGeneration>> generate) {
+        AtomicBoolean generated = new AtomicBoolean();
+        CompletableFuture<CachedGeneration> future = cache.get(requestHash, (key, executor) ->
+                CompletableFuture.supplyAsync(() -> fresh(store.findRecord(key)), diskReads)
+                        .thenCompose(onDisk -> {
+                            if (onDisk.isPresent()) {
+                                return CompletableFuture.completedFuture(new CachedGeneration(onDisk.get(), List.of()));
+                            }
+                            generated.set(true);
+                            return generate.get();
+                        }));
+        future.whenComplete((generation, error) -> {
+            if (error != null) {
+                misses.increment(); // nothing was served from the cache
             }
-            started.set(true);
-            return generate.get();
         });
-        return new Lookup(future, started.get() ? Source.MISS : Source.HIT);
+        // generated is set before generate's future exists, so before this stage can run.
+        return future.thenApply(generation -> {
+            Source source = generated.get() ? Source.MISS : Source.HIT;
+            (source == Source.HIT ? hits : misses).increment();
+            return new Answer(generation, source);
+        });
     }
 
-    /** Starts a fresh generation (Cache-Control: no-cache) and makes it the entry once it succeeds. */
+    /**
+     * Starts a fresh generation ({@code Cache-Control: no-cache}) and, once it succeeds, makes it
+     * the entry before the returned future completes, so the next identical request gets it. A
+     * failure leaves the existing entry in place.
+     */
     public CompletableFuture<CachedGeneration> refresh(String requestHash, Supplier<CompletableFuture<CachedGeneration>> generate) {
-        CompletableFuture<CachedGeneration> future = generate.get();
-        future.thenAccept(g -> cache.put(requestHash, CompletableFuture.completedFuture(g)));
-        return future;
+        return generate.get().thenApply(generation -> {
+            cache.put(requestHash, CompletableFuture.completedFuture(generation));
+            return generation;
+        });
     }
 
+    /** The record if it was created within the TTL ({@code findRecord} already checked its images are stored). */
     private Optional<ImageStore.GenerationRecord> fresh(Optional<ImageStore.GenerationRecord> record) {
-        Instant oldest = clock.instant().minus(config.ttl());
-        return record.filter(r -> r.created().isAfter(oldest) && r.images().stream()
-                .allMatch(i -> store.find(i.sha256(), i.extension()).isPresent()));
+        Instant oldest = clock.instant().minus(ttl);
+        return record.filter(r -> r.created().isAfter(oldest));
+    }
+
+    /** Nanoseconds until {@code generation}'s record is older than the TTL; 0 if it already is. */
+    private long remainingNanos(CachedGeneration generation) {
+        Duration left = Duration.between(clock.instant(), generation.record().created().plus(ttl));
+        if (left.isNegative()) {
+            return 0;
+        }
+        try {
+            return left.toNanos();
+        } catch (ArithmeticException e) {
+            return Long.MAX_VALUE; // a TTL of centuries: never
+        }
     }
 
     /** Entries in memory now (approximate). */
@@ -97,17 +169,31 @@ public final class ResultCache {
         return cache.synchronous().estimatedSize();
     }
 
-    private void bindMetrics(MeterRegistry registry) {
+    /** Expiry at the record's created time plus the TTL, on creation and on replacement alike. */
+    private final class UntilRecordExpires implements Expiry<String, CachedGeneration> {
+        @Override
+        public long expireAfterCreate(String key, CachedGeneration value, long currentTime) {
+            return remainingNanos(value);
+        }
+
+        @Override
+        public long expireAfterUpdate(String key, CachedGeneration value, long currentTime, long currentDuration) {
+            return remainingNanos(value);
+        }
+
+        @Override
+        public long expireAfterRead(String key, CachedGeneration value, long currentTime, long currentDuration) {
+            return currentDuration;
+        }
+    }
+
+    private void bindCaffeineMetrics(MeterRegistry registry) {
         Supplier<CacheStats> stats = () -> cache.synchronous().stats();
-        FunctionCounter.builder(MetricNames.CACHE_GETS, this, c -> stats.get().hitCount()).tag("result", "hit")
-                .description("Result cache lookups").register(registry);
-        FunctionCounter.builder(MetricNames.CACHE_GETS, this, c -> stats.get().missCount()).tag("result", "miss")
-                .description("Result cache lookups").register(registry);
         FunctionCounter.builder(MetricNames.CACHE_EVICTIONS, this, c -> stats.get().evictionCount())
-                .description("Result cache evictions").register(registry);
+                .description("Result cache evictions (expired or over max-entries)").register(registry);
         Gauge.builder(MetricNames.CACHE_SIZE, this, ResultCache::size).description("Result cache entries").register(registry);
         FunctionTimer.builder(MetricNames.CACHE_LOAD_DURATION, this,
                         c -> stats.get().loadCount(), c -> stats.get().totalLoadTime(), TimeUnit.NANOSECONDS)
-                .description("Time spent producing cached results").register(registry);
+                .description("Time spent producing cached results (disk reads and generations)").register(registry);
     }
 }

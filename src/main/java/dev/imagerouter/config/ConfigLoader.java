@@ -40,10 +40,11 @@ import java.util.stream.Stream;
  *                                  per file; the file name without .yml is the instance name; its keys
  *                                  are read as `router.providers.<name>.<key>`.
  *
- * Overrides: every key can be overridden by a property with its full dotted name (system property,
- * test property) or by an environment variable in Micronaut's mapping (ROUTER_CACHE_TTL → router.cache.ttl,
- * ROUTER_PROVIDERS_LEONARDO_PHOENIX_TIMEOUT → router.providers.leonardo-phoenix.timeout). String values
- * may use ${ENV_VAR:default} placeholders (that is how LEONARDO_BASE_URL and OPENAI_BASE_URL work).
+ * Overrides (ConfigOverrides): every key can be overridden by an environment variable named after it
+ * (router.cache.ttl ← ROUTER_CACHE_TTL, router.providers.leonardo-phoenix.timeout ←
+ * ROUTER_PROVIDERS_LEONARDO_PHOENIX_TIMEOUT), a system property with the full dotted name, or a
+ * property given in code (tests). String values may use ${ENV_VAR:default} placeholders (that is how
+ * LEONARDO_BASE_URL and OPENAI_BASE_URL work).
  *
  * Every problem is collected and reported at once (ConfigException), naming file, key, value and
  * what was expected. The same code validates a hot reload, which is rejected as a whole.
@@ -172,20 +173,22 @@ public final class ConfigLoader {
                 sandboxNode.string("faults", ""),
                 sandboxNode.duration("openai-latency", Duration.ZERO),
                 sandboxWebhook.bool("enabled", false),
-                sandboxWebhook.string("url", SandboxConfig.DEFAULT_WEBHOOK_URL));
+                sandboxWebhook.string("url", SandboxConfig.DEFAULT_WEBHOOK_URL),
+                sandboxNode.bool("allow-emulator-downloads", true));
         if (!sandboxConfig.webhookUrl().startsWith("/") && !sandboxConfig.webhookUrl().matches("https?://.+")) {
             sandboxWebhook.problem("url", sandboxConfig.webhookUrl(), "an http(s) URL or a path on this server such as "
                     + SandboxConfig.DEFAULT_WEBHOOK_URL);
         }
         AuthConfig auth = AuthConfig.read(router, sandbox);
         ApiConfig api = ApiConfig.read(router);
+        dev.imagerouter.alerts.AlertSettings alerts = dev.imagerouter.alerts.AlertSettings.read(router.child("alerts"));
         if (sandboxConfig.pendingMax().compareTo(sandboxConfig.pendingMin()) < 0) {
             sandboxNode.problem("pending-max", sandboxConfig.pendingMax(), "at least pending-min (" + sandboxConfig.pendingMin() + ")");
         }
 
         errors.throwIfAny();
         return new RouterConfig(enabledChain, defaults, providers, cache, storage, download, sandboxConfig,
-                effective, files, auth, api);
+                effective, files, auth, api, alerts);
     }
 
     private boolean sandboxMode(ConfigNode router) {

@@ -78,7 +78,7 @@ public class RouterBeans {
     ImageDownloader imageDownloader(ConfigBootstrap bootstrap) {
         RouterConfig config = bootstrap.config();
         DownloadSettings download = config.download();
-        if (config.sandbox().enabled()) {
+        if (config.sandbox().enabled() && config.sandbox().allowEmulatorDownloads()) {
             Set<String> hosts = new HashSet<>(download.allowedHosts());
             hosts.add("127.0.0.1");
             hosts.add("localhost");
@@ -93,8 +93,9 @@ public class RouterBeans {
     }
 
     @Singleton
-    ResultCache resultCache(ConfigBootstrap bootstrap, ImageStore store, Clock clock, Ticker ticker, MeterRegistry registry) {
-        return new ResultCache(bootstrap.config().cache(), store, clock, ticker, registry);
+    ResultCache resultCache(ConfigBootstrap bootstrap, ImageStore store, @Named("image-work") ExecutorService imageWork,
+                            Clock clock, Ticker ticker, MeterRegistry registry) {
+        return new ResultCache(bootstrap.config().cache(), store, imageWork, clock, ticker, registry);
     }
 
     @Singleton
@@ -154,7 +155,7 @@ public class RouterBeans {
 
         /** A loader whose overrides come from Micronaut's properties (environment variables, system and test properties). */
         static ConfigLoader loader(io.micronaut.context.env.Environment environment) {
-            return new ConfigLoader(key -> environment.getProperty(key, String.class), System::getenv, ProviderAdapters::validate);
+            return new ConfigLoader(new ConfigOverrides(environment, System::getenv), System::getenv, ProviderAdapters::validate);
         }
 
         public RouterConfig config() {

@@ -23,11 +23,12 @@ import java.util.Map;
  * @param files      the files read
  * @param auth       inbound credentials and per-client limits
  * @param api        input limits of the public API
+ * @param alerts     alert sinks (webhook) and alert rate limiting
  */
 public record RouterConfig(List<String> chain, PolicyTable policy, Map<String, ProviderConfig> providers,
                            CacheConfig cache, StorageSettings storage, DownloadSettings download,
                            SandboxConfig sandbox, Map<String, Object> effective, List<String> files,
-                           AuthConfig auth, ApiConfig api) {
+                           AuthConfig auth, ApiConfig api, dev.imagerouter.alerts.AlertSettings alerts) {
 
     public RouterConfig {
         chain = List.copyOf(chain);

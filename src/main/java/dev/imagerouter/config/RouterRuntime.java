@@ -118,6 +118,7 @@ public class RouterRuntime {
                 .pending(s.pendingMin(), s.pendingMax())
                 .faults(s.faults())
                 .openaiLatency(s.openaiLatency())
+                .webhook(s.webhook() ? s.webhookUrl() : "", c.auth().leonardoWebhookKey().map(Secret::reveal).orElse(""))
                 .build();
         sandboxState.configure(s.enabled(), settings);
     }

@@ -13,9 +13,13 @@ import java.time.Duration;
  * @param openaiLatency fixed extra latency of the OpenAI emulator
  * @param webhook     whether the Leonardo emulator posts completion callbacks (WIRE §5)
  * @param webhookUrl  where it posts them: an http(s) URL, or a path on the server the create call was sent to
+ * @param allowEmulatorDownloads whether image URLs on {@code 127.0.0.1} and {@code localhost} (the Leonardo CDN
+ *                    emulator) may be downloaded in sandbox mode on top of {@code router.storage.download.allowed-hosts}
+ *                    ({@code router.sandbox.allow-emulator-downloads}, default true; false lets a test prove that an
+ *                    image URL outside the allow-list is never fetched)
  */
 public record SandboxConfig(boolean enabled, Duration pendingMin, Duration pendingMax, String faults,
-                            Duration openaiLatency, boolean webhook, String webhookUrl) {
+                            Duration openaiLatency, boolean webhook, String webhookUrl, boolean allowEmulatorDownloads) {
 
     /** The router's own receiver. */
     public static final String DEFAULT_WEBHOOK_URL = "/v1/webhooks/leonardo";

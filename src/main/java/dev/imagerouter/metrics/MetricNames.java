@@ -44,6 +44,8 @@ public final class MetricNames {
     public static final String CONFIG_RELOADS = "image_router_config_reloads";
     /** Counter {alert, severity}: alerts sent. */
     public static final String ALERTS = "image_router_alerts";
+    /** Counter {provider, outcome}: provider callbacks received; outcome delivered|unknown|ignored|duplicate|invalid|unauthorized. */
+    public static final String WEBHOOKS = "image_router_webhooks";
 
     /** Tag value when there is no failure kind. */
     public static final String NONE = "none";

@@ -32,6 +32,8 @@ public final class ProviderAdapters {
             case "openai" -> OpenAiSettings.read(config.settings());
             default -> config.settings().problem("type", config.type(), "a known provider type");
         }
+        CreditSettings.read(config.settings(), config.type());
+        ModelCheckSettings.read(config.settings(), config.type());
     }
 
     /** Builds an adapter; {@code config} must have passed validation. */

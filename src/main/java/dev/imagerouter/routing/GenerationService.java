@@ -70,9 +70,8 @@ public class GenerationService {
             return cache.refresh(hash, () -> produce(chain, hash, request, requestId))
                     .thenApply(g -> new Generation(g, false, hash));
         }
-        ResultCache.Lookup lookup = cache.get(hash, () -> produce(chain, hash, request, requestId));
-        boolean cached = lookup.source() == ResultCache.Source.HIT;
-        return lookup.generation().thenApply(g -> new Generation(g, cached, hash));
+        return cache.get(hash, () -> produce(chain, hash, request, requestId))
+                .thenApply(a -> new Generation(a.generation(), a.source() == ResultCache.Source.HIT, hash));
     }
 
     private CompletableFuture<CachedGeneration> produce(Chain chain, String hash, ImageRequest request, String requestId) {

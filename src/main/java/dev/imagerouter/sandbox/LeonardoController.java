@@ -31,6 +31,11 @@ import java.util.regex.Pattern;
 @Controller(SandboxKeys.LEONARDO_BASE_PATH)
 public class LeonardoController {
 
+    /** Faults {@code GET /me} honours (see {@link #me}). */
+    private static final java.util.Set<SandboxFault> ME_FAULTS = java.util.EnumSet.of(SandboxFault.RATE_LIMITED,
+            SandboxFault.SERVER_ERROR, SandboxFault.UNAVAILABLE, SandboxFault.AUTH, SandboxFault.TIMEOUT, SandboxFault.SLOW,
+            SandboxFault.RESET);
+
     /** Canonical UUID text; anything else is a "malformed key" (WIRE §6.2 row 2). */
     private static final Pattern UUID_TEXT =
             Pattern.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
@@ -40,13 +45,16 @@ public class LeonardoController {
     private final LeonardoJobs jobs;
     private final SandboxScheduler scheduler;
     private final JsonMapper jsonMapper;
+    private final LeonardoWebhookSender webhooks;
 
-    LeonardoController(SandboxState state, SandboxStats stats, LeonardoJobs jobs, SandboxScheduler scheduler, JsonMapper jsonMapper) {
+    LeonardoController(SandboxState state, SandboxStats stats, LeonardoJobs jobs, SandboxScheduler scheduler, JsonMapper jsonMapper,
+                       LeonardoWebhookSender webhooks) {
         this.state = state;
         this.stats = stats;
         this.jobs = jobs;
         this.scheduler = scheduler;
         this.jsonMapper = jsonMapper;
+        this.webhooks = webhooks;
     }
 
     /** {@code POST /generations}: 200 {@code {"sdGenerationJob":…}} or a Leonardo error. */
@@ -80,6 +88,7 @@ public class LeonardoController {
             LeonardoJob job = jobs.create(req, cost, LeonardoFaults.outcome(f), f == SandboxFault.MALFORMED,
                     state.settings(), state.random());
             stats.leonardoAccepted();
+            webhooks.schedule(job, SandboxHttp.baseUrl(request), state.settings());
             MutableHttpResponse<byte[]> answer = SandboxHttp.raw(200, SandboxHttp.LEONARDO_JSON, LeonardoBodies.created(job));
             if (f == SandboxFault.SLOW) {
                 return scheduler.<HttpResponse<?>>delayed(state.settings().slowDelay(), answer);
@@ -116,20 +125,39 @@ public class LeonardoController {
         return SandboxHttp.raw(200, SandboxHttp.LEONARDO_JSON, body);
     }
 
-    /** {@code GET /me}: the account with the current balance. */
+    /**
+     * {@code GET /me}: the account with the current balance. Faults (header or standing, selected as on
+     * create) apply so that balance checks can fail: {@code 429}, {@code 500}, {@code 503} and {@code auth}
+     * answer as on create, {@code timeout} never answers (10 min, or until shutdown), {@code slow} answers
+     * late, {@code reset} drops the connection; other faults are ignored here. The router's credit monitor
+     * sends {@code X-Sandbox-Provider: <instance>.credits}, so {@code leonardo-phoenix.credits=500} fails its
+     * balance checks and nothing else.
+     */
     @Get(uri = "/me", produces = MediaType.APPLICATION_JSON)
-    public HttpResponse<?> me(HttpRequest<?> request) {
+    public CompletableFuture<HttpResponse<?>> me(HttpRequest<?> request) {
         stats.leonardoMe();
         if (!state.enabled()) {
-            return LeonardoErrors.endpointNotFound();
+            return done(LeonardoErrors.endpointNotFound());
         }
         try {
             authorize(request);
+            Optional<SandboxFault> fault = selectFault(request, SandboxHttp.header(request, SandboxKeys.PROVIDER_HEADER));
+            BigDecimal[] tokens = state.leonardoAccount().tokens();
+            MutableHttpResponse<byte[]> answer = SandboxHttp.raw(200, SandboxHttp.LEONARDO_JSON, LeonardoBodies.me(tokens[0], tokens[1]));
+            if (fault.isEmpty() || !ME_FAULTS.contains(fault.get())) {
+                return done(answer);
+            }
+            SandboxFault f = fault.get();
+            stats.faultInjected(EmulatorType.LEONARDO, f);
+            return switch (f) {
+                case TIMEOUT -> scheduler.<HttpResponse<?>>hang(java.time.Duration.ofMinutes(10), () -> answer);
+                case SLOW -> scheduler.<HttpResponse<?>>delayed(state.settings().slowDelay(), answer);
+                case RESET -> SandboxHttp.reset(request);
+                default -> done(LeonardoFaults.immediate(f, state.settings(), () -> "").orElse(answer));
+            };
         } catch (EmulatorException e) {
-            return e.response();
+            return done(e.response());
         }
-        BigDecimal[] tokens = state.leonardoAccount().tokens();
-        return SandboxHttp.raw(200, SandboxHttp.LEONARDO_JSON, LeonardoBodies.me(tokens[0], tokens[1]));
     }
 
     /**

@@ -6,8 +6,8 @@ import java.util.Optional;
 import java.util.function.Supplier;
 
 /**
- * What each fault does to Leonardo {@code POST /generations} (faults never touch polls, {@code /me}
- * or the CDN directly; {@code malformed}, {@code timeout}, {@code failed} and {@code noimages} mark
+ * What each fault does to Leonardo {@code POST /generations} (faults never touch polls or the CDN
+ * directly; {@code GET /me} honours a few of them, see {@code LeonardoController.me}; {@code malformed}, {@code timeout}, {@code failed} and {@code noimages} mark
  * the job so that its later polls show them).
  *
  * <table>

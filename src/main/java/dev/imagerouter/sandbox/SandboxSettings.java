@@ -21,6 +21,9 @@ import java.util.UUID;
  * @param leonardoApiKeys          extra accepted Leonardo keys (UUIDs) besides {@link SandboxKeys#LEONARDO_API_KEY}
  * @param openaiApiKeys            extra accepted OpenAI keys besides {@link SandboxKeys#OPENAI_API_KEY}
  * @param randomSeed               seed of the emulators' random draws (fault probabilities, pending durations); null = unseeded
+ * @param webhookUrl               where the Leonardo emulator posts completion callbacks (WIRE §5): an http(s) URL, or a
+ *                                 path resolved against the host the create call was sent to; "" = no callbacks (default)
+ * @param webhookKey               the bearer key of those callbacks ("" = none sent)
  */
 public record SandboxSettings(
         Duration pendingMin,
@@ -34,7 +37,9 @@ public record SandboxSettings(
         Set<String> openaiAvailableModels,
         Set<String> leonardoApiKeys,
         Set<String> openaiApiKeys,
-        Long randomSeed) {
+        Long randomSeed,
+        String webhookUrl,
+        String webhookKey) {
 
     /** Models served by default: gpt-image-1 and its announced successors (OpenAI WIRE.md §0, §1.1). */
     public static final Set<String> DEFAULT_OPENAI_MODELS = Set.of("gpt-image-1", "gpt-image-1.5", "gpt-image-2");
@@ -74,6 +79,19 @@ public record SandboxSettings(
             }
         }
         openaiApiKeys = openaiApiKeys == null ? Set.of() : Set.copyOf(openaiApiKeys);
+        webhookUrl = webhookUrl == null ? "" : webhookUrl.trim();
+        if (!webhookUrl.isEmpty() && !webhookUrl.startsWith("/") && !webhookUrl.matches("https?://.+")) {
+            throw new IllegalArgumentException("router.sandbox.webhook.url must be an http(s) URL or a path, but was " + webhookUrl);
+        }
+        webhookKey = webhookKey == null ? "" : webhookKey;
+    }
+
+    /** Like the record's, without the keys (the webhook key may be a real one). */
+    @Override
+    public String toString() {
+        return "SandboxSettings[pending=" + pendingMin + ".." + pendingMax + ", faults=" + faults + ", openaiLatency="
+                + openaiLatency + ", slowDelay=" + slowDelay + ", startingBalance=" + startingBalance + ", creditsPerImage="
+                + creditsPerImage + ", webhookUrl=" + webhookUrl + "]";
     }
 
     private static void nonNegative(String key, Duration value) {
@@ -85,7 +103,7 @@ public record SandboxSettings(
     /** Pending 1–3 s, no faults, no OpenAI latency, slow = 5 s, 10000 credits, 8 credits/image, moderation 400, default models, unseeded. */
     public static SandboxSettings defaults() {
         return new SandboxSettings(Duration.ofSeconds(1), Duration.ofSeconds(3), "", Duration.ZERO, Duration.ofSeconds(5),
-                BigDecimal.valueOf(10_000), BigDecimal.valueOf(8), 400, DEFAULT_OPENAI_MODELS, Set.of(), Set.of(), null);
+                BigDecimal.valueOf(10_000), BigDecimal.valueOf(8), 400, DEFAULT_OPENAI_MODELS, Set.of(), Set.of(), null, "", "");
     }
 
     /** A builder starting from {@link #defaults()}. */
@@ -112,6 +130,8 @@ public record SandboxSettings(
         private Set<String> leonardoApiKeys;
         private Set<String> openaiApiKeys;
         private Long randomSeed;
+        private String webhookUrl;
+        private String webhookKey;
 
         private Builder(SandboxSettings s) {
             pendingMin = s.pendingMin;
@@ -126,6 +146,8 @@ public record SandboxSettings(
             leonardoApiKeys = s.leonardoApiKeys;
             openaiApiKeys = s.openaiApiKeys;
             randomSeed = s.randomSeed;
+            webhookUrl = s.webhookUrl;
+            webhookKey = s.webhookKey;
         }
 
         /** Sets both ends of the PENDING range. */
@@ -186,9 +208,17 @@ public record SandboxSettings(
             return this;
         }
 
+        /** Completion callbacks of the Leonardo emulator: URL or path ("" = off) and bearer key. */
+        public Builder webhook(String url, String key) {
+            this.webhookUrl = url;
+            this.webhookKey = key;
+            return this;
+        }
+
         public SandboxSettings build() {
             return new SandboxSettings(pendingMin, pendingMax, faults, openaiLatency, slowDelay, startingBalance,
-                    creditsPerImage, leonardoModerationStatus, openaiAvailableModels, leonardoApiKeys, openaiApiKeys, randomSeed);
+                    creditsPerImage, leonardoModerationStatus, openaiAvailableModels, leonardoApiKeys, openaiApiKeys, randomSeed,
+                    webhookUrl, webhookKey);
         }
     }
 }

@@ -35,6 +35,9 @@ public class SandboxStats {
     private final LongAdder leonardoCdnFetches = new LongAdder();
     private final LongAdder openAiGenerates = new LongAdder();
     private final LongAdder openAiModelLookups = new LongAdder();
+    private final LongAdder leonardoWebhooks = new LongAdder();
+    private final Recent<String> leonardoWebhookIds = new Recent<>(RECENT);
+    private final Recent<Integer> leonardoWebhookAnswers = new Recent<>(RECENT);
     private final Map<String, LongAdder> faults = new ConcurrentHashMap<>();
     private final Recent<String> leonardoCreateBodies = new Recent<>(RECENT);
     private final Recent<String> openAiGenerateBodies = new Recent<>(RECENT);
@@ -59,6 +62,15 @@ public class SandboxStats {
     void leonardoPoll(String generationId) {
         leonardoPolls.increment();
         leonardoPollsById.computeIfAbsent(generationId, k -> new LongAdder()).increment();
+    }
+
+    void leonardoWebhookSent(String generationId) {
+        leonardoWebhooks.increment();
+        leonardoWebhookIds.add(generationId);
+    }
+
+    void leonardoWebhookAnswered(int status) {
+        leonardoWebhookAnswers.add(status);
     }
 
     void leonardoMe() {
@@ -117,6 +129,21 @@ public class SandboxStats {
         return a == null ? 0 : a.sum();
     }
 
+    /** Completion callbacks the Leonardo emulator posted (WIRE §5). */
+    public long leonardoWebhooks() {
+        return leonardoWebhooks.sum();
+    }
+
+    /** Generation ids of the last callbacks posted, oldest first. */
+    public List<String> leonardoWebhookIds() {
+        return leonardoWebhookIds.snapshot();
+    }
+
+    /** HTTP statuses the callbacks were answered with, oldest first; -1 when no answer came (connection failed). */
+    public List<Integer> leonardoWebhookAnswers() {
+        return leonardoWebhookAnswers.snapshot();
+    }
+
     /** Calls of Leonardo {@code GET /me}. */
     public long leonardoMeCalls() {
         return leonardoMeCalls.sum();
@@ -171,7 +198,7 @@ public class SandboxStats {
     /** Clears every counter and list. */
     public void reset() {
         for (LongAdder a : List.of(leonardoCreates, leonardoAccepted, leonardoPolls, leonardoMeCalls, leonardoCdnFetches,
-                openAiGenerates, openAiModelLookups)) {
+                openAiGenerates, openAiModelLookups, leonardoWebhooks)) {
             a.reset();
         }
         leonardoPollsById.clear();
@@ -180,6 +207,8 @@ public class SandboxStats {
         openAiGenerateBodies.clear();
         providerHeaders.clear();
         openAiModels.clear();
+        leonardoWebhookIds.clear();
+        leonardoWebhookAnswers.clear();
         createTimes.values().forEach(Recent::clear);
     }
 

@@ -1,0 +1,103 @@
+package dev.imagerouter.api;
+
+import dev.imagerouter.config.RouterRuntime;
+import dev.imagerouter.config.Secret;
+import dev.imagerouter.metrics.MetricNames;
+import dev.imagerouter.provider.leonardo.LeonardoWebhookPayload;
+import dev.imagerouter.provider.leonardo.LeonardoWebhookReceiver;
+import dev.imagerouter.provider.leonardo.LeonardoWebhooks;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micronaut.core.annotation.Nullable;
+import io.micronaut.http.HttpHeaders;
+import io.micronaut.http.HttpRequest;
+import io.micronaut.http.HttpResponse;
+import io.micronaut.http.HttpStatus;
+import io.micronaut.http.MediaType;
+import io.micronaut.http.annotation.Body;
+import io.micronaut.http.annotation.Controller;
+import io.micronaut.http.annotation.Post;
+import io.micronaut.json.JsonMapper;
+import io.micronaut.json.tree.JsonNode;
+import io.micronaut.serde.annotation.Serdeable;
+import jakarta.inject.Named;
+
+import java.io.IOException;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ScheduledExecutorService;
+
+/**
+ * {@code POST /v1/webhooks/leonardo}: Leonardo's completion callback (shared/specs/leonardo/WIRE.md §5).
+ *
+ * <ul>
+ *   <li>{@code Authorization: Bearer <router.webhooks.leonardo-key>}, compared in constant time; anything
+ *       else (or no key configured) → 401 {@code invalid_api_key}</li>
+ *   <li>a body that is not JSON with {@code data.object.id} → 400</li>
+ *   <li>otherwise 200 {@code {"received":true}} at once; the delivery runs off the request thread
+ *       ({@link LeonardoWebhookReceiver}); repeats and unknown generations are accepted and ignored</li>
+ * </ul>
+ * The body is never logged: Leonardo puts the API key record (with the webhook key) in it.
+ */
+@Controller("/v1/webhooks/leonardo")
+public class LeonardoWebhookController {
+
+    /** The acknowledgement; Leonardo reads only the status (WIRE §5.1: "assume any 2xx"). */
+    @Serdeable
+    public record Ack(boolean received) {
+    }
+
+    private final RouterRuntime runtime;
+    private final JsonMapper json;
+    private final MeterRegistry registry;
+    private final LeonardoWebhookReceiver receiver;
+
+    public LeonardoWebhookController(RouterRuntime runtime, JsonMapper json, MeterRegistry registry, LeonardoWebhooks webhooks,
+                                     @Named("router-scheduler") ScheduledExecutorService scheduler) {
+        this.runtime = runtime;
+        this.json = json;
+        this.registry = registry;
+        this.receiver = new LeonardoWebhookReceiver(webhooks, scheduler, this::count);
+    }
+
+    /**
+     * @throws ApiException 401 for a missing or wrong key, 400 for a body without {@code data.object.id}
+     */
+    @Post(consumes = MediaType.ALL, produces = MediaType.APPLICATION_JSON)
+    public HttpResponse<Ack> receive(HttpRequest<?> request, @Nullable @Body byte[] body) {
+        Optional<Secret> key = runtime.config().auth().leonardoWebhookKey();
+        Optional<String> presented = ClientAuthFilter.bearer(request);
+        if (key.isEmpty() || presented.isEmpty() || !key.get().matches(presented.get())) {
+            count("unauthorized");
+            throw new ApiException(HttpStatus.UNAUTHORIZED, presented.isEmpty() ? "You didn't provide the webhook key."
+                    : "Incorrect webhook key provided.", "invalid_request_error", null, "invalid_api_key",
+                    Map.of(HttpHeaders.WWW_AUTHENTICATE, "Bearer"), null);
+        }
+        Optional<LeonardoWebhookPayload> payload = parse(body);
+        if (payload.isEmpty()) {
+            count("invalid");
+            throw ApiException.invalid("data.object.id", "invalid_value",
+                    "Expected a Leonardo callback: a JSON object with data.object.id (WIRE §5.2).");
+        }
+        receiver.accept(payload.get());
+        return HttpResponse.ok(new Ack(true));
+    }
+
+    private Optional<LeonardoWebhookPayload> parse(byte[] body) {
+        if (body == null || body.length == 0) {
+            return Optional.empty();
+        }
+        try {
+            return LeonardoWebhookPayload.parse(json.readValue(body, JsonNode.class));
+        } catch (IOException | RuntimeException e) {
+            return Optional.empty();
+        }
+    }
+
+    private void count(String outcome) {
+        Counter.builder(MetricNames.WEBHOOKS)
+                .description("Provider callbacks received, by outcome")
+                .tags("provider", "leonardo", "outcome", outcome)
+                .register(registry).increment();
+    }
+}

@@ -1,0 +1,95 @@
+package dev.imagerouter.provider;
+
+import dev.imagerouter.config.ConfigNode;
+
+import java.math.BigDecimal;
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * What the router watches about a provider's money, from its provider file:
+ * <pre>
+ * credits:                 # providers with a credit balance (type leonardo) only
+ *   check-interval: 5m     # GET /me this often (and once at startup)
+ *   check-timeout: 10s     # a check without an answer by then counts as failed
+ *   warn-below: 2000       # thresholds in the balance's unit (API credits; USD on PAYG plans)
+ *   critical-below: 500
+ *   skip-below: 50         # below this the router skips the provider
+ *   hysteresis: 100        # an alert resolves (and skipping ends) only above threshold + hysteresis
+ * daily-budget-usd: 25     # any provider: skip it once its estimated spend today (UTC) reaches this
+ * </pre>
+ * Every threshold is optional; those given must be in order: skip-below &lt; critical-below &lt; warn-below.
+ *
+ * @param checkInterval  time between scheduled balance checks, at least 100 ms
+ * @param checkTimeout   longest wait for one balance check
+ * @param warnBelow      balance below which a warning alert fires, or empty
+ * @param criticalBelow  balance below which a critical alert fires, or empty
+ * @param skipBelow      balance below which the provider is skipped (trail reason {@code CREDITS}), or empty
+ * @param hysteresis     margin above a threshold the balance must reach before its alert resolves, never negative
+ * @param dailyBudgetUsd estimated USD spend per UTC day after which the provider is skipped (reason {@code BUDGET}), or empty
+ */
+public record CreditSettings(Duration checkInterval, Duration checkTimeout, Optional<BigDecimal> warnBelow,
+                             Optional<BigDecimal> criticalBelow, Optional<BigDecimal> skipBelow, BigDecimal hysteresis,
+                             Optional<BigDecimal> dailyBudgetUsd) {
+
+    /** Provider types that report a credit balance (Leonardo {@code GET /me}, shared/specs/leonardo/WIRE.md §4). */
+    public static final String BALANCE_TYPE = "leonardo";
+
+    public static final Duration DEFAULT_CHECK_INTERVAL = Duration.ofMinutes(5);
+    public static final Duration DEFAULT_CHECK_TIMEOUT = Duration.ofSeconds(10);
+
+    /** Reads {@code credits:} and {@code daily-budget-usd} of a provider file; problems go to the node's error list. */
+    public static CreditSettings read(ConfigNode provider, String type) {
+        Optional<BigDecimal> budget = provider.bigDecimal("daily-budget-usd");
+        if (budget.isPresent() && budget.get().signum() <= 0) {
+            provider.problem("daily-budget-usd", budget.get().toPlainString(), "a positive amount in USD (or no key)");
+            budget = Optional.empty();
+        }
+        if (!BALANCE_TYPE.equals(type)) {
+            if (provider.has("credits")) {
+                provider.problem("credits", "(a map)", "no credits block: only providers of type " + BALANCE_TYPE
+                        + " report a credit balance");
+            }
+            return new CreditSettings(DEFAULT_CHECK_INTERVAL, DEFAULT_CHECK_TIMEOUT, Optional.empty(), Optional.empty(),
+                    Optional.empty(), BigDecimal.ZERO, budget);
+        }
+        ConfigNode node = provider.child("credits");
+        Duration interval = node.duration("check-interval", DEFAULT_CHECK_INTERVAL);
+        if (interval.compareTo(Duration.ofMillis(100)) < 0) {
+            node.problem("check-interval", interval, "at least 100ms");
+            interval = DEFAULT_CHECK_INTERVAL;
+        }
+        Duration timeout = node.duration("check-timeout", DEFAULT_CHECK_TIMEOUT);
+        if (timeout.isZero()) {
+            node.problem("check-timeout", timeout, "a positive duration");
+            timeout = DEFAULT_CHECK_TIMEOUT;
+        }
+        Optional<BigDecimal> warn = node.bigDecimal("warn-below");
+        Optional<BigDecimal> critical = node.bigDecimal("critical-below");
+        Optional<BigDecimal> skip = node.bigDecimal("skip-below");
+        inOrder(node, "skip-below", skip, "critical-below", critical);
+        inOrder(node, "critical-below", critical, "warn-below", warn);
+        if (critical.isEmpty()) {
+            inOrder(node, "skip-below", skip, "warn-below", warn);
+        }
+        BigDecimal hysteresis = node.bigDecimal("hysteresis").orElse(BigDecimal.ZERO);
+        if (hysteresis.signum() < 0) {
+            node.problem("hysteresis", hysteresis.toPlainString(), "a margin of 0 or more");
+            hysteresis = BigDecimal.ZERO;
+        }
+        return new CreditSettings(interval, timeout, warn, critical, skip, hysteresis, budget);
+    }
+
+    private static void inOrder(ConfigNode node, String lowerKey, Optional<BigDecimal> lower, String higherKey,
+                                Optional<BigDecimal> higher) {
+        if (lower.isPresent() && higher.isPresent() && lower.get().compareTo(higher.get()) >= 0) {
+            node.problem(lowerKey, lower.get().toPlainString(), "less than " + higherKey + " ("
+                    + higher.get().toPlainString() + "); thresholds must be skip-below < critical-below < warn-below");
+        }
+    }
+
+    /** Whether any balance threshold is configured. */
+    public boolean hasThresholds() {
+        return warnBelow.isPresent() || criticalBelow.isPresent() || skipBelow.isPresent();
+    }
+}
