@@ -81,6 +81,10 @@ public final class ImageNormaliser {
         if (width < 1 || height < 1) {
             throw new IllegalArgumentException("width and height must be positive, but were " + width + "x" + height);
         }
+        if ("png".equals(format) && PngCheck.isIntact(input, width, height)) {
+            // Already the requested size and format, and structurally intact: no decode needed.
+            return new NormalisedImage(input, format, contentType(format), width, height, false);
+        }
         BufferedImage source = decode(input);
         if (source.getWidth() == width && source.getHeight() == height && format.equals(sniffFormat(input))) {
             return new NormalisedImage(input, format, contentType(format), width, height, false);

@@ -37,7 +37,8 @@ class ClientLimitsHttpTest implements TestPropertyProvider {
     public Map<String, String> getProperties() {
         Map<String, String> p = RouterTestSupport.fastSandbox();
         p.put("router.auth.api-keys", "burst:burst-key-00000000000001,daily:daily-key-00000000000002,"
-                + "failing:failing-key-0000000000003,ns-a:ns-a-key-00000000000004,ns-b:ns-b-key-00000000000005");
+                + "failing:failing-key-0000000000003,ns-a:ns-a-key-00000000000004,ns-b:ns-b-key-00000000000005,"
+                + "quiet:quiet-key-0000000000006");
         p.put("router.auth.limits.requests-per-minute", "4");
         p.put("router.auth.limits.images-per-day", "5");
         p.put("router.cache.per-client", "true");
@@ -68,7 +69,7 @@ class ClientLimitsHttpTest implements TestPropertyProvider {
         long retryAfter = Long.parseLong(r.header("Retry-After"));
         assertTrue(retryAfter >= 1 && retryAfter <= 60, "Retry-After " + retryAfter);
         assertEquals(0, stats.leonardoCreates() + stats.openAiGenerates());
-        assertEquals(400, api.generate("{}", "Authorization", "Bearer daily-key-00000000000002").status());
+        assertEquals(400, api.generate("{}", "Authorization", "Bearer quiet-key-0000000000006").status());
     }
 
     @Test

@@ -20,6 +20,7 @@ import org.yaml.snakeyaml.constructor.SafeConstructor;
 import java.io.IOException;
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -63,8 +64,7 @@ class MetricsExportTest implements TestPropertyProvider {
             "image_router_cost_usd_total", "issue 5 (cost tracking)",
             "image_router_provider_daily_budget_usd", "issue 5 (daily budget; exported only when one is configured)",
             "image_router_model_available", "issue 5 (model lifecycle check)",
-            "image_router_alerts_total", "issue 5 (alert sinks)",
-            "image_router_config_reloads_total", "issue 6 (hot reload)");
+            "image_router_alerts_total", "issue 5 (alert sinks)");
 
     /** Histogram bucket bounds of both latency histograms (RouterMetrics.SLOS in seconds, then +Inf). */
     private static final Set<String> BUCKETS = Set.of("0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1.0", "2.5",
@@ -215,7 +215,7 @@ class MetricsExportTest implements TestPropertyProvider {
     /**
      * One of each kind of request, with fresh prompts: served, cache hit, cache bypass, fallbacks on
      * 429 and 500, every provider failing, content rejected, invalid input, a stored file, a missing
-     * file and an unknown path.
+     * file, an unknown path and a Leonardo callback with a wrong key.
      */
     private void traffic() {
         String prompt = prompt();
@@ -238,6 +238,11 @@ class MetricsExportTest implements TestPropertyProvider {
         String unknown = UUID.randomUUID().toString();
         requestValues.add(unknown);
         assertEquals(404, api.get("/nope/" + unknown).status());
+        String generationId = UUID.randomUUID().toString();
+        requestValues.add(generationId);
+        byte[] callback = ("{\"type\":\"image_generation.complete\",\"data\":{\"object\":{\"id\":\"" + generationId
+                + "\",\"status\":\"COMPLETE\"}}}").getBytes(StandardCharsets.UTF_8);
+        assertEquals(401, api.post("/v1/webhooks/leonardo", "application/json", callback, "Authorization", "Bearer wrong").status());
     }
 
     private ApiClient.Response generate(String prompt, String... headers) {

@@ -77,7 +77,8 @@ public final class OpenAiFailureClassifier {
         if (t instanceof OpenAIIoException) {
             boolean timeout = false;
             for (Throwable c = t; c != null; c = c.getCause()) {
-                if (c instanceof InterruptedIOException || c instanceof SocketTimeoutException || c instanceof TimeoutException) {
+                if (c instanceof InterruptedIOException || c instanceof SocketTimeoutException || c instanceof TimeoutException
+                        || c instanceof java.net.http.HttpTimeoutException) {
                     timeout = true;
                 }
                 if (c.getCause() == c) {

@@ -1,7 +1,8 @@
 package dev.imagerouter.provider.openai;
 
 import com.openai.client.OpenAIClientAsync;
-import com.openai.client.okhttp.OpenAIOkHttpClientAsync;
+import com.openai.client.OpenAIClientAsyncImpl;
+import com.openai.core.ClientOptions;
 import com.openai.core.Timeout;
 import com.openai.models.images.ImageGenerateParams;
 import com.openai.models.images.ImagesResponse;
@@ -24,7 +25,8 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * The OpenAI adapter, through the official OpenAI Java SDK: {@code maxRetries(0)} (only the router
- * retries), explicit timeouts, base URL from config. GPT image models return base64 only
+ * retries), explicit timeouts, base URL from config, and the JDK HTTP transport
+ * ({@link JdkHttpTransport}: no 64-request cap). GPT image models return base64 only
  * (shared/specs/openai/WIRE.md §1.2); sizes are mapped to the nearest supported aspect
  * (1024x1024, 1536x1024, 1024x1536) and the router resizes to what the caller asked for.
  * Thread-safe.
@@ -42,13 +44,14 @@ public final class OpenAiProvider implements ImageProvider, AutoCloseable {
         this.settings = settings;
         this.context = context;
         this.classifier = new OpenAiFailureClassifier(clock);
-        this.client = OpenAIOkHttpClientAsync.builder()
+        this.client = new OpenAIClientAsyncImpl(ClientOptions.builder()
+                .httpClient(new JdkHttpTransport(settings.connectTimeout(), config.timeout()))
                 .baseUrl(config.baseUrl())
                 .apiKey(config.apiKey().orElse(""))
                 .maxRetries(0)
                 .timeout(Timeout.builder().connect(settings.connectTimeout()).request(config.timeout())
                         .read(config.timeout()).write(config.timeout()).build())
-                .build();
+                .build());
     }
 
     @Override

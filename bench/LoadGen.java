@@ -1,0 +1,145 @@
+/*
+ * A small load generator for the image-router benchmarks. Single file, JDK only:
+ *   java bench/LoadGen.java rate  <url> <body-file> <requests-per-second> <seconds> [Header:Value ...]
+ *   java bench/LoadGen.java burst <url> <body-file> <concurrent-requests> [Header:Value ...]
+ *
+ * rate:  open loop at a fixed rate; each latency is measured from the request's scheduled start, so
+ *        a slow server cannot hide its queueing (no coordinated omission).
+ * burst: starts N requests at once and waits for all of them (bounded by 120 s).
+ * Prints one JSON line: counts, achieved rate and latency percentiles in milliseconds.
+ * Loopback only by intent: it refuses any host other than 127.0.0.1 or localhost.
+ */
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+public class LoadGen {
+
+    public static void main(String[] args) throws Exception {
+        String mode = args[0];
+        URI uri = URI.create(args[1]);
+        if (!uri.getHost().equals("127.0.0.1") && !uri.getHost().equals("localhost")) {
+            throw new IllegalArgumentException("loopback targets only");
+        }
+        byte[] body = Files.readAllBytes(Path.of(args[2]));
+        int headerStart = mode.equals("rate") ? 5 : 4;
+        List<String> headers = new ArrayList<>(Arrays.asList(args).subList(Math.min(headerStart, args.length), args.length));
+        HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(Duration.ofSeconds(10))
+                .executor(Executors.newFixedThreadPool(2)).build();
+        if (mode.equals("rate")) {
+            rate(client, uri, body, headers, Integer.parseInt(args[3]), Integer.parseInt(args[4]));
+        } else {
+            burst(client, uri, body, headers, Integer.parseInt(args[3]));
+        }
+        System.exit(0);
+    }
+
+    static HttpRequest request(URI uri, byte[] body, List<String> headers) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(120))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofByteArray(body));
+        for (String h : headers) {
+            int i = h.indexOf(':');
+            b.header(h.substring(0, i).trim(), h.substring(i + 1).trim());
+        }
+        return b.build();
+    }
+
+    static void rate(HttpClient client, URI uri, byte[] body, List<String> headers, int rps, int seconds) throws Exception {
+        HttpRequest request = request(uri, body, headers);
+        ConcurrentLinkedQueue<Long> latencies = new ConcurrentLinkedQueue<>();
+        AtomicLong errors = new AtomicLong();
+        AtomicLong statusErrors = new AtomicLong();
+        long total = (long) rps * seconds;
+        long intervalNanos = 1_000_000_000L / rps;
+        long start = System.nanoTime() + 50_000_000L;
+        List<CompletableFuture<?>> all = new ArrayList<>();
+        ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor();
+        AtomicLong sent = new AtomicLong();
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        ticker.scheduleAtFixedRate(() -> {
+            long now = System.nanoTime();
+            while (sent.get() < total) {
+                long scheduled = start + sent.get() * intervalNanos;
+                if (scheduled > now) {
+                    break;
+                }
+                sent.incrementAndGet();
+                CompletableFuture<?> f = client.sendAsync(request, HttpResponse.BodyHandlers.discarding())
+                        .whenComplete((r, e) -> {
+                            if (e != null) {
+                                errors.incrementAndGet();
+                            } else if (r.statusCode() != 200) {
+                                statusErrors.incrementAndGet();
+                            } else {
+                                latencies.add(System.nanoTime() - scheduled);
+                            }
+                        });
+                synchronized (all) {
+                    all.add(f);
+                }
+            }
+            if (sent.get() >= total) {
+                done.complete(null);
+            }
+        }, 0, 200, TimeUnit.MICROSECONDS);
+        done.get(seconds + 60L, TimeUnit.SECONDS);
+        ticker.shutdownNow();
+        CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).exceptionally(e -> null).get(120, TimeUnit.SECONDS);
+        double elapsed = (System.nanoTime() - start) / 1e9;
+        report("rate", rps, total, latencies, errors.get(), statusErrors.get(), elapsed);
+    }
+
+    static void burst(HttpClient client, URI uri, byte[] body, List<String> headers, int n) throws Exception {
+        HttpRequest request = request(uri, body, headers);
+        ConcurrentLinkedQueue<Long> latencies = new ConcurrentLinkedQueue<>();
+        AtomicLong errors = new AtomicLong();
+        AtomicLong statusErrors = new AtomicLong();
+        long start = System.nanoTime();
+        List<CompletableFuture<?>> all = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            all.add(client.sendAsync(request, HttpResponse.BodyHandlers.discarding()).whenComplete((r, e) -> {
+                if (e != null) {
+                    errors.incrementAndGet();
+                } else if (r.statusCode() != 200) {
+                    statusErrors.incrementAndGet();
+                } else {
+                    latencies.add(System.nanoTime() - start);
+                }
+            }));
+        }
+        CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).exceptionally(e -> null).get(180, TimeUnit.SECONDS);
+        report("burst", n, n, latencies, errors.get(), statusErrors.get(), (System.nanoTime() - start) / 1e9);
+    }
+
+    static void report(String mode, long target, long total, ConcurrentLinkedQueue<Long> latencies, long errors,
+                       long statusErrors, double seconds) {
+        long[] l = latencies.stream().mapToLong(Long::longValue).sorted().toArray();
+        System.out.printf("{\"mode\":\"%s\",\"target\":%d,\"sent\":%d,\"ok\":%d,\"errors\":%d,\"non_200\":%d,"
+                        + "\"seconds\":%.2f,\"achieved_rps\":%.1f,\"p50_ms\":%.3f,\"p90_ms\":%.3f,\"p99_ms\":%.3f,\"max_ms\":%.3f}%n",
+                mode, target, total, l.length, errors, statusErrors, seconds, l.length / seconds,
+                pct(l, 50), pct(l, 90), pct(l, 99), l.length == 0 ? 0 : l[l.length - 1] / 1e6);
+    }
+
+    static double pct(long[] sorted, double p) {
+        if (sorted.length == 0) {
+            return 0;
+        }
+        int i = (int) Math.ceil(p / 100.0 * sorted.length) - 1;
+        return sorted[Math.max(0, Math.min(sorted.length - 1, i))] / 1e6;
+    }
+}

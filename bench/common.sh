@@ -1,0 +1,60 @@
+# Shared helpers for the benchmark scripts: start/stop the emulator and the router as separate
+# processes on loopback, wait for readiness. Source it; do not run it.
+set -euo pipefail
+BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$BENCH_DIR/.." && pwd)"
+JAR="$ROOT/target/image-router-0.1.0-SNAPSHOT.jar"
+EMU_PORT="${EMU_PORT:-19090}"
+ROUTER_PORT="${ROUTER_PORT:-18080}"
+WORK="$(mktemp -d /tmp/image-router-bench.XXXXXX)"
+PIDS=()
+
+cleanup() {
+  for pid in "${PIDS[@]:-}"; do
+    [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+  done
+  wait 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+require_jar() {
+  [ -f "$JAR" ] || { echo "build first: ./mvnw -B -q -DskipTests package" >&2; exit 1; }
+}
+
+wait_http() { # url, seconds
+  local url=$1 deadline=$(( $(date +%s) + ${2:-30} ))
+  until curl -s -o /dev/null "$url"; do
+    [ "$(date +%s)" -lt "$deadline" ] || { echo "timed out waiting for $url" >&2; exit 1; }
+    sleep 0.05
+  done
+}
+
+# start_emulator <openai-latency> <pending-min> <pending-max> [standing faults]
+start_emulator() {
+  (cd "$WORK" && mkdir -p emu && cd emu && mkdir -p config && cp "$ROOT/config/application.yml" config/ && cp -r "$ROOT/providers" . &&
+    PORT=$EMU_PORT ROUTER_SANDBOX=true ROUTER_RELOAD_WATCH=false \
+    ROUTER_SANDBOX_OPENAI_LATENCY="$1" ROUTER_SANDBOX_PENDING_MIN="$2" ROUTER_SANDBOX_PENDING_MAX="$3" \
+    ROUTER_SANDBOX_FAULTS="${4:-}" ROUTER_STORAGE_DIR="$WORK/emu/images" \
+    exec java -Xmx1g -jar "$JAR" > "$WORK/emulator.log" 2>&1) &
+  PIDS+=($!)
+  EMU_PID=$!
+  wait_http "http://127.0.0.1:$EMU_PORT/health" 60
+}
+
+# start_router <chain> [extra java opts...]
+start_router() {
+  local chain=$1; shift
+  (cd "$ROOT" && PORT=$ROUTER_PORT ROUTER_SANDBOX=false ROUTER_RELOAD_WATCH=false \
+    LEONARDO_API_KEY=5a9d1b0e-7c4f-4e2a-9b3d-000000000001 OPENAI_API_KEY=sk-sandbox-openai-0000 \
+    LEONARDO_BASE_URL="http://127.0.0.1:$EMU_PORT/sandbox/leonardo/api/rest/v1" \
+    OPENAI_BASE_URL="http://127.0.0.1:$EMU_PORT/sandbox/openai/v1" \
+    ROUTER_CHAIN="$chain" ROUTER_STORAGE_DOWNLOAD_ALLOWED_HOSTS=127.0.0.1 \
+    ROUTER_STORAGE_DIR="$WORK/router-images" \
+    exec java "$@" -jar "$JAR" > "$WORK/router.log" 2>&1) &
+  PIDS+=($!)
+  ROUTER_PID=$!
+  wait_http "http://127.0.0.1:$ROUTER_PORT/health" 60
+}
+
+loadgen() { java "$BENCH_DIR/LoadGen.java" "$@"; }

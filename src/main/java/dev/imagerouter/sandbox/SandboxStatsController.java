@@ -1,0 +1,51 @@
+package dev.imagerouter.sandbox;
+
+import io.micronaut.http.HttpResponse;
+import io.micronaut.http.MediaType;
+import io.micronaut.http.annotation.Controller;
+import io.micronaut.http.annotation.Get;
+import io.micronaut.http.annotation.Post;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * {@code GET /sandbox/stats}: the emulators' counters and the arrival times of the last creates
+ * ({@code System.nanoTime()} of the emulator's JVM, so only differences mean anything), for
+ * benchmarks that run the emulators in their own process. {@code POST /sandbox/stats/reset}
+ * clears them. Both answer 404 when the sandbox is off.
+ */
+@Controller("/sandbox/stats")
+public class SandboxStatsController {
+
+    private final SandboxState state;
+    private final SandboxStats stats;
+
+    public SandboxStatsController(SandboxState state, SandboxStats stats) {
+        this.state = state;
+        this.stats = stats;
+    }
+
+    @Get(produces = MediaType.APPLICATION_JSON)
+    public HttpResponse<Map<String, Object>> stats() {
+        if (!state.enabled()) {
+            return HttpResponse.notFound();
+        }
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("leonardo_creates", stats.leonardoCreates());
+        out.put("leonardo_polls", stats.leonardoPolls());
+        out.put("openai_generates", stats.openAiGenerates());
+        out.put("leonardo_create_nanos", stats.createTimestamps(EmulatorType.LEONARDO));
+        out.put("openai_generate_nanos", stats.createTimestamps(EmulatorType.OPENAI));
+        return HttpResponse.ok(out);
+    }
+
+    @Post("/reset")
+    public HttpResponse<Void> reset() {
+        if (!state.enabled()) {
+            return HttpResponse.notFound();
+        }
+        stats.reset();
+        return HttpResponse.noContent();
+    }
+}
