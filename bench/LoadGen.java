@@ -84,7 +84,9 @@ public class LoadGen {
                             if (e != null) {
                                 errors.incrementAndGet();
                             } else if (r.statusCode() != 200) {
-                                statusErrors.incrementAndGet();
+                                if (statusErrors.incrementAndGet() == 1) {
+                                    System.err.println("first non-200: " + r.statusCode());
+                                }
                             } else {
                                 latencies.add(System.nanoTime() - scheduled);
                             }

@@ -8,6 +8,9 @@ EMU_PORT="${EMU_PORT:-19090}"
 ROUTER_PORT="${ROUTER_PORT:-18080}"
 WORK="$(mktemp -d /tmp/image-router-bench.XXXXXX)"
 PIDS=()
+# The router outside sandbox mode requires a client key; this one exists only for the benchmark run.
+BENCH_KEY="bench-local-key-0001"
+AUTH="Authorization: Bearer $BENCH_KEY"
 
 cleanup() {
   for pid in "${PIDS[@]:-}"; do
@@ -49,7 +52,7 @@ start_router() {
     LEONARDO_API_KEY=5a9d1b0e-7c4f-4e2a-9b3d-000000000001 OPENAI_API_KEY=sk-sandbox-openai-0000 \
     LEONARDO_BASE_URL="http://127.0.0.1:$EMU_PORT/sandbox/leonardo/api/rest/v1" \
     OPENAI_BASE_URL="http://127.0.0.1:$EMU_PORT/sandbox/openai/v1" \
-    ROUTER_CHAIN="$chain" ROUTER_STORAGE_DOWNLOAD_ALLOWED_HOSTS=127.0.0.1 \
+    ROUTER_CHAIN="$chain" ROUTER_STORAGE_DOWNLOAD_ALLOWED_HOSTS=127.0.0.1 ROUTER_API_KEYS="bench:$BENCH_KEY" \
     ROUTER_STORAGE_DIR="$WORK/router-images" \
     exec java "$@" -jar "$JAR" > "$WORK/router.log" 2>&1) &
   PIDS+=($!)

@@ -66,7 +66,16 @@ public final class ResultCache {
         }
     }
 
-    private final AsyncCache<String, CachedGeneration> cache;
+    /**
+     * What the cache holds: a generation, or the failure of one. Failures are values, not failed
+     * futures, so that Caffeine does not log every failed generation as a load error; a failure
+     * expires at once and is removed on completion, so it is only ever seen by the requests that
+     * joined that generation in flight.
+     */
+    private record Outcome(CachedGeneration generation, Throwable failure) {
+    }
+
+    private final AsyncCache<String, Outcome> cache;
     private final ImageStore store;
     private final Executor diskReads;
     private final Duration ttl;
@@ -111,15 +120,25 @@ public final class ResultCache {
      */
     public CompletableFuture<Answer> get(String requestHash, Supplier<CompletableFuture<CachedGeneration>> generate) {
         AtomicBoolean generated = new AtomicBoolean();
-        CompletableFuture<CachedGeneration> future = cache.get(requestHash, (key, executor) ->
-                CompletableFuture.supplyAsync(() -> fresh(store.findRecord(key)), diskReads)
-                        .thenCompose(onDisk -> {
-                            if (onDisk.isPresent()) {
-                                return CompletableFuture.completedFuture(new CachedGeneration(onDisk.get(), List.of()));
-                            }
-                            generated.set(true);
-                            return generate.get();
-                        }));
+        CompletableFuture<Outcome> outcome = cache.get(requestHash, (key, executor) -> {
+            CompletableFuture<Outcome> loading = CompletableFuture.supplyAsync(() -> fresh(store.findRecord(key)), diskReads)
+                    .thenCompose(onDisk -> {
+                        if (onDisk.isPresent()) {
+                            return CompletableFuture.completedFuture(new CachedGeneration(onDisk.get(), List.of()));
+                        }
+                        generated.set(true);
+                        return generate.get();
+                    })
+                    .handle((generation, error) -> new Outcome(generation, error));
+            return loading;
+        });
+        outcome.thenAccept(o -> {
+            if (o.failure() != null) {
+                cache.asMap().remove(requestHash, outcome);
+            }
+        });
+        CompletableFuture<CachedGeneration> future = outcome.thenCompose(o -> o.failure() == null
+                ? CompletableFuture.completedFuture(o.generation()) : CompletableFuture.failedFuture(unwrap(o.failure())));
         future.whenComplete((generation, error) -> {
             if (error != null) {
                 misses.increment(); // nothing was served from the cache
@@ -140,7 +159,7 @@ public final class ResultCache {
      */
     public CompletableFuture<CachedGeneration> refresh(String requestHash, Supplier<CompletableFuture<CachedGeneration>> generate) {
         return generate.get().thenApply(generation -> {
-            cache.put(requestHash, CompletableFuture.completedFuture(generation));
+            cache.put(requestHash, CompletableFuture.completedFuture(new Outcome(generation, null)));
             return generation;
         });
     }
@@ -151,8 +170,16 @@ public final class ResultCache {
         return record.filter(r -> r.created().isAfter(oldest));
     }
 
-    /** Nanoseconds until {@code generation}'s record is older than the TTL; 0 if it already is. */
-    private long remainingNanos(CachedGeneration generation) {
+    private static Throwable unwrap(Throwable t) {
+        return t instanceof java.util.concurrent.CompletionException && t.getCause() != null ? t.getCause() : t;
+    }
+
+    /** Nanoseconds until {@code outcome}'s record is older than the TTL; 0 if it already is or it is a failure. */
+    private long remainingNanos(Outcome outcome) {
+        if (outcome.failure() != null) {
+            return 0;
+        }
+        CachedGeneration generation = outcome.generation();
         Duration left = Duration.between(clock.instant(), generation.record().created().plus(ttl));
         if (left.isNegative()) {
             return 0;
@@ -170,19 +197,19 @@ public final class ResultCache {
     }
 
     /** Expiry at the record's created time plus the TTL, on creation and on replacement alike. */
-    private final class UntilRecordExpires implements Expiry<String, CachedGeneration> {
+    private final class UntilRecordExpires implements Expiry<String, Outcome> {
         @Override
-        public long expireAfterCreate(String key, CachedGeneration value, long currentTime) {
+        public long expireAfterCreate(String key, Outcome value, long currentTime) {
             return remainingNanos(value);
         }
 
         @Override
-        public long expireAfterUpdate(String key, CachedGeneration value, long currentTime, long currentDuration) {
+        public long expireAfterUpdate(String key, Outcome value, long currentTime, long currentDuration) {
             return remainingNanos(value);
         }
 
         @Override
-        public long expireAfterRead(String key, CachedGeneration value, long currentTime, long currentDuration) {
+        public long expireAfterRead(String key, Outcome value, long currentTime, long currentDuration) {
             return currentDuration;
         }
     }

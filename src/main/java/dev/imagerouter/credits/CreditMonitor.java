@@ -1,0 +1,293 @@
+package dev.imagerouter.credits;
+
+import dev.imagerouter.alerts.AlertService;
+import dev.imagerouter.config.RouterRuntime;
+import dev.imagerouter.metrics.MetricNames;
+import dev.imagerouter.provider.CreditSettings;
+import dev.imagerouter.provider.ImageRequest;
+import dev.imagerouter.provider.ProviderConfig;
+import dev.imagerouter.provider.ProviderContext;
+import dev.imagerouter.provider.ProviderFailure;
+import dev.imagerouter.provider.ProviderResult;
+import dev.imagerouter.provider.leonardo.LeonardoProvider;
+import dev.imagerouter.routing.Attempt;
+import dev.imagerouter.routing.ProviderHandle;
+import dev.imagerouter.routing.RoutingListener;
+import dev.imagerouter.routing.policy.FailureKind;
+import dev.imagerouter.routing.policy.PolicyRule;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micronaut.json.JsonMapper;
+import io.micronaut.runtime.event.annotation.EventListener;
+import io.micronaut.runtime.server.event.ServerStartupEvent;
+import jakarta.inject.Named;
+import jakarta.inject.Singleton;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.math.BigDecimal;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/*
+ * Credit balance of every provider with one (type leonardo) in the current chain
+ * ------------------------------------------------------------------------------
+ * - GET /me (shared/specs/leonardo/WIRE.md §4) through the adapter's own LeonardoClient, once at
+ *   startup (startup waits up to the check timeout for it) and then every credits.check-interval;
+ *   a tick on the router scheduler (at most 1 s apart) starts checks that are due, so reloads that
+ *   add providers or change intervals apply within a second. Balance = apiSubscriptionTokens +
+ *   apiPaidTokens, a decimal that may be fractional or negative.
+ * - Between checks each successful generation lowers the balance by its reported cost
+ *   (cost.amount, or apiCreditCost), in whatever unit Leonardo reports it (credits, or USD on PAYG
+ *   plans, where the balance is USD too). Failed generations that Leonardo charged anyway are picked
+ *   up by the next check. A QUOTA_EXHAUSTED failure triggers a check at once (at most one per 10 s).
+ * - A failed check (any failure kind, or no answer within credits.check-timeout) keeps the last
+ *   balance, is logged at WARN and counted as image_router_credit_checks_total{result="failure"};
+ *   it never blocks or fails a request.
+ * - Every change of CreditLevel is one alert (see CreditLevel for the hysteresis rule); level SKIP
+ *   makes SpendGate skip the provider with reason CREDITS.
+ * In sandbox mode the check sends X-Sandbox-Provider: <name>.credits, so a fault plan can target
+ * the balance check alone (e.g. leonardo-phoenix.credits=500).
+ */
+/** Watches provider credit balances. Thread-safe; never blocks a request. */
+@Singleton
+public class CreditMonitor implements RoutingListener {
+
+    /** Suffix of the sandbox provider header on balance checks. */
+    public static final String SANDBOX_SUFFIX = ".credits";
+    private static final Logger LOG = LoggerFactory.getLogger(CreditMonitor.class);
+    private static final long MAX_TICK_NANOS = TimeUnit.SECONDS.toNanos(1);
+    private static final long QUOTA_RECHECK_GAP_NANOS = TimeUnit.SECONDS.toNanos(10);
+
+    private final RouterRuntime runtime;
+    private final AlertService alerts;
+    private final ScheduledExecutorService scheduler;
+    private final MeterRegistry meters;
+    private final Clock clock;
+    private final Map<String, ProviderCredits> states = new ConcurrentHashMap<>();
+    private final Map<String, ParsedSettings> settings = new ConcurrentHashMap<>();
+    private final Set<String> metered = ConcurrentHashMap.newKeySet();
+    private final AtomicBoolean started = new AtomicBoolean();
+    private final BalanceCheck balanceCheck;
+
+    private record ParsedSettings(ProviderConfig source, CreditSettings settings) {
+    }
+
+    public CreditMonitor(RouterRuntime runtime, AlertService alerts, @Named("router-scheduler") ScheduledExecutorService scheduler,
+                         JsonMapper json, MeterRegistry meters, Clock clock) {
+        this.runtime = runtime;
+        this.alerts = alerts;
+        this.scheduler = scheduler;
+        this.meters = meters;
+        this.clock = clock;
+        this.balanceCheck = new BalanceCheck(scheduler, json);
+    }
+
+    /** Checks every balance at startup (waiting at most the check timeout), then starts the schedule. */
+    @EventListener
+    void onStartup(ServerStartupEvent event) {
+        if (!started.compareAndSet(false, true)) {
+            return;
+        }
+        List<ProviderHandle> providers = balanceProviders();
+        providers.forEach(this::ensureMeters);
+        Duration wait = providers.stream().map(h -> settings(h).checkTimeout()).max(Duration::compareTo).orElse(Duration.ZERO);
+        try {
+            checkNow().get(wait.toMillis() + 500, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            LOG.warn("credit balance not known yet after {}; requests are served meanwhile", wait);
+        } catch (Exception e) {
+            LOG.warn("startup credit check failed: {}", e.toString());
+        }
+        scheduler.schedule(this::tick, MAX_TICK_NANOS, TimeUnit.NANOSECONDS);
+    }
+
+    /** Checks every balance provider of the current chain now; completes when all checks have ended (never exceptionally). */
+    public CompletableFuture<Void> checkNow() {
+        return CompletableFuture.allOf(balanceProviders().stream().map(this::checkAndBook).toArray(CompletableFuture[]::new));
+    }
+
+    /** Checks one provider now; completes when the check has ended (never exceptionally). */
+    public CompletableFuture<Void> checkNow(String provider) {
+        return balanceProviders().stream().filter(h -> h.name().equals(provider)).findFirst()
+                .map(this::checkAndBook).orElse(CompletableFuture.completedFuture(null));
+    }
+
+    /** The last known balance of a provider (checked, minus costs since), or empty before its first successful check. */
+    public Optional<BigDecimal> balance(String provider) {
+        ProviderCredits s = states.get(provider);
+        return s == null ? Optional.empty() : s.balance();
+    }
+
+    /** The current level of a provider's balance (OK when unknown). */
+    public CreditLevel level(String provider) {
+        ProviderCredits s = states.get(provider);
+        return s == null ? CreditLevel.OK : s.level();
+    }
+
+    /** When the provider's balance was last read successfully. */
+    public Optional<java.time.Instant> lastCheck(String provider) {
+        ProviderCredits s = states.get(provider);
+        return s == null ? Optional.empty() : s.lastSuccess();
+    }
+
+    /** Whether the provider's balance is below skip-below (and has not yet recovered past the hysteresis). */
+    public boolean skipping(String provider) {
+        return level(provider) == CreditLevel.SKIP;
+    }
+
+    @Override
+    public void onSuccess(ProviderHandle provider, ImageRequest request, ProviderResult result) {
+        if (!CreditSettings.BALANCE_TYPE.equals(provider.config().type()) || result.cost().isEmpty()) {
+            return;
+        }
+        CreditSettings s = settings(provider);
+        state(provider.name()).spend(result.cost().get().amount(), s).ifPresent(t -> announce(provider.name(), t, s));
+    }
+
+    @Override
+    public void onAttempt(ProviderHandle provider, Attempt attempt, ProviderFailure failure, PolicyRule rule) {
+        if (failure != null && failure.kind() == FailureKind.QUOTA_EXHAUSTED
+                && CreditSettings.BALANCE_TYPE.equals(provider.config().type())
+                && state(provider.name()).idleFor(System.nanoTime(), QUOTA_RECHECK_GAP_NANOS)) {
+            scheduler.execute(() -> checkNow(provider.name()));
+        }
+    }
+
+    private void tick() {
+        long now = System.nanoTime();
+        long wake = MAX_TICK_NANOS;
+        try {
+            for (ProviderHandle h : balanceProviders()) {
+                ensureMeters(h);
+                ProviderCredits s = state(h.name());
+                CreditSettings cs = settings(h);
+                if (s.claimScheduled(now, cs.checkInterval().toNanos())) {
+                    check(h);
+                }
+                wake = Math.min(wake, Math.max(0, s.nanosUntilDue(now)));
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("credit check schedule: {}", e.toString());
+        } finally {
+            if (!scheduler.isShutdown()) {
+                scheduler.schedule(this::tick, Math.max(wake, TimeUnit.MILLISECONDS.toNanos(10)), TimeUnit.NANOSECONDS);
+            }
+        }
+    }
+
+    private CompletableFuture<Void> checkAndBook(ProviderHandle h) {
+        ensureMeters(h);
+        state(h.name()).bookNext(System.nanoTime(), settings(h).checkInterval().toNanos());
+        return check(h);
+    }
+
+    /** One GET /me; completes (normally) when the result has been applied or the failure recorded. */
+    private CompletableFuture<Void> check(ProviderHandle h) {
+        if (!(h.provider() instanceof LeonardoProvider leonardo)) {
+            return CompletableFuture.completedFuture(null);
+        }
+        String name = h.name();
+        ProviderCredits state = state(name);
+        CreditSettings cs = settings(h);
+        long sequence = state.startCheck(System.nanoTime());
+        Map<String, String> headers = runtime.config().sandbox().enabled()
+                ? Map.of(ProviderContext.SANDBOX_PROVIDER_HEADER, name + SANDBOX_SUFFIX) : Map.of();
+        return balanceCheck.run(leonardo, headers, cs.checkTimeout()).thenAccept(outcome -> {
+            state.finishCheck(sequence);
+            if (outcome.balance().isPresent()) {
+                BigDecimal balance = outcome.balance().get();
+                checks(name, "success").increment();
+                boolean first = state.lastSuccess().isEmpty();
+                state.observe(sequence, balance, cs, clock.instant()).ifPresent(t -> announce(name, t, cs));
+                if (first) {
+                    LOG.info("credit balance provider={} balance={} level={}", name, balance.toPlainString(), state.level());
+                } else {
+                    LOG.debug("credit balance provider={} balance={} level={}", name, balance.toPlainString(), state.level());
+                }
+            } else {
+                ProviderFailure failure = outcome.failure().orElseThrow();
+                checks(name, "failure").increment();
+                LOG.warn("credit check failed provider={} failure_kind={} detail=\"{}\" kept_balance={}", name, failure.kind(),
+                        failure.getMessage(), state.balance().map(BigDecimal::toPlainString).orElse("unknown"));
+            }
+        }).exceptionally(e -> {
+            LOG.warn("credit check of {} could not be recorded: {}", name, e.toString());
+            return null;
+        });
+    }
+
+    private void announce(String provider, ProviderCredits.Transition t, CreditSettings cs) {
+        alerts.raise(t.toAlert(provider, cs));
+    }
+
+    private List<ProviderHandle> balanceProviders() {
+        return runtime.chain().providers().stream()
+                .filter(h -> CreditSettings.BALANCE_TYPE.equals(h.config().type()))
+                .toList();
+    }
+
+    private ProviderCredits state(String provider) {
+        return states.computeIfAbsent(provider, ProviderCredits::new);
+    }
+
+    /** The provider's credit settings, parsed once per configuration (a reload brings a new ProviderConfig). */
+    CreditSettings settings(ProviderHandle h) {
+        ParsedSettings parsed = settings.get(h.name());
+        if (parsed != null && parsed.source() == h.config()) {
+            return parsed.settings();
+        }
+        // reading a ConfigNode records into its effective-settings tree: one reader per node at a time
+        synchronized (h.config().settings()) {
+            parsed = settings.get(h.name());
+            if (parsed == null || parsed.source() != h.config()) {
+                parsed = new ParsedSettings(h.config(), CreditSettings.read(h.config().settings(), h.config().type()));
+                settings.put(h.name(), parsed);
+                CreditSettings cs = parsed.settings();
+                state(h.name()).reevaluate(cs).ifPresent(t -> announce(h.name(), t, cs));
+            }
+            return parsed.settings();
+        }
+    }
+
+    private void ensureMeters(ProviderHandle h) {
+        String name = h.name();
+        if (!metered.add(name)) {
+            return;
+        }
+        ProviderCredits s = state(name);
+        Gauge.builder(MetricNames.PROVIDER_CREDITS, s, ProviderCredits::gaugeValue)
+                .description("Provider credit balance (API credits; USD on PAYG plans), last check minus costs since")
+                .tags("provider", name).strongReference(true).register(meters);
+        for (CreditLevel level : List.of(CreditLevel.WARN, CreditLevel.CRITICAL, CreditLevel.SKIP)) {
+            Gauge.builder(MetricNames.PROVIDER_CREDITS_THRESHOLD, () -> thresholdValue(name, level))
+                    .description("Configured credit balance thresholds")
+                    .tags("provider", name, "level", level.tag()).strongReference(true).register(meters);
+        }
+        checks(name, "success");
+        checks(name, "failure");
+    }
+
+    private double thresholdValue(String provider, CreditLevel level) {
+        ParsedSettings parsed = settings.get(provider);
+        return parsed == null ? Double.NaN : level.threshold(parsed.settings()).map(BigDecimal::doubleValue).orElse(Double.NaN);
+    }
+
+    private Counter checks(String provider, String result) {
+        return Counter.builder(MetricNames.CREDIT_CHECKS)
+                .description("Credit balance checks (GET /me) by result")
+                .tags("provider", provider, "result", result)
+                .register(meters);
+    }
+}

@@ -1,0 +1,254 @@
+package dev.imagerouter.lifecycle;
+
+import com.openai.core.RequestOptions;
+import com.openai.models.models.ModelRetrieveParams;
+import dev.imagerouter.alerts.Alert;
+import dev.imagerouter.alerts.AlertService;
+import dev.imagerouter.config.RouterRuntime;
+import dev.imagerouter.metrics.MetricNames;
+import dev.imagerouter.provider.ModelCheckSettings;
+import dev.imagerouter.provider.ProviderConfig;
+import dev.imagerouter.provider.ProviderFailure;
+import dev.imagerouter.provider.openai.OpenAiProvider;
+import dev.imagerouter.routing.Attempt;
+import dev.imagerouter.routing.ProviderGate;
+import dev.imagerouter.routing.ProviderHandle;
+import dev.imagerouter.routing.ProviderStatusContributor;
+import dev.imagerouter.routing.RoutingListener;
+import dev.imagerouter.routing.policy.FailureKind;
+import dev.imagerouter.routing.policy.PolicyRule;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micronaut.runtime.event.annotation.EventListener;
+import io.micronaut.runtime.server.event.ServerStartupEvent;
+import jakarta.inject.Named;
+import jakarta.inject.Singleton;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/*
+ * Model lifecycle of every provider with a model lookup (type openai) in the current chain
+ * -----------------------------------------------------------------------------------------
+ * GET /v1/models/{model} through the provider's own SDK client (maxRetries 0), once at startup
+ * (startup waits up to model-check.timeout) and then every model-check.interval (default 24 h);
+ * a tick on the router scheduler, at most 1 s apart, starts the checks that are due, and a model
+ * changed by a reload is checked within a second. A MODEL_UNAVAILABLE failure of a generation
+ * triggers a check at once (at most one per 30 s).
+ *   200          → available (gauge 1); if it was unavailable: a resolved MODEL_UNAVAILABLE alert
+ *   404 (any)    → unavailable (gauge 0), one MODEL_UNAVAILABLE alert, and the router skips the
+ *                  provider (trail reason MODEL_UNAVAILABLE) until a later check answers 200
+ *   anything else (timeout, 5xx, 401, network) → the state is kept, the failure is logged
+ * gpt-image-1 was announced for shutdown on 2026-10-23 (shared/specs/openai/WIRE.md §0); the fix
+ * is one line in the provider file (model: gpt-image-2), then a reload.
+ */
+/** Watches whether each configured OpenAI model still exists, and routes around a missing one. Thread-safe. */
+@Singleton
+public class ModelLifecycle implements ProviderGate, RoutingListener, ProviderStatusContributor {
+
+    /** Trail reason while the configured model is known to be gone. */
+    public static final String MODEL_UNAVAILABLE = "MODEL_UNAVAILABLE";
+    private static final Logger LOG = LoggerFactory.getLogger(ModelLifecycle.class);
+    private static final long MAX_TICK_NANOS = TimeUnit.SECONDS.toNanos(1);
+    private static final long FAILURE_RECHECK_GAP_NANOS = TimeUnit.SECONDS.toNanos(30);
+
+    private final RouterRuntime runtime;
+    private final AlertService alerts;
+    private final ScheduledExecutorService scheduler;
+    private final MeterRegistry meters;
+    private final Map<String, ModelState> states = new ConcurrentHashMap<>();
+    private final Map<String, Parsed> settings = new ConcurrentHashMap<>();
+    private final AtomicBoolean started = new AtomicBoolean();
+
+    private record Parsed(ProviderConfig source, ModelCheckSettings settings) {
+    }
+
+    public ModelLifecycle(RouterRuntime runtime, AlertService alerts,
+                          @Named("router-scheduler") ScheduledExecutorService scheduler, MeterRegistry meters) {
+        this.runtime = runtime;
+        this.alerts = alerts;
+        this.scheduler = scheduler;
+        this.meters = meters;
+    }
+
+    @EventListener
+    void onStartup(ServerStartupEvent event) {
+        if (!started.compareAndSet(false, true)) {
+            return;
+        }
+        Duration wait = checkedProviders().stream().map(h -> settings(h).timeout()).max(Duration::compareTo).orElse(Duration.ZERO);
+        try {
+            checkNow().get(wait.toMillis() + 500, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            LOG.warn("model availability not known yet after {}; requests are served meanwhile", wait);
+        } catch (Exception e) {
+            LOG.warn("startup model check failed: {}", e.toString());
+        }
+        scheduler.schedule(this::tick, MAX_TICK_NANOS, TimeUnit.NANOSECONDS);
+    }
+
+    /** Checks the model of every checked provider in the current chain now; completes when all have ended (never exceptionally). */
+    public CompletableFuture<Void> checkNow() {
+        long now = System.nanoTime();
+        return CompletableFuture.allOf(checkedProviders().stream().map(h -> {
+            ModelState s = state(h);
+            s.book(now, settings(h).interval().toNanos());
+            return check(h, s);
+        }).toArray(CompletableFuture[]::new));
+    }
+
+    /** Whether a provider's configured model is known to be gone. */
+    public boolean unavailable(String provider) {
+        ModelState s = states.get(provider);
+        return s != null && s.availability() == ModelState.Availability.UNAVAILABLE;
+    }
+
+    @Override
+    public Optional<String> skipReason(ProviderHandle provider) {
+        ModelState s = states.get(provider.name());
+        return s != null && s.model().equals(provider.config().model()) && s.availability() == ModelState.Availability.UNAVAILABLE
+                ? Optional.of(MODEL_UNAVAILABLE) : Optional.empty();
+    }
+
+    /** {@code GET /admin/chain}: {@code model_available} true/false once a check was conclusive. */
+    @Override
+    public Map<String, Object> status(ProviderHandle provider) {
+        ModelState s = states.get(provider.name());
+        if (s == null || !s.model().equals(provider.config().model()) || s.availability() == ModelState.Availability.UNKNOWN) {
+            return Map.of();
+        }
+        return Map.of("model_available", s.availability() == ModelState.Availability.AVAILABLE);
+    }
+
+    @Override
+    public void onAttempt(ProviderHandle provider, Attempt attempt, ProviderFailure failure, PolicyRule rule) {
+        if (failure != null && failure.kind() == FailureKind.MODEL_UNAVAILABLE
+                && ModelCheckSettings.CHECKED_TYPE.equals(provider.config().type())) {
+            ModelState s = state(provider);
+            if (s.claimNow(System.nanoTime(), FAILURE_RECHECK_GAP_NANOS)) {
+                scheduler.execute(() -> check(provider, s));
+            }
+        }
+    }
+
+    private void tick() {
+        long now = System.nanoTime();
+        long wake = MAX_TICK_NANOS;
+        try {
+            for (ProviderHandle h : checkedProviders()) {
+                ModelState s = state(h);
+                if (s.claimScheduled(now, settings(h).interval().toNanos())) {
+                    check(h, s);
+                }
+                wake = Math.min(wake, Math.max(0, s.nanosUntilDue(now)));
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("model check schedule: {}", e.toString());
+        } finally {
+            if (!scheduler.isShutdown()) {
+                scheduler.schedule(this::tick, Math.max(wake, TimeUnit.MILLISECONDS.toNanos(10)), TimeUnit.NANOSECONDS);
+            }
+        }
+    }
+
+    private CompletableFuture<Void> check(ProviderHandle h, ModelState s) {
+        if (!(h.provider() instanceof OpenAiProvider openai)) {
+            return CompletableFuture.completedFuture(null);
+        }
+        String model = s.model();
+        long sequence = s.start();
+        CompletableFuture<?> call;
+        try {
+            call = openai.client().models().retrieve(ModelRetrieveParams.builder().model(model).build(),
+                    RequestOptions.builder().timeout(settings(h).timeout()).build());
+        } catch (RuntimeException e) {
+            call = CompletableFuture.failedFuture(e);
+        }
+        return call.handle((ok, error) -> {
+            ProviderFailure failure = error == null ? null : openai.classifier().classify(error);
+            record(h.name(), s, sequence, failure);
+            return (Void) null;
+        }).exceptionally(e -> {
+            LOG.warn("model check of {} could not be recorded: {}", h.name(), e.toString());
+            return null;
+        });
+    }
+
+    private void record(String provider, ModelState s, long sequence, ProviderFailure failure) {
+        String model = s.model();
+        if (failure == null) {
+            if (s.finish(sequence, ModelState.Availability.AVAILABLE) == ModelState.Availability.UNAVAILABLE) {
+                alerts.raise(Alert.resolved(MODEL_UNAVAILABLE, Alert.Severity.CRITICAL, provider, null, null,
+                        "model " + model + " is available again; the router sends requests to " + provider + " again"));
+            }
+            LOG.debug("model check provider={} model={} available", provider, model);
+        } else if (failure.kind() == FailureKind.MODEL_UNAVAILABLE) {
+            if (s.finish(sequence, ModelState.Availability.UNAVAILABLE) != ModelState.Availability.UNAVAILABLE) {
+                alerts.raise(Alert.firing(MODEL_UNAVAILABLE, Alert.Severity.CRITICAL, provider, null, null,
+                        "model " + model + " is not available (" + failure.getMessage() + "); the router skips "
+                                + provider + " until a check finds it again. Set a successor model in providers/"
+                                + provider + ".yml (e.g. model: gpt-image-2) and reload"));
+            }
+        } else {
+            s.finish(sequence, null);
+            LOG.warn("model check failed provider={} model={} failure_kind={} detail=\"{}\" kept_state={}", provider, model,
+                    failure.kind(), failure.getMessage(), s.availability());
+        }
+    }
+
+    private List<ProviderHandle> checkedProviders() {
+        return runtime.chain().providers().stream()
+                .filter(h -> ModelCheckSettings.CHECKED_TYPE.equals(h.config().type()))
+                .toList();
+    }
+
+    /** The provider's state for its current model: a model changed by a reload starts over (unknown, due now). */
+    private ModelState state(ProviderHandle h) {
+        ModelState current = states.get(h.name());
+        if (current != null && current.model().equals(h.config().model())) {
+            return current;
+        }
+        synchronized (states) {
+            current = states.get(h.name());
+            if (current != null && current.model().equals(h.config().model())) {
+                return current;
+            }
+            if (current != null) {
+                Gauge old = meters.find(MetricNames.MODEL_AVAILABLE).tags("provider", h.name(), "model", current.model()).gauge();
+                if (old != null) {
+                    meters.remove(old);
+                }
+            }
+            ModelState next = new ModelState(h.config().model());
+            Gauge.builder(MetricNames.MODEL_AVAILABLE, next, ModelState::gaugeValue)
+                    .description("1 while the configured model is available, 0 once a check found it gone")
+                    .tags("provider", h.name(), "model", h.config().model()).strongReference(true).register(meters);
+            states.put(h.name(), next);
+            return next;
+        }
+    }
+
+    /** The provider's model-check settings, parsed once per configuration (a reload brings a new ProviderConfig). */
+    private ModelCheckSettings settings(ProviderHandle h) {
+        Parsed parsed = settings.get(h.name());
+        if (parsed != null && parsed.source() == h.config()) {
+            return parsed.settings();
+        }
+        // reading a ConfigNode records into its effective-settings tree: one reader per node at a time
+        synchronized (h.config().settings()) {
+            parsed = new Parsed(h.config(), ModelCheckSettings.read(h.config().settings(), h.config().type()));
+            settings.put(h.name(), parsed);
+            return parsed.settings();
+        }
+    }
+}

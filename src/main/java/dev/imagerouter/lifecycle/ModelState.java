@@ -1,0 +1,86 @@
+package dev.imagerouter.lifecycle;
+
+/**
+ * What the router knows about one provider's configured model, and the bookkeeping of its checks.
+ * A new model (after a reload) gets a new state. Thread-safe: every method is synchronized.
+ */
+final class ModelState {
+
+    enum Availability { UNKNOWN, AVAILABLE, UNAVAILABLE }
+
+    private final String model;
+    private Availability availability = Availability.UNKNOWN;
+    private long started;
+    private long newestApplied;
+    private boolean inFlight;
+    private long lastStartNanos;
+    private long nextDueNanos = Long.MIN_VALUE;
+
+    ModelState(String model) {
+        this.model = model;
+    }
+
+    String model() {
+        return model;
+    }
+
+    synchronized Availability availability() {
+        return availability;
+    }
+
+    /** 1 available, 0 unavailable, NaN before the first conclusive check. */
+    synchronized double gaugeValue() {
+        return switch (availability) {
+            case AVAILABLE -> 1.0;
+            case UNAVAILABLE -> 0.0;
+            case UNKNOWN -> Double.NaN;
+        };
+    }
+
+    synchronized long start() {
+        inFlight = true;
+        lastStartNanos = System.nanoTime();
+        return ++started;
+    }
+
+    /**
+     * Records the end of check {@code sequence}; {@code result} null means inconclusive (state kept).
+     * A result older than one already applied is ignored.
+     *
+     * @return the availability before this result
+     */
+    synchronized Availability finish(long sequence, Availability result) {
+        if (sequence == started) {
+            inFlight = false;
+        }
+        Availability before = availability;
+        if (result != null && sequence > newestApplied) {
+            newestApplied = sequence;
+            availability = result;
+        }
+        return before;
+    }
+
+    /** Books the next scheduled check one interval from now. */
+    synchronized void book(long nowNanos, long intervalNanos) {
+        nextDueNanos = nowNanos + intervalNanos;
+    }
+
+    /** Whether a scheduled check is due (none in flight, interval passed); if so, books the next one. */
+    synchronized boolean claimScheduled(long nowNanos, long intervalNanos) {
+        if (inFlight || (nextDueNanos != Long.MIN_VALUE && nowNanos - nextDueNanos < 0)) {
+            return false;
+        }
+        nextDueNanos = nowNanos + intervalNanos;
+        return true;
+    }
+
+    /** Whether an extra check may start now: none in flight and none started within {@code minGapNanos}. */
+    synchronized boolean claimNow(long nowNanos, long minGapNanos) {
+        return !inFlight && (started == 0 || nowNanos - lastStartNanos >= minGapNanos);
+    }
+
+    synchronized long nanosUntilDue(long nowNanos) {
+        return nextDueNanos == Long.MIN_VALUE ? 0 : nextDueNanos - nowNanos;
+    }
+}

@@ -1,0 +1,208 @@
+package dev.imagerouter.lifecycle;
+
+import dev.imagerouter.sandbox.SandboxSettings;
+import dev.imagerouter.sandbox.SandboxState;
+import dev.imagerouter.sandbox.SandboxStats;
+import dev.imagerouter.testing.ApiClient;
+import dev.imagerouter.testing.LogCapture;
+import dev.imagerouter.testing.RouterTestSupport;
+import dev.imagerouter.testing.WebhookReceiver;
+import io.micronaut.core.type.Argument;
+import io.micronaut.json.JsonMapper;
+import io.micronaut.runtime.server.EmbeddedServer;
+import io.micronaut.test.extensions.junit5.annotation.MicronautTest;
+import io.micronaut.test.support.TestPropertyProvider;
+import jakarta.inject.Inject;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.function.BooleanSupplier;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Issue #5 acceptance: the configured OpenAI model is missing at startup (the emulator does not
+ * serve {@value #RETIRED}, as the real API will not serve gpt-image-1 after its shutdown) → an
+ * alert, OpenAI skipped, the chain still served by Leonardo; a later check that finds the model
+ * puts OpenAI back. OpenAI is first in this chain so every request shows the skip. Checks run every
+ * 300 ms here (default: daily), balance checks too (default: 5 min).
+ */
+@MicronautTest
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ModelLifecycleTest implements TestPropertyProvider {
+
+    static final String RETIRED = "gpt-image-retired";
+    static final String OPENAI = "openai-gpt-image-1";
+    static final String LEONARDO = "leonardo-phoenix";
+
+    private final LogCapture logs = new LogCapture();
+    private final WebhookReceiver webhook = new WebhookReceiver();
+
+    @Inject
+    EmbeddedServer server;
+    @Inject
+    JsonMapper json;
+    @Inject
+    SandboxStats stats;
+    @Inject
+    SandboxState sandbox;
+    @Inject
+    ModelLifecycle lifecycle;
+
+    private ApiClient api;
+
+    @Override
+    public Map<String, String> getProperties() {
+        Map<String, String> p = RouterTestSupport.fastSandbox();
+        p.put("router.chain", OPENAI + "," + LEONARDO);
+        p.put("router.providers.openai-gpt-image-1.model", RETIRED);
+        p.put("router.providers.openai-gpt-image-1.model-check.interval", "300ms");
+        p.put("router.providers.leonardo-phoenix.credits.check-interval", "300ms");
+        p.put("router.alerts.webhook-url", webhook.url());
+        return p;
+    }
+
+    @BeforeEach
+    void setUp() {
+        api = new ApiClient(server.getURL().toString(), json);
+        stats.reset();
+    }
+
+    @AfterAll
+    void tearDown() {
+        webhook.close();
+        logs.close();
+    }
+
+    @Test
+    @Order(1)
+    void modelMissingAtStartup_alertsOnce_skipsOpenAi_andLeonardoServes() {
+        // Then at startup: one alert at the webhook and in the log, though the check keeps running every 300 ms
+        awaitTrue(() -> stats.openAiModelLookups() >= 2, "model checks repeat");
+        List<Map<String, Object>> alerts = awaitAlerts("MODEL_UNAVAILABLE", "firing", 1);
+        assertEquals(1, alerts.size(), webhook.accepted().toString());
+        assertEquals(OPENAI, alerts.get(0).get("provider"));
+        assertEquals("critical", alerts.get(0).get("severity"));
+        assertTrue(alerts.get(0).get("message").toString().contains(RETIRED), alerts.get(0).toString());
+        assertEquals(1, logs.lines().stream().filter(l -> l.startsWith("ERROR") && l.contains("ALERT MODEL_UNAVAILABLE firing")
+                && l.contains("provider=" + OPENAI)).count(), logs.lines().toString());
+        assertEquals(0.0, metric("image_router_model_available", "provider", OPENAI, "model", RETIRED), 0.0);
+
+        // When requests arrive, OpenAI (first in the chain) is skipped and Leonardo serves
+        for (int i = 0; i < 2; i++) {
+            ApiClient.Response r = api.generate("{\"prompt\":\"" + prompt() + "\"}");
+            assertEquals(200, r.status(), r.text());
+            assertEquals(LEONARDO, r.router().get("provider"));
+            Map<String, Object> skipped = r.attempts().get(0);
+            assertEquals(OPENAI, skipped.get("provider"));
+            assertEquals("skipped", skipped.get("outcome"));
+            assertEquals("MODEL_UNAVAILABLE", skipped.get("reason"));
+        }
+        assertEquals(0, stats.openAiGenerates());
+        assertEquals(2, stats.leonardoCreates());
+        assertTrue(stats.openAiModels().stream().allMatch(RETIRED::equals), stats.openAiModels().toString());
+    }
+
+    @Test
+    @Order(2)
+    void modelServedAgain_aLaterCheckResolvesTheAlert_andOpenAiServesAgain() {
+        SandboxSettings before = sandbox.settings();
+        Set<String> models = new HashSet<>(before.openaiAvailableModels());
+        models.add(RETIRED);
+        try {
+            // When the model is back
+            sandbox.configure(true, before.toBuilder().openaiAvailableModels(models).build());
+
+            // Then the next scheduled check finds it: one resolved alert, gauge 1, OpenAI serves
+            awaitTrue(() -> !lifecycle.unavailable(OPENAI), "a check finds the model");
+            assertEquals(1, awaitAlerts("MODEL_UNAVAILABLE", "resolved", 1).size());
+            assertEquals(1.0, metric("image_router_model_available", "provider", OPENAI, "model", RETIRED), 0.0);
+            ApiClient.Response r = api.generate("{\"prompt\":\"" + prompt() + "\"}");
+            assertEquals(OPENAI, r.router().get("provider"));
+            assertEquals(1, r.attempts().size());
+        } finally {
+            sandbox.configure(true, before);
+        }
+        // And when it goes away again, the next check takes OpenAI out again with a new alert
+        awaitTrue(() -> lifecycle.unavailable(OPENAI), "a check misses the model again");
+        assertEquals(2, awaitAlerts("MODEL_UNAVAILABLE", "firing", 2).size());
+    }
+
+    @Test
+    @Order(3)
+    void creditBalance_isCheckedEveryCheckInterval() {
+        long start = stats.leonardoMeCalls();
+        awaitTrue(() -> stats.leonardoMeCalls() >= start + 3, "three scheduled balance checks");
+        assertTrue(metric("image_router_credit_checks_total", "provider", LEONARDO, "result", "success") >= 3);
+    }
+
+    // ---- helpers -------------------------------------------------------------------------------
+
+    private static String prompt() {
+        return "a lighthouse at dusk " + UUID.randomUUID();
+    }
+
+    private static void awaitTrue(BooleanSupplier condition, String what) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out waiting until " + what);
+            }
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError(e);
+            }
+        }
+    }
+
+    private List<Map<String, Object>> alerts(String alert, String status) {
+        return webhook.accepted().stream().map(this::parse)
+                .filter(a -> alert.equals(a.get("alert")) && status.equals(a.get("status"))).toList();
+    }
+
+    private List<Map<String, Object>> awaitAlerts(String alert, String status, int count) {
+        awaitTrue(() -> alerts(alert, status).size() >= count, count + " × " + alert + " " + status);
+        return alerts(alert, status);
+    }
+
+    private Map<String, Object> parse(String body) {
+        try {
+            return json.readValue(body, Argument.mapOf(String.class, Object.class));
+        } catch (IOException e) {
+            throw new AssertionError("webhook body is not JSON: " + body, e);
+        }
+    }
+
+    private double metric(String name, String... labels) {
+        String text = api.get("/prometheus").text();
+        for (String line : text.split("\n")) {
+            if (!line.startsWith(name + "{")) {
+                continue;
+            }
+            boolean all = true;
+            for (int i = 0; i + 1 < labels.length; i += 2) {
+                all &= line.contains(labels[i] + "=\"" + labels[i + 1] + "\"");
+            }
+            if (all) {
+                return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            }
+        }
+        throw new AssertionError("no sample " + name + " " + List.of(labels));
+    }
+}
