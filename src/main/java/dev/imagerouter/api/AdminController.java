@@ -31,8 +31,11 @@ import java.util.regex.Pattern;
 @Controller("/admin")
 public class AdminController {
 
-    /** Keys whose values are secrets: shown as {@code ***}. {@code api-key-env} names a variable and is shown. */
-    static final Pattern SECRET_KEY = Pattern.compile("(?i).*(api-key|api-keys|admin-key|webhook-key|secret|password|token|authorization)$");
+    /**
+     * Keys whose values are secrets: shown as {@code ***}. {@code api-key-env} names a variable and is
+     * shown. Webhook URLs count as secrets: a Slack incoming-webhook URL is its own token.
+     */
+    static final Pattern SECRET_KEY = Pattern.compile("(?i).*(api-key|api-keys|admin-key|webhook-key|webhook-url|secret|password|token|authorization)$");
     private static final String MASK = "***";
 
     private final RouterRuntime runtime;

@@ -187,18 +187,21 @@ public class ModelLifecycle implements ProviderGate, RoutingListener, ProviderSt
     private void record(String provider, ModelState s, long sequence, ProviderFailure failure) {
         String model = s.model();
         if (failure == null) {
-            if (s.finish(sequence, ModelState.Availability.AVAILABLE) == ModelState.Availability.UNAVAILABLE) {
+            boolean wasUnavailable = s.availability() == ModelState.Availability.UNAVAILABLE;
+            if (s.finish(sequence, ModelState.Availability.AVAILABLE) && wasUnavailable) {
                 alerts.raise(Alert.resolved(MODEL_UNAVAILABLE, Alert.Severity.CRITICAL, provider, null, null,
                         "model " + model + " is available again; the router sends requests to " + provider + " again"));
             }
             LOG.debug("model check provider={} model={} available", provider, model);
         } else if (failure.kind() == FailureKind.MODEL_UNAVAILABLE) {
-            if (s.finish(sequence, ModelState.Availability.UNAVAILABLE) != ModelState.Availability.UNAVAILABLE) {
+            if (s.finish(sequence, ModelState.Availability.UNAVAILABLE)) {
                 alerts.raise(Alert.firing(MODEL_UNAVAILABLE, Alert.Severity.CRITICAL, provider, null, null,
                         "model " + model + " is not available (" + failure.getMessage() + "); the router skips "
                                 + provider + " until a check finds it again. Set a successor model in providers/"
                                 + provider + ".yml (e.g. model: gpt-image-2) and reload"));
             }
+        } else if (scheduler.isShutdown()) {
+            s.finish(sequence, null); // the service is stopping: the SDK's client is closed
         } else {
             s.finish(sequence, null);
             LOG.warn("model check failed provider={} model={} failure_kind={} detail=\"{}\" kept_state={}", provider, model,

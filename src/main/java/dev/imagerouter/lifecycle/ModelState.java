@@ -47,18 +47,19 @@ final class ModelState {
      * Records the end of check {@code sequence}; {@code result} null means inconclusive (state kept).
      * A result older than one already applied is ignored.
      *
-     * @return the availability before this result
+     * @return whether this result changed the availability
      */
-    synchronized Availability finish(long sequence, Availability result) {
+    synchronized boolean finish(long sequence, Availability result) {
         if (sequence == started) {
             inFlight = false;
         }
-        Availability before = availability;
-        if (result != null && sequence > newestApplied) {
-            newestApplied = sequence;
-            availability = result;
+        if (result == null || sequence <= newestApplied) {
+            return false;
         }
-        return before;
+        newestApplied = sequence;
+        boolean changed = availability != result;
+        availability = result;
+        return changed;
     }
 
     /** Books the next scheduled check one interval from now. */

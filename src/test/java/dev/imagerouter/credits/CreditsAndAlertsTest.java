@@ -148,6 +148,9 @@ class CreditsAndAlertsTest implements TestPropertyProvider {
         // and a top-up to 2050 stays inside the hysteresis margin (2000 + 100)
         sandbox.setLeonardoBalance(new BigDecimal("2050"));
         credits.checkNow().join();
+        assertEquals(CreditLevel.WARN, credits.level(LEONARDO));
+        assertTrue(logs.lines().subList(logMark, logs.lines().size()).stream().noneMatch(l -> l.contains("resolved")),
+                "resolved inside the hysteresis margin");
         // and then a top-up past it
         sandbox.setLeonardoBalance(new BigDecimal("2200"));
         credits.checkNow().join();
@@ -265,6 +268,12 @@ class CreditsAndAlertsTest implements TestPropertyProvider {
         assertEquals(0, new BigDecimal("8976").compareTo(credits.balance(LEONARDO).orElseThrow()));
         assertEquals(0, sandbox.leonardoBalance().compareTo(credits.balance(LEONARDO).orElseThrow()));
         assertEquals(8976.0, metric("image_router_provider_credits", "provider", LEONARDO), 1e-9);
+        // and the admin view shows the balance, its level and today's spend
+        Map<String, Object> leonardo = adminEntry(LEONARDO);
+        assertEquals(0, new BigDecimal("8976").compareTo(new BigDecimal(leonardo.get("credit_balance").toString())), leonardo.toString());
+        assertEquals("OK", leonardo.get("credit_level"));
+        assertTrue(leonardo.containsKey("credit_checked_at"), leonardo.toString());
+        assertTrue(new BigDecimal(adminEntry(OPENAI).get("spent_today_usd").toString()).compareTo(new BigDecimal("0.616")) >= 0);
     }
 
     @Test
@@ -417,6 +426,14 @@ class CreditsAndAlertsTest implements TestPropertyProvider {
         Map<String, Object> cost = (Map<String, Object>) r.router().get("cost");
         assertEquals(0, new BigDecimal(amount).compareTo(new BigDecimal(cost.get("amount").toString())), cost.toString());
         assertEquals(unit, cost.get("unit"));
+    }
+
+    @SuppressWarnings("unchecked")
+    private Map<String, Object> adminEntry(String provider) {
+        ApiClient.Response chain = api.get("/admin/chain");
+        assertEquals(200, chain.status(), chain.text());
+        return ((List<Map<String, Object>>) chain.json().get("providers")).stream()
+                .filter(p -> provider.equals(p.get("name"))).findFirst().orElseThrow();
     }
 
     private List<Map<String, Object>> webhookAlerts() {

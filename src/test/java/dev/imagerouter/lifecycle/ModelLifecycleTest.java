@@ -101,6 +101,7 @@ class ModelLifecycleTest implements TestPropertyProvider {
         assertEquals(1, logs.lines().stream().filter(l -> l.startsWith("ERROR") && l.contains("ALERT MODEL_UNAVAILABLE firing")
                 && l.contains("provider=" + OPENAI)).count(), logs.lines().toString());
         assertEquals(0.0, metric("image_router_model_available", "provider", OPENAI, "model", RETIRED), 0.0);
+        assertEquals(false, adminEntry(OPENAI).get("model_available"));
 
         // When requests arrive, OpenAI (first in the chain) is skipped and Leonardo serves
         for (int i = 0; i < 2; i++) {
@@ -131,6 +132,7 @@ class ModelLifecycleTest implements TestPropertyProvider {
             awaitTrue(() -> !lifecycle.unavailable(OPENAI), "a check finds the model");
             assertEquals(1, awaitAlerts("MODEL_UNAVAILABLE", "resolved", 1).size());
             assertEquals(1.0, metric("image_router_model_available", "provider", OPENAI, "model", RETIRED), 0.0);
+            assertEquals(true, adminEntry(OPENAI).get("model_available"));
             ApiClient.Response r = api.generate("{\"prompt\":\"" + prompt() + "\"}");
             assertEquals(OPENAI, r.router().get("provider"));
             assertEquals(1, r.attempts().size());
@@ -169,6 +171,14 @@ class ModelLifecycleTest implements TestPropertyProvider {
                 throw new AssertionError(e);
             }
         }
+    }
+
+    @SuppressWarnings("unchecked")
+    private Map<String, Object> adminEntry(String provider) {
+        ApiClient.Response chain = api.get("/admin/chain");
+        assertEquals(200, chain.status(), chain.text());
+        return ((List<Map<String, Object>>) chain.json().get("providers")).stream()
+                .filter(p -> provider.equals(p.get("name"))).findFirst().orElseThrow();
     }
 
     private List<Map<String, Object>> alerts(String alert, String status) {
