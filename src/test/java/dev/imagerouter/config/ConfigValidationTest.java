@@ -1,0 +1,55 @@
+package dev.imagerouter.config;
+
+import dev.imagerouter.provider.ProviderAdapters;
+import dev.imagerouter.testing.TestConfigDir;
+import org.junit.jupiter.api.Test;
+
+import java.util.Map;
+import java.util.Optional;
+
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Issue #6: every configuration mistake is reported at once, naming file, key, value and what was expected. */
+class ConfigValidationTest {
+
+    private static ConfigLoader loader(Map<String, String> env) {
+        return new ConfigLoader(key -> Optional.empty(), env::get, ProviderAdapters::validate);
+    }
+
+    @Test
+    void outsideSandbox_missingKeyVariables_unknownType_badDuration_areAllReported() {
+        TestConfigDir dir = TestConfigDir.copyOfRepository();
+        dir.replace(dir.applicationFile(), "mode: auto", "mode: \"false\"");
+        dir.replace(dir.providerFile("openai-gpt-image-1"), "type: openai", "type: openia");
+        dir.replace(dir.providerFile("leonardo-phoenix"), "timeout: 30s", "timeout: thirty seconds");
+
+        ConfigException e = assertThrows(ConfigException.class, () -> loader(Map.of()).load(dir.configDir()));
+
+        String m = e.getMessage();
+        assertTrue(m.contains("leonardo-phoenix.yml: router.providers.leonardo-phoenix.api-key-env = 'LEONARDO_API_KEY'"), m);
+        assertTrue(m.contains("openai-gpt-image-1.yml: router.providers.openai-gpt-image-1.type = 'openia'"), m);
+        assertTrue(m.contains("router.providers.leonardo-phoenix.timeout = 'thirty seconds': expected a non-negative duration"), m);
+        assertTrue(e.problems().size() >= 3, m);
+    }
+
+    @Test
+    void withTheKeysSet_theSameFilesLoadOutsideSandbox() {
+        TestConfigDir dir = TestConfigDir.copyOfRepository();
+        dir.replace(dir.applicationFile(), "mode: auto", "mode: \"false\"");
+        RouterConfig config = assertDoesNotThrow(() -> loader(Map.of("LEONARDO_API_KEY", "k1", "OPENAI_API_KEY", "k2"))
+                .load(dir.configDir()));
+        assertEquals(false, config.sandbox().enabled());
+        assertEquals(Optional.of("k1"), config.providers().get("leonardo-phoenix").apiKey());
+    }
+
+    @Test
+    void disabledProvider_leavesTheChain() {
+        TestConfigDir dir = TestConfigDir.copyOfRepository();
+        dir.replace(dir.providerFile("leonardo-phoenix"), "enabled: true", "enabled: false");
+        RouterConfig config = loader(Map.of()).load(dir.configDir());
+        assertEquals(java.util.List.of("openai-gpt-image-1"), config.chain());
+    }
+}

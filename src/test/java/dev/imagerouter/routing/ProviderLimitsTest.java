@@ -1,0 +1,92 @@
+package dev.imagerouter.routing;
+
+import dev.imagerouter.sandbox.SandboxStats;
+import dev.imagerouter.testing.ApiClient;
+import dev.imagerouter.testing.RouterTestSupport;
+import io.micronaut.json.JsonMapper;
+import io.micronaut.runtime.server.EmbeddedServer;
+import io.micronaut.test.extensions.junit5.annotation.MicronautTest;
+import io.micronaut.test.support.TestPropertyProvider;
+import jakarta.inject.Inject;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Issue #3: a request that would wait for a rate-limiter or bulkhead permit longer than its budget
+ * falls back instead of queueing. Leonardo is limited to 1 create per minute and 1 call in flight.
+ */
+@MicronautTest
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class ProviderLimitsTest implements TestPropertyProvider {
+
+    @Inject
+    EmbeddedServer server;
+    @Inject
+    JsonMapper json;
+    @Inject
+    SandboxStats stats;
+    @Inject
+    ProviderResilience resilience;
+
+    private ApiClient api;
+
+    @Override
+    public Map<String, String> getProperties() {
+        Map<String, String> p = RouterTestSupport.fastSandbox();
+        p.put("router.providers.leonardo-phoenix.resilience.max-concurrent-calls", "1");
+        p.put("router.providers.leonardo-phoenix.resilience.limit-for-period", "2");
+        p.put("router.providers.leonardo-phoenix.resilience.limit-refresh-period", "10m");
+        p.put("router.providers.leonardo-phoenix.resilience.permit-wait", "0ms");
+        p.put("router.sandbox.pending-min", "600ms");
+        p.put("router.sandbox.pending-max", "600ms");
+        return p;
+    }
+
+    @BeforeEach
+    void setUp() {
+        api = new ApiClient(server.getURL().toString(), json);
+        stats.reset();
+    }
+
+    private ApiClient.Response generate() {
+        return api.generate("{\"prompt\":\"limits " + UUID.randomUUID() + "\"}");
+    }
+
+    @Test
+    void bulkheadFull_thenRateLimiterEmpty_fallBackWithoutCallingLeonardo() {
+        // Given one generation holding Leonardo's only bulkhead slot (its job stays PENDING 600 ms)
+        CompletableFuture<ApiClient.Response> holding = CompletableFuture.supplyAsync(this::generate);
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (resilience.bulkheads().find("leonardo-phoenix").orElseThrow().getMetrics().getAvailableConcurrentCalls() > 0
+                && System.nanoTime() < deadline) {
+            Thread.onSpinWait();
+        }
+
+        // When a second request arrives, it does not queue for the slot: OpenAI serves it
+        ApiClient.Response second = generate();
+        assertEquals("openai-gpt-image-1", second.router().get("provider"), second.text());
+        assertEquals("SKIPPED", second.attempts().get(0).get("failure_kind"));
+        assertEquals("BULKHEAD_FULL", second.attempts().get(0).get("reason"));
+        assertEquals("leonardo-phoenix", holding.join().router().get("provider"));
+
+        // And with both permits of the period used (the rate limiter sits outside the bulkhead, in the
+        // documented order, so the refused second call used one too), the next request finds no
+        // permit and does not wait 10 minutes for one
+        long start = System.nanoTime();
+        ApiClient.Response third = generate();
+        assertTrue((System.nanoTime() - start) / 1_000_000 < 5_000);
+        List<Map<String, Object>> trail = third.attempts();
+        assertEquals("RATE_LIMITER", trail.get(0).get("reason"), third.text());
+        assertEquals("openai-gpt-image-1", third.router().get("provider"));
+        assertEquals(1, stats.leonardoCreates());
+    }
+}
