@@ -1,5 +1,6 @@
 package dev.imagerouter.api;
 
+import dev.imagerouter.cache.IdempotencyKeys;
 import dev.imagerouter.config.RouterRuntime;
 import dev.imagerouter.metrics.RouterMetrics;
 import dev.imagerouter.provider.ImageRequest;
@@ -38,6 +39,8 @@ public class GenerationController {
     public static final String REQUEST_ID = "X-Request-Id";
     /** Response header: the provider instance that made the images. */
     public static final String ROUTER_PROVIDER = "X-Router-Provider";
+    /** Request header: replays of the same key return the first request's result (see IdempotencyKeys). */
+    public static final String IDEMPOTENCY_KEY = "Idempotency-Key";
     /** Response header: {@code HIT} or {@code MISS}. */
     public static final String ROUTER_CACHE = "X-Router-Cache";
 
@@ -81,7 +84,19 @@ public class GenerationController {
         boolean noCache = http.getHeaders().getAll("Cache-Control").stream().anyMatch(v -> v.toLowerCase().contains("no-cache"));
         Optional<String> namespace = http.getAttribute(ApiErrorHandlers.CLIENT_NAME, String.class);
         String base = requestBase(http);
-        return generations.generate(parsed.request(), namespace, noCache, requestId)
+        Optional<String> idempotencyKey = Optional.ofNullable(http.getHeaders().get(IDEMPOTENCY_KEY));
+        if (idempotencyKey.isPresent() && !IdempotencyKeys.isValid(idempotencyKey.get())) {
+            throw ApiException.invalid(IDEMPOTENCY_KEY, "invalid_value",
+                    "Idempotency-Key must be 1 to " + IdempotencyKeys.MAX_KEY_LENGTH + " printable ASCII characters.");
+        }
+        CompletableFuture<GenerationService.Generation> generation;
+        try {
+            generation = generations.generate(parsed.request(), namespace, noCache, requestId, idempotencyKey);
+        } catch (IdempotencyKeys.KeyReusedException e) {
+            throw new ApiException(io.micronaut.http.HttpStatus.UNPROCESSABLE_ENTITY, e.getMessage() + "; use a new key.",
+                    "invalid_request_error", IDEMPOTENCY_KEY, "idempotency_key_reused", java.util.Map.of(), null);
+        }
+        return generation
                 .whenComplete((g, e) -> {
                     if (e != null) {
                         limits.releaseImages(client, images); // a failed generation does not use the daily allowance

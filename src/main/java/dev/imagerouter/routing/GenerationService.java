@@ -1,6 +1,7 @@
 package dev.imagerouter.routing;
 
 import dev.imagerouter.cache.CachedGeneration;
+import dev.imagerouter.cache.IdempotencyKeys;
 import dev.imagerouter.cache.RequestHasher;
 import dev.imagerouter.cache.ResultCache;
 import dev.imagerouter.config.RouterRuntime;
@@ -42,6 +43,7 @@ public class GenerationService {
     private final ImageStore store;
     private final ExecutorService imageWork;
     private final Clock clock;
+    private final IdempotencyKeys<Generation> idempotencyKeys;
 
     public GenerationService(RouterRuntime runtime, Router router, ResultCache cache, RequestHasher hasher,
                              ImageNormaliser normaliser, ImageStore store, @Named("image-work") ExecutorService imageWork,
@@ -54,6 +56,8 @@ public class GenerationService {
         this.store = store;
         this.imageWork = imageWork;
         this.clock = clock;
+        this.idempotencyKeys = new IdempotencyKeys<>(runtime.config().cache().ttl(), 100_000,
+                com.github.benmanes.caffeine.cache.Ticker.systemTicker());
     }
 
     /**
@@ -63,6 +67,31 @@ public class GenerationService {
      */
     public CompletableFuture<Generation> generate(ImageRequest request, Optional<String> namespace, boolean noCache,
                                                   String requestId) {
+        return generate(request, namespace, noCache, requestId, Optional.empty());
+    }
+
+    /**
+     * As {@link #generate(ImageRequest, Optional, boolean, String)}, bound to the client's
+     * {@code Idempotency-Key} when one is given: a repeat of the key returns the first request's
+     * result (as cached) even with no-cache.
+     *
+     * @throws IdempotencyKeys.KeyReusedException when the key was used with a different request
+     */
+    public CompletableFuture<Generation> generate(ImageRequest request, Optional<String> namespace, boolean noCache,
+                                                  String requestId, Optional<String> idempotencyKey) {
+        if (idempotencyKey.isEmpty()) {
+            return generateOnce(request, namespace, noCache, requestId);
+        }
+        String hash = hasher.hash(request, runtime.config().cache().perClient() ? namespace : Optional.empty());
+        IdempotencyKeys.Replay<Generation> replay = idempotencyKeys.resolve(namespace.orElse(""), idempotencyKey.get(), hash,
+                () -> generateOnce(request, namespace, noCache, requestId));
+        return replay.replayed()
+                ? replay.result().thenApply(g -> new Generation(g.generation(), true, g.requestHash()))
+                : replay.result();
+    }
+
+    private CompletableFuture<Generation> generateOnce(ImageRequest request, Optional<String> namespace, boolean noCache,
+                                                       String requestId) {
         Optional<String> ns = runtime.config().cache().perClient() ? namespace : Optional.empty();
         String hash = hasher.hash(request, ns);
         Chain chain = runtime.chain();
