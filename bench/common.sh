@@ -34,11 +34,12 @@ wait_http() { # url, seconds
 }
 
 # start_emulator <openai-latency> <pending-min> <pending-max> [standing faults]
+# FLAT_IMAGES=false renders the emulators' full images (hundreds of KiB) instead of one-colour ones.
 start_emulator() {
   (cd "$WORK" && mkdir -p emu && cd emu && mkdir -p config && cp "$ROOT/config/application.yml" config/ && cp -r "$ROOT/providers" . &&
     PORT=$EMU_PORT ROUTER_SANDBOX=true ROUTER_RELOAD_WATCH=false \
     ROUTER_SANDBOX_OPENAI_LATENCY="$1" ROUTER_SANDBOX_PENDING_MIN="$2" ROUTER_SANDBOX_PENDING_MAX="$3" \
-    ROUTER_SANDBOX_FAULTS="${4:-}" ROUTER_STORAGE_DIR="$WORK/emu/images" \
+    ROUTER_SANDBOX_FAULTS="${4:-}" ROUTER_STORAGE_DIR="$WORK/emu/images" ROUTER_SANDBOX_FLAT_IMAGES="${FLAT_IMAGES:-true}" \
     exec java -Xmx1g -jar "$JAR" > "$WORK/emulator.log" 2>&1) &
   PIDS+=($!)
   EMU_PID=$!
@@ -46,6 +47,7 @@ start_emulator() {
 }
 
 # start_router <chain> [extra java opts...]
+# OpenAI's rate limiter (1000 images/min in providers/) is widened: the benchmarks send more than that.
 start_router() {
   local chain=$1; shift
   (cd "$ROOT" && PORT=$ROUTER_PORT ROUTER_SANDBOX=false ROUTER_RELOAD_WATCH=false \
@@ -54,7 +56,7 @@ start_router() {
     OPENAI_BASE_URL="http://127.0.0.1:$EMU_PORT/sandbox/openai/v1" \
     ROUTER_CHAIN="$chain" ROUTER_STORAGE_DOWNLOAD_ALLOWED_HOSTS=127.0.0.1 ROUTER_API_KEYS="bench:$BENCH_KEY" \
     ROUTER_STORAGE_DIR="$WORK/router-images" \
-    exec java "$@" -jar "$JAR" > "$WORK/router.log" 2>&1) &
+    exec java -Drouter.providers.openai-gpt-image-1.resilience.limit-for-period=1000000 "$@" -jar "$JAR" > "$WORK/router.log" 2>&1) &
   PIDS+=($!)
   ROUTER_PID=$!
   wait_http "http://127.0.0.1:$ROUTER_PORT/health" 60

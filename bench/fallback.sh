@@ -6,8 +6,13 @@ source "$(dirname "$0")/common.sh"
 require_jar
 N=${1:-300}
 start_emulator 0ms 100ms 200ms "leonardo=429"
-start_router leonardo-phoenix,openai-gpt-image-1 -Xmx512m
-# RATE_LIMITED honours no Retry-After here (Leonardo sends none), so Leonardo is tried every time.
+# Leonardo must be tried on every request: its breaker would open after a run of 429s (RATE_LIMITED
+# counts as unhealthy) and its rate limiter allows 100 creates a minute, so both are widened here.
+# Leonardo's 429 carries no Retry-After, so there is no cooldown either.
+start_router leonardo-phoenix,openai-gpt-image-1 -Xmx512m \
+  -Drouter.providers.leonardo-phoenix.resilience.minimum-calls=10000 \
+  -Drouter.providers.leonardo-phoenix.resilience.sliding-window-size=10000 \
+  -Drouter.providers.leonardo-phoenix.resilience.limit-for-period=1000000
 for i in $(seq 1 50); do curl -s -o /dev/null "http://127.0.0.1:$ROUTER_PORT/v1/images/generations" \
   -H 'Content-Type: application/json' -H 'Cache-Control: no-cache' -H "$AUTH" -d '{"prompt":"fallback bench"}'; done
 curl -s -X POST "http://127.0.0.1:$EMU_PORT/sandbox/stats/reset" >/dev/null

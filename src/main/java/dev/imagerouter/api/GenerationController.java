@@ -63,7 +63,7 @@ public class GenerationController {
 
     @Post(uri = "/v1/images/generations", produces = MediaType.APPLICATION_JSON)
     @Consumes(MediaType.ALL)
-    public CompletableFuture<HttpResponse<?>> generate(HttpRequest<?> http, @Nullable @Body String body) {
+    public CompletableFuture<HttpResponse<?>> generate(HttpRequest<?> http, @Nullable @Body byte[] body) {
         long start = System.nanoTime();
         String requestId = http.getAttribute(REQUEST_ID, String.class).orElseGet(GenerationController::newRequestId);
         http.setAttribute(REQUEST_ID, requestId);
@@ -77,7 +77,8 @@ public class GenerationController {
         Optional<String> faults = runtime.config().sandbox().enabled()
                 ? Optional.ofNullable(http.getHeaders().get("X-Sandbox-Fault")) : Optional.empty();
         GenerationRequestParser parser = new GenerationRequestParser(json, runtime.config().api().maxPromptLength());
-        GenerationRequestParser.Parsed parsed = parser.parse(body == null ? null : body.getBytes(java.nio.charset.StandardCharsets.UTF_8), faults);
+        // raw bytes: JSON is UTF-8 (RFC 8259 §8.1); a bogus charset parameter must not break decoding
+        GenerationRequestParser.Parsed parsed = parser.parse(body, faults);
         String client = http.getAttribute(ApiErrorHandlers.CLIENT_NAME, String.class).orElse(ClientLimits.ANONYMOUS);
         int images = parsed.request().n();
         limits.reserveImages(client, images, runtime.config().auth().limits().imagesPerDay());

@@ -90,6 +90,7 @@ public final class GenerationRequestParser {
         String outputFormat = oneOf(root, "output_format", OUTPUT_FORMATS, "png");
         optionalString(root, "model");
         optionalString(root, "user");
+        sandboxFaults.ifPresent(GenerationRequestParser::checkFaults);
         ImageRequest request = new ImageRequest(prompt, negative, size[0], size[1], n, quality, style, seed, outputFormat,
                 sandboxFaults);
         return new Parsed(request, responseFormat);
@@ -99,6 +100,17 @@ public final class GenerationRequestParser {
         if (value.codePointCount(0, value.length()) > maxPromptLength) {
             throw ApiException.invalid(param, "string_above_max_length",
                     "'" + param + "' is longer than the maximum of " + maxPromptLength + " characters.");
+        }
+    }
+
+    /** A sandbox fault plan the emulators would reject is the client's mistake: 400 here, not a failed chain (502). */
+    private static void checkFaults(String plan) {
+        try {
+            dev.imagerouter.sandbox.FaultPlan.parse(plan);
+        } catch (IllegalArgumentException e) {
+            String why = e.getMessage().replaceAll("[^\\p{Print}]", "?");
+            throw ApiException.invalid("X-Sandbox-Fault", "invalid_value", "Invalid X-Sandbox-Fault header: "
+                    + (why.length() > 300 ? why.substring(0, 300) + "…" : why));
         }
     }
 

@@ -174,7 +174,8 @@ public final class ConfigLoader {
                 sandboxNode.duration("openai-latency", Duration.ZERO),
                 sandboxWebhook.bool("enabled", false),
                 sandboxWebhook.string("url", SandboxConfig.DEFAULT_WEBHOOK_URL),
-                sandboxNode.bool("allow-emulator-downloads", true));
+                sandboxNode.bool("allow-emulator-downloads", true),
+                sandboxNode.bool("flat-images", false));
         if (!sandboxConfig.webhookUrl().startsWith("/") && !sandboxConfig.webhookUrl().matches("https?://.+")) {
             sandboxWebhook.problem("url", sandboxConfig.webhookUrl(), "an http(s) URL or a path on this server such as "
                     + SandboxConfig.DEFAULT_WEBHOOK_URL);

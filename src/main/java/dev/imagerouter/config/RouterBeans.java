@@ -58,6 +58,17 @@ public class RouterBeans {
         return Executors.newFixedThreadPool(Math.max(2, Runtime.getRuntime().availableProcessors()), daemonThreads("image-work"));
     }
 
+    /**
+     * Image store writes: fsync waits on the disk (10–20 ms on this kind of machine), not on a core,
+     * so they get their own fixed pool rather than holding the CPU-sized image-work pool.
+     */
+    @Singleton
+    @Named("storage-io")
+    @Bean(preDestroy = "shutdown")
+    ExecutorService storageIo() {
+        return Executors.newFixedThreadPool(8, daemonThreads("storage-io"));
+    }
+
     @Singleton
     Clock clock() {
         return Clock.systemUTC();

@@ -35,16 +35,19 @@ public class RouterRuntime {
     private final Environment environment;
     private final ProviderRegistry registry;
     private final SandboxState sandboxState;
+    private final dev.imagerouter.sandbox.SandboxImages sandboxImages;
     private final BeanProvider<EmbeddedServer> server;
     private final Path configDir;
     private final AtomicReference<RouterConfig> config = new AtomicReference<>();
     private volatile boolean chainBuilt;
 
     public RouterRuntime(Environment environment, ProviderRegistry registry, SandboxState sandboxState,
+                         dev.imagerouter.sandbox.SandboxImages sandboxImages,
                          BeanProvider<EmbeddedServer> server, RouterBeans.ConfigBootstrap bootstrap) {
         this.environment = environment;
         this.registry = registry;
         this.sandboxState = sandboxState;
+        this.sandboxImages = sandboxImages;
         this.server = server;
         this.configDir = bootstrap.configDir();
         RouterConfig loaded = bootstrap.config();
@@ -121,5 +124,6 @@ public class RouterRuntime {
                 .webhook(s.webhook() ? s.webhookUrl() : "", c.auth().leonardoWebhookKey().map(Secret::reveal).orElse(""))
                 .build();
         sandboxState.configure(s.enabled(), settings);
+        sandboxImages.setFlat(s.flatImages());
     }
 }

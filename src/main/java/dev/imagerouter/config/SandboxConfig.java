@@ -17,9 +17,11 @@ import java.time.Duration;
  *                    emulator) may be downloaded in sandbox mode on top of {@code router.storage.download.allowed-hosts}
  *                    ({@code router.sandbox.allow-emulator-downloads}, default true; false lets a test prove that an
  *                    image URL outside the allow-list is never fetched)
+ * @param flatImages  render one-colour images (a few KiB): benchmarks of the router's own overhead
  */
 public record SandboxConfig(boolean enabled, Duration pendingMin, Duration pendingMax, String faults,
-                            Duration openaiLatency, boolean webhook, String webhookUrl, boolean allowEmulatorDownloads) {
+                            Duration openaiLatency, boolean webhook, String webhookUrl, boolean allowEmulatorDownloads,
+                            boolean flatImages) {
 
     /** The router's own receiver. */
     public static final String DEFAULT_WEBHOOK_URL = "/v1/webhooks/leonardo";

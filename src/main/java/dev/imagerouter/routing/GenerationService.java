@@ -42,11 +42,13 @@ public class GenerationService {
     private final ImageNormaliser normaliser;
     private final ImageStore store;
     private final ExecutorService imageWork;
+    private final ExecutorService storageIo;
     private final Clock clock;
     private final IdempotencyKeys<Generation> idempotencyKeys;
 
     public GenerationService(RouterRuntime runtime, Router router, ResultCache cache, RequestHasher hasher,
                              ImageNormaliser normaliser, ImageStore store, @Named("image-work") ExecutorService imageWork,
+                             @Named("storage-io") ExecutorService storageIo,
                              Clock clock) {
         this.runtime = runtime;
         this.router = router;
@@ -55,6 +57,7 @@ public class GenerationService {
         this.normaliser = normaliser;
         this.store = store;
         this.imageWork = imageWork;
+        this.storageIo = storageIo;
         this.clock = clock;
         this.idempotencyKeys = new IdempotencyKeys<>(runtime.config().cache().ttl(), 100_000,
                 com.github.benmanes.caffeine.cache.Ticker.systemTicker());
@@ -105,7 +108,7 @@ public class GenerationService {
 
     private CompletableFuture<CachedGeneration> produce(Chain chain, String hash, ImageRequest request, String requestId) {
         return router.route(chain, request, requestId, this::normalise)
-                .thenApplyAsync(result -> store(hash, result), imageWork);
+                .thenApplyAsync(result -> store(hash, result), storageIo);
     }
 
     /**

@@ -44,7 +44,9 @@ public class SandboxImages {
         PNG, JPEG
     }
 
-    private record Key(String prompt, long seed, int width, int height, Format format, int quality) {
+    private volatile boolean flat;
+
+    private record Key(String prompt, long seed, int width, int height, Format format, int quality, boolean flat) {
     }
 
     private final AsyncCache<Key, byte[]> cache = Caffeine.newBuilder()
@@ -61,8 +63,31 @@ public class SandboxImages {
      * An image in {@code format}; {@code quality} (0–100) applies to JPEG only.
      */
     public CompletableFuture<byte[]> image(String prompt, long seed, int width, int height, Format format, int quality) {
-        Key key = new Key(prompt, seed, width, height, format, format == Format.JPEG ? quality : 100);
-        return cache.get(key, k -> render(k.prompt(), k.seed(), k.width(), k.height(), k.format(), k.quality()));
+        boolean flatNow = flat;
+        Key key = new Key(prompt, seed, width, height, format, format == Format.JPEG ? quality : 100, flatNow);
+        return cache.get(key, k -> flatNow ? renderFlat(k.prompt(), k.seed(), k.width(), k.height(), k.format(), k.quality())
+                : render(k.prompt(), k.seed(), k.width(), k.height(), k.format(), k.quality()));
+    }
+
+    /**
+     * One-colour images (a few KiB instead of hundreds): for benchmarks that measure the router's
+     * own overhead rather than the cost of moving large images ({@code router.sandbox.flat-images}).
+     */
+    public void setFlat(boolean flat) {
+        this.flat = flat;
+    }
+
+    private static byte[] renderFlat(String prompt, long seed, int width, int height, Format format, int quality) {
+        byte[] h = sha256(prompt + '\u0000' + seed);
+        BufferedImage img = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
+        Graphics2D g = img.createGraphics();
+        try {
+            g.setColor(color(h, 0));
+            g.fillRect(0, 0, width, height);
+        } finally {
+            g.dispose();
+        }
+        return encode(img, format, quality);
     }
 
     /** Renders synchronously, bypassing the cache. */

@@ -114,7 +114,7 @@ public final class ImageStore {
             if (Files.isRegularFile(target) && Files.size(target) == bytes.length) {
                 return image;
             }
-            writeAtomically(target, bytes);
+            writeAtomically(target, bytes, true);
             return image;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot store image " + image.fileName() + " in " + dir, e);
@@ -145,7 +145,9 @@ public final class ImageStore {
     public void putRecord(GenerationRecord record) {
         Objects.requireNonNull(record, "record");
         try {
-            writeAtomically(recordsDir.resolve(record.requestHash() + ".json"), json.writeValueAsBytes(record));
+            // Not forced to disk: a record is derived cache metadata. Losing the newest one to a power
+            // cut costs one regeneration; its images, what was paid for, are forced (see put).
+            writeAtomically(recordsDir.resolve(record.requestHash() + ".json"), json.writeValueAsBytes(record), false);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot store the record of request " + record.requestHash(), e);
         }
@@ -189,8 +191,8 @@ public final class ImageStore {
         return dir.resolve(sha256.substring(0, 2)).resolve(sha256 + "." + extension);
     }
 
-    /** Temp file in the target's directory, forced to disk, then renamed over the target. */
-    private static void writeAtomically(Path target, byte[] bytes) throws IOException {
+    /** Temp file in the target's directory, forced to disk when {@code force}, then renamed over the target. */
+    private static void writeAtomically(Path target, byte[] bytes, boolean force) throws IOException {
         Path parent = target.getParent();
         Files.createDirectories(parent);
         // Not Files.createTempFile: it creates the file rw------- and the store's files should get
@@ -202,7 +204,9 @@ public final class ImageStore {
                 while (buffer.hasRemaining()) {
                     channel.write(buffer);
                 }
-                channel.force(true);
+                if (force) {
+                    channel.force(true);
+                }
             }
             Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
         } finally {

@@ -12,7 +12,8 @@ import java.util.Random;
  *   <li>bodies: wrong types for every parameter, huge and tiny numbers, very long and odd Unicode
  *       strings, deep nesting, broken JSON, random bytes (invalid UTF-8), oversized bodies, unknown fields</li>
  *   <li>headers: odd and wrong content types and charsets, wrong, foreign and oversized keys, garbage
- *       sandbox faults, cache and idempotency headers, a bogus content encoding</li>
+ *       sandbox faults, cache and idempotency headers, a bogus content encoding (no {@code Expect: 100-continue}:
+ *       the JDK 17 client waits forever when the answer is not 100, JDK-8286171; {@link FuzzTest} sends it raw)</li>
  *   <li>paths: traversal and encoded names on the files endpoint, admin spellings, unknown and very long
  *       paths, query strings; methods GET, PUT, DELETE, PATCH, OPTIONS, HEAD, TRACE and made-up ones</li>
  * </ul>
@@ -265,12 +266,12 @@ final class FuzzCases {
     // ---- headers ----
 
     private void headers(HttpRequest.Builder b, boolean withKey) {
-        int auth = random.nextInt(10);
-        if (withKey && auth < 6) {
-            b.header("Authorization", "Bearer " + CLIENT_KEY);
-        } else if (auth == 6) {
+        int auth = random.nextInt(20);
+        if (withKey && auth < 16) {
+            b.header("Authorization", "Bearer " + CLIENT_KEY); // most cases get past authentication to the parser
+        } else if (auth == 16) {
             b.header("Authorization", "Bearer " + ADMIN_KEY);
-        } else if (auth == 7) {
+        } else if (auth == 17) {
             b.header("Authorization", pick(new String[]{"Bearer", "Bearer  ", "Basic Zm9vOmJhcg==", "bearer " + junk(64),
                     "Bearer " + "k".repeat(4000), "Token " + CLIENT_KEY, "Bearer " + CLIENT_KEY + " extra"}));
         }
@@ -292,9 +293,6 @@ final class FuzzCases {
         }
         if (random.nextInt(20) == 0) {
             b.header("X-" + junk(8).replaceAll("[^A-Za-z]", "a"), junk(200));
-        }
-        if (random.nextInt(20) == 0) {
-            b.expectContinue(true);
         }
     }
 
