@@ -26,7 +26,9 @@ import java.util.regex.Pattern;
  * <p>Runs on the event loop and never blocks; a delayed answer (the {@code slow} fault) is a future
  * completed by {@link SandboxScheduler}. Order of checks on create: sandbox enabled (else 404) →
  * auth → fault selection ({@link LeonardoFaults}) → body validation ({@link LeonardoValidator}) →
- * balance → job creation. Every endpoint requires the bearer key.
+ * balance → job creation. Every endpoint requires the bearer key. With a webhook URL configured
+ * ({@link SandboxSettings#webhookUrl()}), a job that completes is also announced by a callback
+ * ({@link LeonardoWebhookSender}, WIRE §5).
  */
 @Controller(SandboxKeys.LEONARDO_BASE_PATH)
 public class LeonardoController {

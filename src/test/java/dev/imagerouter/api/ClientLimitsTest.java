@@ -1,12 +1,10 @@
 package dev.imagerouter.api;
 
+import dev.imagerouter.testing.MutableClock;
 import org.junit.jupiter.api.Test;
 
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.Optional;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -14,34 +12,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Per-client limits with an injected clock: no sleeping. */
 class ClientLimitsTest {
-
-    /** A clock the test moves by hand. */
-    static final class MutableClock extends Clock {
-        Instant now;
-
-        MutableClock(Instant now) {
-            this.now = now;
-        }
-
-        void advance(Duration d) {
-            now = now.plus(d);
-        }
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-    }
 
     private final MutableClock clock = new MutableClock(Instant.parse("2026-03-01T10:00:30Z"));
     private final ClientLimits limits = new ClientLimits(clock);
@@ -83,7 +53,7 @@ class ClientLimitsTest {
         assertEquals(Optional.empty(), limits.admitImages("ci", 2, 6));
         // 10:00:30 → midnight is 13 h 59 min 30 s away
         assertEquals(Optional.of(Duration.ofHours(13).plusMinutes(59).plusSeconds(30)), limits.admitImages("ci", 1, 6));
-        clock.now = Instant.parse("2026-03-02T00:00:00Z");
+        clock.set(Instant.parse("2026-03-02T00:00:00Z"));
         assertEquals(Optional.empty(), limits.admitImages("ci", 4, 6), "a new UTC day");
     }
 
