@@ -5,10 +5,19 @@ import io.micronaut.runtime.Micronaut;
 /** Entry point: starts the router (and, in sandbox mode, the provider emulators) on one HTTP server. */
 public final class Application {
 
+    private static final String COMMON_POOL_PARALLELISM = "java.util.concurrent.ForkJoinPool.common.parallelism";
+
     private Application() {
     }
 
     public static void main(String[] args) {
+        // CompletableFuture's *Async stages without an executor (the OpenAI SDK uses them) run on the
+        // common pool only when its parallelism is at least 2; below that every stage starts a new
+        // thread. On a 2-core machine the common pool's default parallelism is 1: raise it, so the
+        // thread count stays flat however many generations are in flight.
+        if (System.getProperty(COMMON_POOL_PARALLELISM) == null) {
+            System.setProperty(COMMON_POOL_PARALLELISM, Integer.toString(Math.max(2, Runtime.getRuntime().availableProcessors())));
+        }
         Micronaut.build(args).mainClass(Application.class).banner(false).start();
     }
 }

@@ -39,6 +39,8 @@ public class GenerationController {
     public static final String REQUEST_ID = "X-Request-Id";
     /** Response header: the provider instance that made the images. */
     public static final String ROUTER_PROVIDER = "X-Router-Provider";
+    private static final java.util.regex.Pattern HOST = java.util.regex.Pattern.compile("[A-Za-z0-9.\\-:\\[\\]]+");
+
     /** Request header: replays of the same key return the first request's result (see IdempotencyKeys). */
     public static final String IDEMPOTENCY_KEY = "Idempotency-Key";
     /** Response header: {@code HIT} or {@code MISS}. */
@@ -142,7 +144,7 @@ public class GenerationController {
     /** {@code scheme://host[:port]} as the client addressed us (Host header), for image URLs. */
     static String requestBase(HttpRequest<?> http) {
         String host = http.getHeaders().get("Host");
-        if (host == null || host.isBlank() || !host.matches("[A-Za-z0-9.\\-:\\[\\]]+")) {
+        if (host == null || host.isBlank() || !HOST.matcher(host).matches()) {
             host = http.getServerAddress().getHostString() + ":" + http.getServerAddress().getPort();
         }
         String proto = Optional.ofNullable(http.getHeaders().get("X-Forwarded-Proto")).filter(p -> p.equals("https"))

@@ -82,20 +82,23 @@ public class RouterMetrics implements RoutingListener {
                 .register(registry).increment();
     }
 
-    /** Records one finished client request. */
+    /** Records one finished client request. Meters are looked up once per tag set (hot path). */
     public void onRequest(String outcome, String cache, long nanos) {
         requests(outcome, cache).increment();
-        Timer.builder(MetricNames.REQUEST_DURATION)
+        requestTimers.computeIfAbsent(outcome, o -> Timer.builder(MetricNames.REQUEST_DURATION)
                 .description("End-to-end generation request latency")
-                .tags("outcome", outcome)
+                .tags("outcome", o)
                 .serviceLevelObjectives(SLOS)
-                .register(registry).record(nanos, TimeUnit.NANOSECONDS);
+                .register(registry)).record(nanos, TimeUnit.NANOSECONDS);
     }
 
     private Counter requests(String outcome, String cache) {
-        return Counter.builder(MetricNames.REQUESTS)
+        return requestCounters.computeIfAbsent(outcome + "|" + cache, k -> Counter.builder(MetricNames.REQUESTS)
                 .description("Generation requests by outcome and cache status")
                 .tags("outcome", outcome, "cache", cache)
-                .register(registry);
+                .register(registry));
     }
+
+    private final java.util.Map<String, Counter> requestCounters = new java.util.concurrent.ConcurrentHashMap<>();
+    private final java.util.Map<String, Timer> requestTimers = new java.util.concurrent.ConcurrentHashMap<>();
 }
