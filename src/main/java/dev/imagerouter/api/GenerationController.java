@@ -52,9 +52,12 @@ public class GenerationController {
     private final ImageStore store;
     private final RouterMetrics metrics;
     private final ClientLimits limits;
+    private final java.util.concurrent.ExecutorService storageIo;
 
     public GenerationController(GenerationService generations, RouterRuntime runtime, JsonMapper json, ImageStore store,
-                                RouterMetrics metrics, ClientLimits limits) {
+                                RouterMetrics metrics, ClientLimits limits,
+                                @jakarta.inject.Named("storage-io") java.util.concurrent.ExecutorService storageIo) {
+        this.storageIo = storageIo;
         this.generations = generations;
         this.runtime = runtime;
         this.json = json;
@@ -105,7 +108,8 @@ public class GenerationController {
                         limits.releaseImages(client, images); // a failed generation does not use the daily allowance
                     }
                 })
-                .thenApply(g -> {
+                // b64_json reads the stored files: never on the event loop (a cache hit completes at once)
+                .thenApplyAsync(g -> {
                     GenerationResponse response = toResponse(g, parsed, base);
                     String cache = g.cached() ? "HIT" : "MISS";
                     metrics.onRequest("success", noCache ? "bypass" : cache.toLowerCase(), System.nanoTime() - start);
@@ -114,7 +118,7 @@ public class GenerationController {
                             .header(ROUTER_PROVIDER, response.router().provider())
                             .header(ROUTER_CACHE, cache);
                     return ok;
-                });
+                }, "b64_json".equals(parsed.responseFormat()) ? storageIo : Runnable::run);
     }
 
     private GenerationResponse toResponse(GenerationService.Generation g, GenerationRequestParser.Parsed parsed, String base) {

@@ -83,6 +83,23 @@ class WalkingSkeletonTest implements TestPropertyProvider {
     }
 
     @Test
+    void b64JsonResponseFormat_returnsTheImageInline_onAMissAndOnACacheHit() {
+        String body = "{\"prompt\":\"" + prompt() + "\",\"size\":\"512x768\",\"response_format\":\"b64_json\"}";
+        for (String expectedCache : new String[]{"MISS", "HIT"}) {
+            ApiClient.Response r = api.generate(body);
+
+            assertEquals(200, r.status(), r.text());
+            assertEquals(expectedCache, r.header("X-Router-Cache"));
+            String b64 = (String) r.data().get(0).get("b64_json");
+            assertNotNull(b64, r.text());
+            assertTrue(r.data().get(0).get("url") == null);
+            byte[] png = java.util.Base64.getDecoder().decode(b64);
+            assertTrue(RouterTestSupport.isPng(png));
+            assertArrayEquals(new int[]{512, 768}, RouterTestSupport.imageSize(png));
+        }
+    }
+
+    @Test
     void leonardoRateLimited_fallsBackToOpenAi_withoutRetryingLeonardo() {
         ApiClient.Response r = api.generate("{\"prompt\":\"" + prompt() + "\",\"size\":\"1536x864\"}",
                 "X-Sandbox-Fault", "leonardo=429");
