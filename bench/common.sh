@@ -55,7 +55,7 @@ start_router() {
     LEONARDO_BASE_URL="http://127.0.0.1:$EMU_PORT/sandbox/leonardo/api/rest/v1" \
     OPENAI_BASE_URL="http://127.0.0.1:$EMU_PORT/sandbox/openai/v1" \
     ROUTER_CHAIN="$chain" ROUTER_STORAGE_DOWNLOAD_ALLOWED_HOSTS=127.0.0.1 ROUTER_API_KEYS="bench:$BENCH_KEY" \
-    ROUTER_STORAGE_DIR="$WORK/router-images" \
+    ROUTER_STORAGE_DIR="${ROUTER_STORAGE:-$WORK/router-images}" \
     exec java -Drouter.providers.openai-gpt-image-1.resilience.limit-for-period=1000000 "$@" -jar "$JAR" > "$WORK/router.log" 2>&1) &
   PIDS+=($!)
   ROUTER_PID=$!
