@@ -147,54 +147,33 @@ public final class ConfigNode {
     }
 
     public int integer(String key, int defaultValue, int min, int max) {
-        Object v = raw(key);
-        if (v == null) {
-            return defaultValue;
-        }
-        try {
-            int i = Integer.parseInt(v.toString().trim());
-            if (i < min || i > max) {
-                errors.add(file, key(key), v, "an integer from " + min + " to " + max);
-                return defaultValue;
-            }
-            return i;
-        } catch (NumberFormatException e) {
-            errors.add(file, key(key), v, "an integer from " + min + " to " + max);
-            return defaultValue;
-        }
+        return (int) longValue(key, defaultValue, min, max);
     }
 
     public long longValue(String key, long defaultValue, long min, long max) {
-        Object v = raw(key);
-        if (v == null) {
-            return defaultValue;
-        }
-        try {
-            long l = Long.parseLong(v.toString().trim());
-            if (l >= min && l <= max) {
-                return l;
-            }
-        } catch (NumberFormatException ignored) {
-            // reported below
-        }
-        errors.add(file, key(key), v, "an integer from " + min + " to " + max);
-        return defaultValue;
+        return number(key, defaultValue, Long::parseLong, l -> l >= min && l <= max, "an integer from " + min + " to " + max);
     }
 
     public double decimal(String key, double defaultValue, double min, double max) {
+        return number(key, defaultValue, Double::parseDouble, d -> d >= min && d <= max, "a number from " + min + " to " + max);
+    }
+
+    /** A number parsed by {@code parse} and checked by {@code inRange}; a problem (and the default) otherwise. */
+    private <N> N number(String key, N defaultValue, java.util.function.Function<String, N> parse,
+                         java.util.function.Predicate<N> inRange, String expected) {
         Object v = raw(key);
         if (v == null) {
             return defaultValue;
         }
         try {
-            double d = Double.parseDouble(v.toString().trim());
-            if (d >= min && d <= max) {
-                return d;
+            N n = parse.apply(v.toString().trim());
+            if (inRange.test(n)) {
+                return n;
             }
         } catch (NumberFormatException ignored) {
             // reported below
         }
-        errors.add(file, key(key), v, "a number from " + min + " to " + max);
+        errors.add(file, key(key), v, expected);
         return defaultValue;
     }
 
