@@ -1,18 +1,12 @@
 package dev.imagerouter.api;
 
 import dev.imagerouter.sandbox.EmulatorType;
-import dev.imagerouter.sandbox.SandboxStats;
 import dev.imagerouter.testing.ApiClient;
+import dev.imagerouter.testing.SandboxHttpTest;
 import dev.imagerouter.testing.LogCapture;
 import dev.imagerouter.testing.RouterTestSupport;
-import io.micronaut.json.JsonMapper;
-import io.micronaut.runtime.server.EmbeddedServer;
 import io.micronaut.test.extensions.junit5.annotation.MicronautTest;
-import io.micronaut.test.support.TestPropertyProvider;
-import jakarta.inject.Inject;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -31,30 +25,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Issue #2 acceptance: the whole chain end to end over real HTTP against the sandbox emulators. */
 @MicronautTest
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class WalkingSkeletonTest implements TestPropertyProvider {
-
-    private final Map<String, String> properties = RouterTestSupport.fastSandbox();
-
-    @Inject
-    EmbeddedServer server;
-    @Inject
-    JsonMapper json;
-    @Inject
-    SandboxStats stats;
-
-    private ApiClient api;
-
-    @Override
-    public Map<String, String> getProperties() {
-        return properties;
-    }
-
-    @BeforeEach
-    void setUp() {
-        api = new ApiClient(server.getURL().toString(), json);
-        stats.reset();
-    }
+class WalkingSkeletonTest extends SandboxHttpTest {
 
     private static String prompt() {
         return "a lighthouse at dusk " + UUID.randomUUID();
@@ -162,7 +133,7 @@ class WalkingSkeletonTest implements TestPropertyProvider {
 
     @Test
     void bothProvidersFailing_answers502WithTrail_andStoresNothing() throws IOException {
-        Path dir = Path.of(properties.get("router.storage.dir"));
+        Path dir = Path.of(property("router.storage.dir"));
         long filesBefore = countFiles(dir);
 
         ApiClient.Response r = api.generate("{\"prompt\":\"" + prompt() + "\"}", "X-Sandbox-Fault", "leonardo=failed,openai=500");

@@ -1,46 +1,17 @@
 package dev.imagerouter.cache;
 
-import dev.imagerouter.sandbox.SandboxStats;
 import dev.imagerouter.testing.ApiClient;
-import dev.imagerouter.testing.RouterTestSupport;
-import io.micronaut.json.JsonMapper;
-import io.micronaut.runtime.server.EmbeddedServer;
+import dev.imagerouter.testing.SandboxHttpTest;
 import io.micronaut.test.extensions.junit5.annotation.MicronautTest;
-import io.micronaut.test.support.TestPropertyProvider;
-import jakarta.inject.Inject;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 
-import java.util.Map;
 import java.util.UUID;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /** {@code Idempotency-Key}: a retried no-cache request is not paid for twice; a reused key with another request is refused. */
 @MicronautTest
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class IdempotencyKeyTest implements TestPropertyProvider {
-
-    @Inject
-    EmbeddedServer server;
-    @Inject
-    JsonMapper json;
-    @Inject
-    SandboxStats stats;
-
-    private ApiClient api;
-
-    @Override
-    public Map<String, String> getProperties() {
-        return RouterTestSupport.fastSandbox();
-    }
-
-    @BeforeEach
-    void setUp() {
-        api = new ApiClient(server.getURL().toString(), json);
-        stats.reset();
-    }
+class IdempotencyKeyTest extends SandboxHttpTest {
 
     @Test
     void retriedNoCacheRequestWithTheSameKey_replaysTheFirstResult_withoutASecondGeneration() {

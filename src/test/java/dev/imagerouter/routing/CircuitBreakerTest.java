@@ -1,17 +1,12 @@
 package dev.imagerouter.routing;
 
-import dev.imagerouter.sandbox.SandboxStats;
 import dev.imagerouter.testing.ApiClient;
-import dev.imagerouter.testing.RouterTestSupport;
+import dev.imagerouter.testing.SandboxHttpTest;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
-import io.micronaut.json.JsonMapper;
-import io.micronaut.runtime.server.EmbeddedServer;
 import io.micronaut.test.extensions.junit5.annotation.MicronautTest;
-import io.micronaut.test.support.TestPropertyProvider;
 import jakarta.inject.Inject;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 
 import java.util.Map;
 import java.util.UUID;
@@ -25,36 +20,23 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * not count.
  */
 @MicronautTest
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class CircuitBreakerTest implements TestPropertyProvider {
+class CircuitBreakerTest extends SandboxHttpTest {
 
-    @Inject
-    EmbeddedServer server;
-    @Inject
-    JsonMapper json;
-    @Inject
-    SandboxStats stats;
     @Inject
     ProviderResilience resilience;
 
-    private ApiClient api;
-
     @Override
-    public Map<String, String> getProperties() {
-        Map<String, String> p = RouterTestSupport.fastSandbox();
+    protected void properties(Map<String, String> p) {
         p.put("router.providers.leonardo-phoenix.resilience.minimum-calls", "4");
         p.put("router.providers.leonardo-phoenix.resilience.sliding-window-size", "4");
         p.put("router.providers.leonardo-phoenix.resilience.failure-rate-threshold", "50");
         p.put("router.providers.leonardo-phoenix.resilience.wait-in-open", "400ms");
         p.put("router.providers.leonardo-phoenix.resilience.permitted-calls-in-half-open", "1");
         p.put("router.policy.SERVER_ERROR.backoff", "10ms");
-        return p;
     }
 
     @BeforeEach
     void setUp() {
-        api = new ApiClient(server.getURL().toString(), json);
-        stats.reset();
         breaker().reset();
     }
 

@@ -3,19 +3,13 @@ package dev.imagerouter.routing;
 import dev.imagerouter.metrics.MetricNames;
 import dev.imagerouter.routing.policy.FailureKind;
 import dev.imagerouter.routing.policy.PolicyTable;
-import dev.imagerouter.sandbox.SandboxStats;
 import dev.imagerouter.testing.ApiClient;
-import dev.imagerouter.testing.RouterTestSupport;
+import dev.imagerouter.testing.SandboxHttpTest;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micronaut.json.JsonMapper;
-import io.micronaut.runtime.server.EmbeddedServer;
 import io.micronaut.test.extensions.junit5.annotation.MicronautTest;
-import io.micronaut.test.support.TestPropertyProvider;
 import jakarta.inject.Inject;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -37,26 +31,16 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
  * the calls each emulator saw, what the client got, and the metric increments.
  */
 @MicronautTest
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class PolicyTableRowsTest implements TestPropertyProvider {
+class PolicyTableRowsTest extends SandboxHttpTest {
 
     private static final String LEONARDO = "leonardo-phoenix";
     private static final String OPENAI = "openai-gpt-image-1";
 
     @Inject
-    EmbeddedServer server;
-    @Inject
-    JsonMapper json;
-    @Inject
-    SandboxStats stats;
-    @Inject
     MeterRegistry meters;
 
-    private ApiClient api;
-
     @Override
-    public Map<String, String> getProperties() {
-        Map<String, String> p = RouterTestSupport.fastSandbox();
+    protected void properties(Map<String, String> p) {
         p.put("router.providers.openai-gpt-image-1.timeout", "2s");
         // keep the breakers out of this test: every row must reach its provider
         p.put("router.providers.leonardo-phoenix.resilience.minimum-calls", "10000");
@@ -65,13 +49,6 @@ class PolicyTableRowsTest implements TestPropertyProvider {
         p.put("router.providers.openai-gpt-image-1.resilience.sliding-window-size", "10000");
         // and the Retry-After cooldown: OpenAI's 429 carries retry-after: 1
         p.put("router.policy.RATE_LIMITED.retry-after-cap", "0ms");
-        return p;
-    }
-
-    @BeforeEach
-    void setUp() {
-        api = new ApiClient(server.getURL().toString(), json);
-        stats.reset();
     }
 
     @org.junit.jupiter.api.BeforeAll

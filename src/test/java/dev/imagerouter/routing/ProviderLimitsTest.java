@@ -1,16 +1,10 @@
 package dev.imagerouter.routing;
 
-import dev.imagerouter.sandbox.SandboxStats;
 import dev.imagerouter.testing.ApiClient;
-import dev.imagerouter.testing.RouterTestSupport;
-import io.micronaut.json.JsonMapper;
-import io.micronaut.runtime.server.EmbeddedServer;
+import dev.imagerouter.testing.SandboxHttpTest;
 import io.micronaut.test.extensions.junit5.annotation.MicronautTest;
-import io.micronaut.test.support.TestPropertyProvider;
 import jakarta.inject.Inject;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 
 import java.util.List;
 import java.util.Map;
@@ -25,36 +19,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * falls back instead of queueing. Leonardo is limited to 1 create per minute and 1 call in flight.
  */
 @MicronautTest
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class ProviderLimitsTest implements TestPropertyProvider {
+class ProviderLimitsTest extends SandboxHttpTest {
 
-    @Inject
-    EmbeddedServer server;
-    @Inject
-    JsonMapper json;
-    @Inject
-    SandboxStats stats;
     @Inject
     ProviderResilience resilience;
 
-    private ApiClient api;
-
     @Override
-    public Map<String, String> getProperties() {
-        Map<String, String> p = RouterTestSupport.fastSandbox();
+    protected void properties(Map<String, String> p) {
         p.put("router.providers.leonardo-phoenix.resilience.max-concurrent-calls", "1");
         p.put("router.providers.leonardo-phoenix.resilience.limit-for-period", "2");
         p.put("router.providers.leonardo-phoenix.resilience.limit-refresh-period", "10m");
         p.put("router.providers.leonardo-phoenix.resilience.permit-wait", "0ms");
         p.put("router.sandbox.pending-min", "600ms");
         p.put("router.sandbox.pending-max", "600ms");
-        return p;
-    }
-
-    @BeforeEach
-    void setUp() {
-        api = new ApiClient(server.getURL().toString(), json);
-        stats.reset();
     }
 
     private ApiClient.Response generate() {
