@@ -199,7 +199,7 @@ public class LeonardoController {
 
     /** Best-effort {@code modelId} of a body that has not been validated yet (for the {@code model} fault). */
     private String modelIdOf(String body) {
-        JsonNode json = LeonardoValidator.parseObject(jsonMapper, body);
+        JsonNode json = SandboxJson.parseObject(jsonMapper, body);
         JsonNode model = json == null ? null : json.get("modelId");
         return model != null && model.isString() ? model.getStringValue() : LeonardoValidator.PHOENIX_MODELS.get(0);
     }

@@ -1,12 +1,9 @@
 package dev.imagerouter.sandbox;
 
-import io.micronaut.core.type.Argument;
 import io.micronaut.json.JsonMapper;
 import io.micronaut.json.tree.JsonNode;
 
-import java.io.IOException;
 import java.math.BigDecimal;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 
@@ -87,22 +84,10 @@ final class LeonardoValidator {
     private LeonardoValidator() {
     }
 
-    /** Parses a body to a JSON object, or null when it is not one. */
-    static JsonNode parseObject(JsonMapper mapper, String body) {
-        if (body == null || body.isBlank()) {
-            return null;
-        }
-        try {
-            JsonNode node = mapper.readValue(body.getBytes(StandardCharsets.UTF_8), Argument.of(JsonNode.class));
-            return node != null && node.isObject() ? node : null;
-        } catch (IOException | RuntimeException e) {
-            return null;
-        }
-    }
 
     /** Validates {@code body}; see the class comment. */
     static LeonardoRequest validate(JsonMapper mapper, String body) {
-        JsonNode json = parseObject(mapper, body);
+        JsonNode json = SandboxJson.parseObject(mapper, body);
         if (json == null) {
             throw new EmulatorException(LeonardoErrors.missingPrompt());
         }

@@ -58,7 +58,7 @@ public class OpenAiController {
         long start = System.nanoTime();
         String requestId = "req_" + UUID.randomUUID().toString().replace("-", "");
         String provider = SandboxHttp.header(request, SandboxKeys.PROVIDER_HEADER);
-        JsonNode json = OpenAiValidator.parseObject(jsonMapper, body);
+        JsonNode json = SandboxJson.parseObject(jsonMapper, body);
         String model = OpenAiValidator.modelOf(json);
         stats.openAiGenerate(body, json == null ? null : model, provider);
         if (!state.enabled()) {

@@ -1,12 +1,9 @@
 package dev.imagerouter.sandbox;
 
-import io.micronaut.core.type.Argument;
 import io.micronaut.json.JsonMapper;
 import io.micronaut.json.tree.JsonNode;
 
-import java.io.IOException;
 import java.math.BigDecimal;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Set;
 
@@ -35,18 +32,6 @@ final class OpenAiValidator {
     private OpenAiValidator() {
     }
 
-    /** Parses a body to a JSON object, or null when it is not one. */
-    static JsonNode parseObject(JsonMapper mapper, String body) {
-        if (body == null || body.isBlank()) {
-            return null;
-        }
-        try {
-            JsonNode node = mapper.readValue(body.getBytes(StandardCharsets.UTF_8), Argument.of(JsonNode.class));
-            return node != null && node.isObject() ? node : null;
-        } catch (IOException | RuntimeException e) {
-            return null;
-        }
-    }
 
     /** The model a body asks for, {@code dall-e-2} when absent or not a string. */
     static String modelOf(JsonNode json) {
@@ -55,7 +40,7 @@ final class OpenAiValidator {
     }
 
     static OpenAiRequest validate(JsonMapper mapper, String body, Set<String> availableModels) {
-        JsonNode json = parseObject(mapper, body);
+        JsonNode json = SandboxJson.parseObject(mapper, body);
         if (json == null) {
             throw new EmulatorException(OpenAiErrors.invalidJson());
         }

@@ -21,6 +21,20 @@ final class SandboxJson {
     }
 
     /** An insertion-ordered map, for building objects. */
+    /** Parses a request body to a JSON object; null when it is empty, not JSON, or not an object. */
+    static io.micronaut.json.tree.JsonNode parseObject(io.micronaut.json.JsonMapper mapper, String body) {
+        if (body == null || body.isBlank()) {
+            return null;
+        }
+        try {
+            io.micronaut.json.tree.JsonNode node = mapper.readValue(body.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                    io.micronaut.core.type.Argument.of(io.micronaut.json.tree.JsonNode.class));
+            return node != null && node.isObject() ? node : null;
+        } catch (java.io.IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
     static Map<String, Object> object() {
         return new LinkedHashMap<>();
     }
