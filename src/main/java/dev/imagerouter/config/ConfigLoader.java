@@ -188,8 +188,11 @@ public final class ConfigLoader {
         }
 
         errors.throwIfAny();
+        ConfigNode reloadNode = router.child("reload");
+        RouterConfig.ReloadConfig reload = new RouterConfig.ReloadConfig(reloadNode.bool("watch", true),
+                reloadNode.duration("debounce", Duration.ofMillis(500)));
         return new RouterConfig(enabledChain, defaults, providers, cache, storage, download, sandboxConfig,
-                effective, files, auth, api, alerts);
+                effective, files, auth, api, alerts, reload);
     }
 
     private boolean sandboxMode(ConfigNode router) {

@@ -4,7 +4,6 @@ import dev.imagerouter.metrics.MetricNames;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micronaut.context.annotation.Context;
-import io.micronaut.context.annotation.Value;
 import io.micronaut.context.event.ApplicationEventListener;
 import io.micronaut.runtime.server.event.ServerStartupEvent;
 import jakarta.annotation.PreDestroy;
@@ -58,12 +57,10 @@ public class ConfigReloader implements ApplicationEventListener<ServerStartupEve
     private volatile WatchService watcher;
     private volatile Thread watchThread;
 
-    public ConfigReloader(RouterRuntime runtime, MeterRegistry registry,
-                          @Value("${router.reload.watch:true}") boolean watch,
-                          @Value("${router.reload.debounce:500ms}") Duration debounce) {
+    public ConfigReloader(RouterRuntime runtime, MeterRegistry registry) {
         this.runtime = runtime;
-        this.watch = watch;
-        this.debounce = debounce;
+        this.watch = runtime.config().reload().watch();
+        this.debounce = runtime.config().reload().debounce();
         this.successes = Counter.builder(MetricNames.CONFIG_RELOADS).tag("result", "success")
                 .description("Configuration reloads").register(registry);
         this.failures = Counter.builder(MetricNames.CONFIG_RELOADS).tag("result", "failure")

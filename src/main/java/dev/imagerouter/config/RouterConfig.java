@@ -24,15 +24,24 @@ import java.util.Map;
  * @param auth       inbound credentials and per-client limits
  * @param api        input limits of the public API
  * @param alerts     alert sinks (webhook) and alert rate limiting
+ * @param reload     file watching for hot reload (read at startup)
  */
 public record RouterConfig(List<String> chain, PolicyTable policy, Map<String, ProviderConfig> providers,
                            CacheConfig cache, StorageSettings storage, DownloadSettings download,
                            SandboxConfig sandbox, Map<String, Object> effective, List<String> files,
-                           AuthConfig auth, ApiConfig api, dev.imagerouter.alerts.AlertSettings alerts) {
+                           AuthConfig auth, ApiConfig api, dev.imagerouter.alerts.AlertSettings alerts,
+                           ReloadConfig reload) {
 
     public RouterConfig {
         chain = List.copyOf(chain);
         providers = Map.copyOf(providers);
         files = List.copyOf(files);
+    }
+
+    /**
+     * @param watch    watch config/ and providers/ and reload on a change (POST /admin/reload works either way)
+     * @param debounce quiet time after the last change before reloading (editors write in steps)
+     */
+    public record ReloadConfig(boolean watch, java.time.Duration debounce) {
     }
 }
