@@ -118,4 +118,29 @@ public final class ApiErrorHandlers {
             return respond(request, api, metrics, outcome);
         }
     }
+
+    /**
+     * The image store could not be written (disk full, read-only, gone): 503 {@code storage_unavailable}
+     * in the OpenAI shape, logged at ERROR. Nothing is cached, so a retry generates again.
+     */
+    @Singleton
+    @Produces
+    @Requires(classes = {java.io.UncheckedIOException.class, ExceptionHandler.class})
+    public static class StorageFailedHandler implements ExceptionHandler<java.io.UncheckedIOException, HttpResponse<?>> {
+        private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(StorageFailedHandler.class);
+        private final RouterMetrics metrics;
+
+        public StorageFailedHandler(RouterMetrics metrics) {
+            this.metrics = metrics;
+        }
+
+        @Override
+        public HttpResponse<?> handle(HttpRequest request, java.io.UncheckedIOException exception) {
+            LOG.error("image store failure: {} ({})", exception.getMessage(),
+                    exception.getCause() == null ? "" : exception.getCause().toString());
+            ApiException api = new ApiException(HttpStatus.SERVICE_UNAVAILABLE, "The image store is unavailable; retry later.",
+                    "server_error", null, "storage_unavailable", java.util.Map.of("Retry-After", "30"), null);
+            return respond(request, api, metrics, "failed");
+        }
+    }
 }
