@@ -1,17 +1,10 @@
 package dev.imagerouter.api;
 
+import dev.imagerouter.testing.SandboxHttpTest;
 import dev.imagerouter.sandbox.SandboxKeys;
-import dev.imagerouter.sandbox.SandboxStats;
 import dev.imagerouter.testing.ApiClient;
-import dev.imagerouter.testing.RouterTestSupport;
-import io.micronaut.json.JsonMapper;
-import io.micronaut.runtime.server.EmbeddedServer;
 import io.micronaut.test.extensions.junit5.annotation.MicronautTest;
-import io.micronaut.test.support.TestPropertyProvider;
-import jakarta.inject.Inject;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -24,35 +17,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Issue #7 acceptance, client authentication: client keys, the admin key, open endpoints, deny by default. */
 @MicronautTest
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class ClientAuthTest implements TestPropertyProvider {
+class ClientAuthTest extends SandboxHttpTest {
 
     static final String CI_KEY = "ci-key-3c1f0a9e5d7b2468";
     static final String BLOG_KEY = "blog-key-77aa21c0e4f9b135";
     static final String BARE_KEY = "bare-key-5e0c9d8a7b6f4321";
     static final String ADMIN_KEY = "admin-key-9f8e7d6c5b4a3210";
 
-    @Inject
-    EmbeddedServer server;
-    @Inject
-    JsonMapper json;
-    @Inject
-    SandboxStats stats;
-
-    private ApiClient api;
-
     @Override
-    public Map<String, String> getProperties() {
-        Map<String, String> p = RouterTestSupport.fastSandbox();
+    protected void properties(Map<String, String> p) {
         p.put("router.auth.api-keys", "ci:" + CI_KEY + ", blog:" + BLOG_KEY + "," + BARE_KEY);
         p.put("router.auth.admin-key", ADMIN_KEY);
-        return p;
-    }
-
-    @BeforeEach
-    void setUp() {
-        api = new ApiClient(server.getURL().toString(), json);
-        stats.reset();
     }
 
     private static String body() {

@@ -1,16 +1,9 @@
 package dev.imagerouter.api;
 
-import dev.imagerouter.sandbox.SandboxStats;
+import dev.imagerouter.testing.SandboxHttpTest;
 import dev.imagerouter.testing.ApiClient;
-import dev.imagerouter.testing.RouterTestSupport;
-import io.micronaut.json.JsonMapper;
-import io.micronaut.runtime.server.EmbeddedServer;
 import io.micronaut.test.extensions.junit5.annotation.MicronautTest;
-import io.micronaut.test.support.TestPropertyProvider;
-import jakarta.inject.Inject;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 
 import java.util.Map;
 import java.util.UUID;
@@ -21,34 +14,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Issue #7 acceptance, per-client limits over HTTP: 429 in the OpenAI shape with Retry-After; the client name as cache namespace. */
 @MicronautTest
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class ClientLimitsHttpTest implements TestPropertyProvider {
-
-    @Inject
-    EmbeddedServer server;
-    @Inject
-    JsonMapper json;
-    @Inject
-    SandboxStats stats;
-
-    private ApiClient api;
+class ClientLimitsHttpTest extends SandboxHttpTest {
 
     @Override
-    public Map<String, String> getProperties() {
-        Map<String, String> p = RouterTestSupport.fastSandbox();
+    protected void properties(Map<String, String> p) {
         p.put("router.auth.api-keys", "burst:burst-key-00000000000001,daily:daily-key-00000000000002,"
                 + "failing:failing-key-0000000000003,ns-a:ns-a-key-00000000000004,ns-b:ns-b-key-00000000000005,"
                 + "quiet:quiet-key-0000000000006");
         p.put("router.auth.limits.requests-per-minute", "4");
         p.put("router.auth.limits.images-per-day", "5");
         p.put("router.cache.per-client", "true");
-        return p;
-    }
-
-    @BeforeEach
-    void setUp() {
-        api = new ApiClient(server.getURL().toString(), json);
-        stats.reset();
     }
 
     private static String body(int n) {

@@ -1,17 +1,12 @@
 package dev.imagerouter.api;
 
-import dev.imagerouter.sandbox.SandboxStats;
+import dev.imagerouter.testing.SandboxHttpTest;
 import dev.imagerouter.testing.ApiClient;
 import dev.imagerouter.testing.RouterTestSupport;
-import io.micronaut.json.JsonMapper;
-import io.micronaut.runtime.server.EmbeddedServer;
 import io.micronaut.test.extensions.junit5.annotation.MicronautTest;
-import io.micronaut.test.support.TestPropertyProvider;
-import jakarta.inject.Inject;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -35,26 +30,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * endpoint's caching headers, and names that try to leave the store.
  */
 @MicronautTest
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class ImageFilesHttpTest implements TestPropertyProvider {
+class ImageFilesHttpTest extends SandboxHttpTest {
 
-    private final Map<String, String> properties = RouterTestSupport.fastSandbox();
-
-    @Inject
-    EmbeddedServer server;
-    @Inject
-    JsonMapper json;
-    @Inject
-    SandboxStats stats;
-
-    private ApiClient api;
     /** A stored PNG's {@code <sha256>} (made once for the whole class). */
     private String storedSha;
-
-    @Override
-    public Map<String, String> getProperties() {
-        return properties;
-    }
 
     @BeforeAll
     void storeOneImage() {

@@ -1,16 +1,9 @@
 package dev.imagerouter.api;
 
-import dev.imagerouter.sandbox.SandboxStats;
+import dev.imagerouter.testing.SandboxHttpTest;
 import dev.imagerouter.testing.ApiClient;
-import dev.imagerouter.testing.RouterTestSupport;
-import io.micronaut.json.JsonMapper;
-import io.micronaut.runtime.server.EmbeddedServer;
 import io.micronaut.test.extensions.junit5.annotation.MicronautTest;
-import io.micronaut.test.support.TestPropertyProvider;
-import jakarta.inject.Inject;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -32,31 +25,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * cap is configured to 200 here (default 1500) to show it is configuration.
  */
 @MicronautTest
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class InputValidationTest implements TestPropertyProvider {
+class InputValidationTest extends SandboxHttpTest {
 
     static final int CAP = 200;
 
-    @Inject
-    EmbeddedServer server;
-    @Inject
-    JsonMapper json;
-    @Inject
-    SandboxStats stats;
-
-    private ApiClient api;
-
     @Override
-    public Map<String, String> getProperties() {
-        Map<String, String> p = RouterTestSupport.fastSandbox();
+    protected void properties(Map<String, String> p) {
         p.put("router.api.max-prompt-length", Integer.toString(CAP));
-        return p;
-    }
-
-    @BeforeEach
-    void setUp() {
-        api = new ApiClient(server.getURL().toString(), json);
-        stats.reset();
     }
 
     static Stream<Arguments> rules() {

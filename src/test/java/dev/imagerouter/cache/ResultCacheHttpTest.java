@@ -1,16 +1,9 @@
 package dev.imagerouter.cache;
 
-import dev.imagerouter.sandbox.SandboxStats;
+import dev.imagerouter.testing.SandboxHttpTest;
 import dev.imagerouter.testing.ApiClient;
-import dev.imagerouter.testing.RouterTestSupport;
-import io.micronaut.json.JsonMapper;
-import io.micronaut.runtime.server.EmbeddedServer;
 import io.micronaut.test.extensions.junit5.annotation.MicronautTest;
-import io.micronaut.test.support.TestPropertyProvider;
-import jakarta.inject.Inject;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -18,7 +11,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
@@ -39,30 +31,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * canonical request hash, and the cache statistics in Prometheus. (Restart: {@link CacheRestartHttpTest}.)
  */
 @MicronautTest
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class ResultCacheHttpTest implements TestPropertyProvider {
-
-    private final Map<String, String> properties = RouterTestSupport.fastSandbox();
-
-    @Inject
-    EmbeddedServer server;
-    @Inject
-    JsonMapper json;
-    @Inject
-    SandboxStats stats;
-
-    private ApiClient api;
-
-    @Override
-    public Map<String, String> getProperties() {
-        return properties;
-    }
-
-    @BeforeEach
-    void setUp() {
-        api = new ApiClient(server.getURL().toString(), json);
-        stats.reset();
-    }
+class ResultCacheHttpTest extends SandboxHttpTest {
 
     /** A prompt no other test (or earlier run on the same store) has used: results are cached by request hash. */
     private static String prompt() {
@@ -168,7 +137,7 @@ class ResultCacheHttpTest implements TestPropertyProvider {
         assertEquals("openai-gpt-image-1", next.router().get("provider"));
         assertEquals(urls(replaced), urls(next));
         assertEquals(0, stats.leonardoCreates() + stats.openAiGenerates());
-        String record = Files.readString(Path.of(properties.get("router.storage.dir"), "records", hash + ".json"));
+        String record = Files.readString(Path.of(property("router.storage.dir"), "records", hash + ".json"));
         assertTrue(record.contains("\"provider\":\"openai-gpt-image-1\""), record);
     }
 
