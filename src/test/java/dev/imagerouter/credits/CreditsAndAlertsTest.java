@@ -38,8 +38,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -460,20 +458,7 @@ class CreditsAndAlertsTest implements TestPropertyProvider {
         }
     }
 
-    /** One sample of {@code GET /prometheus} by name and labels (label order does not matter). */
     private double metric(String name, String... labels) {
-        String text = api.get("/prometheus").text();
-        Pattern line = Pattern.compile("^" + Pattern.quote(name) + "\\{([^}]*)}\\s+(\\S+)$", Pattern.MULTILINE);
-        Matcher m = line.matcher(text);
-        while (m.find()) {
-            boolean all = true;
-            for (int i = 0; i + 1 < labels.length; i += 2) {
-                all &= m.group(1).contains(labels[i] + "=\"" + labels[i + 1] + "\"");
-            }
-            if (all) {
-                return Double.parseDouble(m.group(2));
-            }
-        }
-        throw new AssertionError("no sample " + name + " " + List.of(labels));
+        return api.prometheusSample(name, labels);
     }
 }

@@ -200,19 +200,6 @@ class ModelLifecycleTest implements TestPropertyProvider {
     }
 
     private double metric(String name, String... labels) {
-        String text = api.get("/prometheus").text();
-        for (String line : text.split("\n")) {
-            if (!line.startsWith(name + "{")) {
-                continue;
-            }
-            boolean all = true;
-            for (int i = 0; i + 1 < labels.length; i += 2) {
-                all &= line.contains(labels[i] + "=\"" + labels[i + 1] + "\"");
-            }
-            if (all) {
-                return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
-            }
-        }
-        throw new AssertionError("no sample " + name + " " + List.of(labels));
+        return api.prometheusSample(name, labels);
     }
 }

@@ -107,4 +107,26 @@ public final class ApiClient {
             throw new AssertionError(e);
         }
     }
+
+    /**
+     * One sample of {@code GET /prometheus} by metric name and labels (name, value, name, value...;
+     * label order does not matter).
+     *
+     * @throws AssertionError when no sample matches
+     */
+    public double prometheusSample(String name, String... labels) {
+        for (String line : get("/prometheus").text().split("\n")) {
+            if (!line.startsWith(name + "{")) {
+                continue;
+            }
+            boolean all = true;
+            for (int i = 0; i + 1 < labels.length; i += 2) {
+                all &= line.contains(labels[i] + "=\"" + labels[i + 1] + "\"");
+            }
+            if (all) {
+                return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            }
+        }
+        throw new AssertionError("no sample " + name + " " + List.of(labels));
+    }
 }
