@@ -61,16 +61,18 @@ public class RouterMetrics implements RoutingListener {
     @Override
     public void onAttempt(ProviderHandle provider, Attempt attempt, ProviderFailure failure, PolicyRule rule) {
         String kind = attempt.failureKind() == null ? MetricNames.NONE : attempt.failureKind();
-        Counter.builder(MetricNames.PROVIDER_ATTEMPTS)
+        String name = provider.name();
+        String outcome = attempt.outcome();
+        attemptCounters.computeIfAbsent(name + "|" + outcome + "|" + kind, k -> Counter.builder(MetricNames.PROVIDER_ATTEMPTS)
                 .description("Provider attempts by outcome and failure kind")
-                .tags("provider", provider.name(), "outcome", attempt.outcome(), "failure_kind", kind)
-                .register(registry).increment();
-        if (!Attempt.SKIPPED.equals(attempt.outcome())) {
-            Timer.builder(MetricNames.PROVIDER_DURATION)
+                .tags("provider", name, "outcome", outcome, "failure_kind", kind)
+                .register(registry)).increment();
+        if (!Attempt.SKIPPED.equals(outcome)) {
+            attemptTimers.computeIfAbsent(name + "|" + outcome, k -> Timer.builder(MetricNames.PROVIDER_DURATION)
                     .description("Provider attempt latency")
-                    .tags("provider", provider.name(), "outcome", attempt.outcome())
+                    .tags("provider", name, "outcome", outcome)
                     .serviceLevelObjectives(SLOS)
-                    .register(registry).record(attempt.durationMs(), TimeUnit.MILLISECONDS);
+                    .register(registry)).record(attempt.durationMs(), TimeUnit.MILLISECONDS);
         }
     }
 
@@ -99,6 +101,8 @@ public class RouterMetrics implements RoutingListener {
                 .register(registry));
     }
 
+    private final java.util.Map<String, Counter> attemptCounters = new java.util.concurrent.ConcurrentHashMap<>();
+    private final java.util.Map<String, Timer> attemptTimers = new java.util.concurrent.ConcurrentHashMap<>();
     private final java.util.Map<String, Counter> requestCounters = new java.util.concurrent.ConcurrentHashMap<>();
     private final java.util.Map<String, Timer> requestTimers = new java.util.concurrent.ConcurrentHashMap<>();
 }
