@@ -4,7 +4,8 @@
  *   java bench/LoadGen.java burst <url> <body-file> <concurrent-requests> [Header:Value ...]
  *
  * rate:  open loop at a fixed rate; each latency is measured from the request's scheduled start, so
- *        a slow server cannot hide its queueing (no coordinated omission).
+ *        a slow server cannot hide its queueing (no coordinated omission). The first 3 s
+ *        (-Dwarmup=N) are sent at the same rate and not counted: this JVM starts cold.
  * burst: starts N requests at once and waits for all of them (bounded by 120 s).
  * Prints one JSON line: counts, achieved rate and latency percentiles in milliseconds.
  * Loopback only by intent: it refuses any host other than 127.0.0.1 or localhost.
@@ -42,7 +43,14 @@ public class LoadGen {
                 .connectTimeout(Duration.ofSeconds(10))
                 .executor(Executors.newFixedThreadPool(2)).build();
         if (mode.equals("rate")) {
-            rate(client, uri, body, headers, Integer.parseInt(args[3]), Integer.parseInt(args[4]));
+            int rps = Integer.parseInt(args[3]);
+            int warmUp = Integer.getInteger("warmup", 3);
+            if (warmUp > 0) {
+                // The load generator's own JVM starts cold: its first seconds would measure its own
+                // interpreter and JIT, so they are sent at the same rate and not counted.
+                rate(client, uri, body, headers, rps, warmUp, false);
+            }
+            rate(client, uri, body, headers, rps, Integer.parseInt(args[4]), true);
         } else {
             burst(client, uri, body, headers, Integer.parseInt(args[3]));
         }
@@ -59,7 +67,8 @@ public class LoadGen {
         return b.build();
     }
 
-    static void rate(HttpClient client, URI uri, byte[] body, List<String> headers, int rps, int seconds) throws Exception {
+    static void rate(HttpClient client, URI uri, byte[] body, List<String> headers, int rps, int seconds, boolean print)
+            throws Exception {
         HttpRequest request = request(uri, body, headers);
         ConcurrentLinkedQueue<Long> latencies = new ConcurrentLinkedQueue<>();
         AtomicLong errors = new AtomicLong();
@@ -103,7 +112,9 @@ public class LoadGen {
         ticker.shutdownNow();
         CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).exceptionally(e -> null).get(120, TimeUnit.SECONDS);
         double elapsed = (System.nanoTime() - start) / 1e9;
-        report("rate", rps, total, latencies, errors.get(), statusErrors.get(), elapsed);
+        if (print) {
+            report("rate", rps, total, latencies, errors.get(), statusErrors.get(), elapsed);
+        }
     }
 
     static void burst(HttpClient client, URI uri, byte[] body, List<String> headers, int n) throws Exception {

@@ -62,4 +62,34 @@ start_router() {
   wait_http "http://127.0.0.1:$ROUTER_PORT/health" 60
 }
 
-loadgen() { java "$BENCH_DIR/LoadGen.java" "$@"; }
+# The load generator, compiled once per run (not by the source launcher on every call).
+loadgen() {
+  [ -f "$WORK/loadgen/LoadGen.class" ] || javac -d "$WORK/loadgen" "$BENCH_DIR/LoadGen.java"
+  java ${LOADGEN_OPTS:-} -cp "$WORK/loadgen" LoadGen "$@"
+}
+
+# Compilations the JIT has finished in a process so far (jstat, from the JDK).
+jit_compiles() { jstat -compiler "$1" | awk 'NR==2 {print $1}'; }
+
+# CPU time a process has used so far, in clock ticks (utime + stime from /proc).
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+# warm_up <pid> <url> <body-file> <rate> [headers...]
+# Sends load in 10 s steps until the process's JIT is quiet (fewer than WARM_QUIET=60 compilations
+# in a step) or WARM_MAX=240 s have passed. On 2 cores C2 is still compiling the request path
+# minutes after the start, taking a large share of a core; measuring before it settles measures the
+# compiler. Prints one line per step to stderr.
+warm_up() {
+  local pid=$1 url=$2 body=$3 rate=$4; shift 4
+  local quiet=${WARM_QUIET:-60} max=${WARM_MAX:-240} waited=0 before after
+  while :; do
+    before=$(jit_compiles "$pid")
+    loadgen rate "$url" "$body" "$rate" 10 "$@" >/dev/null
+    after=$(jit_compiles "$pid"); waited=$((waited + 10))
+    echo "# warm-up ${waited}s: $((after - before)) JIT compilations in the last step" >&2
+    if [ $((after - before)) -lt "$quiet" ] || [ "$waited" -ge "$max" ]; then break; fi
+  done
+}
+
+# cpu_per_request <ticks-before> <ticks-after> <requests>: CPU microseconds per request.
+cpu_per_request() { echo $(( ($2 - $1) * 1000000 / $(getconf CLK_TCK) / $3 )); }

@@ -2,22 +2,35 @@
 # Router overhead: the same OpenAI-shaped request sent straight to the OpenAI emulator, then through
 # the router (OpenAI first, so no polling; Cache-Control: no-cache, so every request is a generation),
 # at fixed rates. Overhead = router percentile − direct percentile. Emulator and router are separate
-# JVMs on loopback; the emulator adds 0 ms. Usage: bench/overhead.sh [seconds-per-step] [rates...]
+# JVMs on loopback; the emulator adds 0 ms. Both are warmed up until their JIT is quiet (warm_up).
+# Besides latency it prints the CPU each process used per request (router_cpu_us, emulator_cpu_us),
+# which does not depend on what else shares the cores.
+# Usage: bench/overhead.sh [seconds-per-step] [rates...]
 source "$(dirname "$0")/common.sh"
 require_jar
 SECONDS_PER_STEP=${1:-10}; shift || true
 RATES=${*:-100 500 1000}
 start_emulator 0ms 100ms 200ms
-start_router openai-gpt-image-1,leonardo-phoenix -Xmx512m
+start_router openai-gpt-image-1,leonardo-phoenix -Xmx512m ${ROUTER_OPTS:-}
 echo '{"model":"gpt-image-1","prompt":"overhead bench","n":1,"size":"1024x1024","quality":"low","output_format":"png"}' > "$WORK/direct.json"
 echo '{"prompt":"overhead bench","size":"1024x1024","quality":"low"}' > "$WORK/router.json"
 DIRECT="http://127.0.0.1:$EMU_PORT/sandbox/openai/v1/images/generations"
 ROUTED="http://127.0.0.1:$ROUTER_PORT/v1/images/generations"
-echo "# warm-up"
-loadgen rate "$DIRECT" "$WORK/direct.json" 200 5 "Authorization: Bearer sk-sandbox-openai-0000" >/dev/null
-loadgen rate "$ROUTED" "$WORK/router.json" 200 10 "Cache-Control: no-cache" "$AUTH" >/dev/null
+DIRECT_HEADERS=("Authorization: Bearer sk-sandbox-openai-0000")
+ROUTED_HEADERS=("Cache-Control: no-cache" "$AUTH")
+echo "# warm-up: emulator, then router" >&2
+warm_up "$EMU_PID" "$DIRECT" "$WORK/direct.json" 300 "${DIRECT_HEADERS[@]}"
+warm_up "$ROUTER_PID" "$ROUTED" "$WORK/router.json" 200 "${ROUTED_HEADERS[@]}"
 for rate in $RATES; do
-  echo "# rate $rate/s"
-  printf 'direct %s ' "$rate"; loadgen rate "$DIRECT" "$WORK/direct.json" "$rate" "$SECONDS_PER_STEP" "Authorization: Bearer sk-sandbox-openai-0000"
-  printf 'router %s ' "$rate"; loadgen rate "$ROUTED" "$WORK/router.json" "$rate" "$SECONDS_PER_STEP" "Cache-Control: no-cache" "$AUTH"
+  n=$((rate * SECONDS_PER_STEP))
+  for path in direct router; do
+    if [ "$path" = direct ]; then url=$DIRECT body=$WORK/direct.json headers=("${DIRECT_HEADERS[@]}")
+    else url=$ROUTED body=$WORK/router.json headers=("${ROUTED_HEADERS[@]}"); fi
+    e0=$(cpu_ticks "$EMU_PID"); r0=$(cpu_ticks "$ROUTER_PID")
+    # -Dwarmup=3: the first 3 s are sent but not counted (and not in the CPU figures' request count).
+    line=$(loadgen rate "$url" "$body" "$rate" "$SECONDS_PER_STEP" "${headers[@]}")
+    e1=$(cpu_ticks "$EMU_PID"); r1=$(cpu_ticks "$ROUTER_PID")
+    total=$((n + rate * 3))
+    echo "$path $rate ${line%\}},\"router_cpu_us\":$(cpu_per_request "$r0" "$r1" "$total"),\"emulator_cpu_us\":$(cpu_per_request "$e0" "$e1" "$total")}"
+  done
 done

@@ -18,6 +18,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
@@ -26,7 +27,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Pattern;
 
 /*
@@ -35,10 +36,11 @@ import java.util.regex.Pattern;
  *   <dir>/<aa>/<sha256>.<ext>          image bytes; <aa> = first two hex chars of the sha256 (fan-out)
  *   <dir>/records/<requestHash>.json   one GenerationRecord per request hash (second-level cache)
  *
- * Every write goes to a uniquely named temporary file in the target's own directory, is forced
- * to disk, then renamed over the target with ATOMIC_MOVE: a reader sees either nothing or a
- * complete file, and two writers of the same content both succeed (the rename is idempotent for
- * images; for records the last writer wins, which is fine because either record is valid).
+ * Every write goes to a uniquely named temporary file in the target's own directory (images are
+ * forced to disk, records are not), then renamed to the target with ATOMIC_MOVE: a reader sees
+ * either nothing or a complete file, and two writers of the same content both succeed (the rename
+ * is idempotent for images; for records the last writer wins, which is fine because either record
+ * is valid).
  * A crash can leave ".<name>.<uuid>.tmp" files behind; they are never read and may be deleted.
  */
 
@@ -111,10 +113,10 @@ public final class ImageStore {
         StoredImage image = new StoredImage(HEX.formatHex(sha256(bytes)), extension, bytes.length);
         Path target = imagePath(image.sha256(), image.extension());
         try {
-            if (Files.isRegularFile(target) && Files.size(target) == bytes.length) {
+            if (existingSize(target) == bytes.length) {
                 return image;
             }
-            writeAtomically(target, bytes, true);
+            writeAtomically(target, bytes, true, false);
             return image;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot store image " + image.fileName() + " in " + dir, e);
@@ -147,7 +149,7 @@ public final class ImageStore {
         try {
             // Not forced to disk: a record is derived cache metadata. Losing the newest one to a power
             // cut costs one regeneration; its images, what was paid for, are forced (see put).
-            writeAtomically(recordsDir.resolve(record.requestHash() + ".json"), json.writeValueAsBytes(record), false);
+            writeAtomically(recordsDir.resolve(record.requestHash() + ".json"), json.writeValueAsBytes(record), false, true);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot store the record of request " + record.requestHash(), e);
         }
@@ -191,15 +193,36 @@ public final class ImageStore {
         return dir.resolve(sha256.substring(0, 2)).resolve(sha256 + "." + extension);
     }
 
-    /** Temp file in the target's directory, forced to disk when {@code force}, then renamed over the target. */
-    private static void writeAtomically(Path target, byte[] bytes, boolean force) throws IOException {
+    /** The size of a regular file in bytes, or -1 when there is none: one {@code stat}. */
+    private static long existingSize(Path path) throws IOException {
+        try {
+            BasicFileAttributes attributes = Files.readAttributes(path, BasicFileAttributes.class);
+            return attributes.isRegularFile() ? attributes.size() : -1;
+        } catch (NoSuchFileException e) {
+            return -1;
+        }
+    }
+
+    /**
+     * Temp file in the target's directory, forced to disk when {@code force}, then renamed to the target.
+     *
+     * <p>{@code unlinkFirst} removes an existing target before the rename instead of renaming over
+     * it. On ext4 (default {@code auto_da_alloc}) a rename that replaces a file starts writeback of
+     * the new file's data inside the rename call: measured here at ~0.5 ms per replace against ~0.15 ms
+     * for unlink then rename. Used for records, which are never forced anyway; the price is a
+     * moment in which a reader finds no record, which is a cache miss, not an error.
+     */
+    private static void writeAtomically(Path target, byte[] bytes, boolean force, boolean unlinkFirst) throws IOException {
         Path parent = target.getParent();
-        Files.createDirectories(parent);
         // Not Files.createTempFile: it creates the file rw------- and the store's files should get
         // the process umask like any other file (a web server may serve the directory).
-        Path temp = parent.resolve("." + target.getFileName() + "." + UUID.randomUUID() + ".tmp");
+        // 128 random bits make the name unique among writers; CREATE_NEW makes sure of it.
+        ThreadLocalRandom random = ThreadLocalRandom.current();
+        Path temp = parent.resolve("." + target.getFileName() + "." + HEX.toHexDigits(random.nextLong())
+                + HEX.toHexDigits(random.nextLong()) + ".tmp");
+        boolean moved = false;
         try {
-            try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            try (FileChannel channel = createFile(temp)) {
                 ByteBuffer buffer = ByteBuffer.wrap(bytes);
                 while (buffer.hasRemaining()) {
                     channel.write(buffer);
@@ -208,9 +231,25 @@ public final class ImageStore {
                     channel.force(true);
                 }
             }
+            if (unlinkFirst) {
+                Files.deleteIfExists(target);
+            }
             Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
+            moved = true;
         } finally {
-            Files.deleteIfExists(temp); // only still there if the write or the move failed
+            if (!moved) {
+                Files.deleteIfExists(temp);
+            }
+        }
+    }
+
+    /** Creates {@code file}, and its directory only when that is missing (one syscall in the usual case). */
+    private static FileChannel createFile(Path file) throws IOException {
+        try {
+            return FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        } catch (NoSuchFileException e) {
+            Files.createDirectories(file.getParent());
+            return FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
         }
     }
 
