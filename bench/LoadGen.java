@@ -5,7 +5,8 @@
  *
  * rate:  open loop at a fixed rate; each latency is measured from the request's scheduled start, so
  *        a slow server cannot hide its queueing (no coordinated omission). The first 3 s
- *        (-Dwarmup=N) are sent at the same rate and not counted: this JVM starts cold.
+ *        (-Dwarmup=N) are sent at the same rate and not counted: this JVM starts cold. A body
+ *        containing {seq} gets a number unique to each request there (a new request hash each time).
  * burst: starts N requests at once and waits for all of them (bounded by 120 s).
  * Prints one JSON line: counts, achieved rate and latency percentiles in milliseconds.
  * Loopback only by intent: it refuses any host other than 127.0.0.1 or localhost.
@@ -15,6 +16,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -70,11 +72,14 @@ public class LoadGen {
     static void rate(HttpClient client, URI uri, byte[] body, List<String> headers, int rps, int seconds, boolean print)
             throws Exception {
         HttpRequest request = request(uri, body, headers);
+        boolean perRequest = new String(body, StandardCharsets.UTF_8).contains("{seq}");
+        long runId = System.nanoTime();
         ConcurrentLinkedQueue<Long> latencies = new ConcurrentLinkedQueue<>();
         AtomicLong errors = new AtomicLong();
         AtomicLong statusErrors = new AtomicLong();
         long total = (long) rps * seconds;
         long intervalNanos = 1_000_000_000L / rps;
+        long cpuStart = processCpuNanos();
         long start = System.nanoTime() + 50_000_000L;
         List<CompletableFuture<?>> all = new ArrayList<>();
         ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor();
@@ -87,8 +92,10 @@ public class LoadGen {
                 if (scheduled > now) {
                     break;
                 }
-                sent.incrementAndGet();
-                CompletableFuture<?> f = client.sendAsync(request, HttpResponse.BodyHandlers.discarding())
+                long seq = sent.incrementAndGet();
+                HttpRequest next = perRequest ? request(uri, new String(body, StandardCharsets.UTF_8)
+                        .replace("{seq}", runId + "-" + seq).getBytes(StandardCharsets.UTF_8), headers) : request;
+                CompletableFuture<?> f = client.sendAsync(next, HttpResponse.BodyHandlers.discarding())
                         .whenComplete((r, e) -> {
                             if (e != null) {
                                 errors.incrementAndGet();
@@ -113,7 +120,8 @@ public class LoadGen {
         CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).exceptionally(e -> null).get(120, TimeUnit.SECONDS);
         double elapsed = (System.nanoTime() - start) / 1e9;
         if (print) {
-            report("rate", rps, total, latencies, errors.get(), statusErrors.get(), elapsed);
+            report("rate", rps, total, latencies, errors.get(), statusErrors.get(), elapsed,
+                    (processCpuNanos() - cpuStart) / 1000 / Math.max(1, total));
         }
     }
 
@@ -136,16 +144,22 @@ public class LoadGen {
             }));
         }
         CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).exceptionally(e -> null).get(180, TimeUnit.SECONDS);
-        report("burst", n, n, latencies, errors.get(), statusErrors.get(), (System.nanoTime() - start) / 1e9);
+        report("burst", n, n, latencies, errors.get(), statusErrors.get(), (System.nanoTime() - start) / 1e9, -1);
+    }
+
+    /** CPU time of this load generator's process so far, in nanoseconds. */
+    static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+                .getProcessCpuTime();
     }
 
     static void report(String mode, long target, long total, ConcurrentLinkedQueue<Long> latencies, long errors,
-                       long statusErrors, double seconds) {
+                       long statusErrors, double seconds, long loadgenCpuMicrosPerRequest) {
         long[] l = latencies.stream().mapToLong(Long::longValue).sorted().toArray();
         System.out.printf("{\"mode\":\"%s\",\"target\":%d,\"sent\":%d,\"ok\":%d,\"errors\":%d,\"non_200\":%d,"
-                        + "\"seconds\":%.2f,\"achieved_rps\":%.1f,\"p50_ms\":%.3f,\"p90_ms\":%.3f,\"p99_ms\":%.3f,\"max_ms\":%.3f}%n",
+                        + "\"seconds\":%.2f,\"achieved_rps\":%.1f,\"p50_ms\":%.3f,\"p90_ms\":%.3f,\"p99_ms\":%.3f,\"max_ms\":%.3f,\"loadgen_cpu_us\":%d}%n",
                 mode, target, total, l.length, errors, statusErrors, seconds, l.length / seconds,
-                pct(l, 50), pct(l, 90), pct(l, 99), l.length == 0 ? 0 : l[l.length - 1] / 1e6);
+                pct(l, 50), pct(l, 90), pct(l, 99), l.length == 0 ? 0 : l[l.length - 1] / 1e6, loadgenCpuMicrosPerRequest);
     }
 
     static double pct(long[] sorted, double p) {

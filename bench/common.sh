@@ -40,7 +40,7 @@ start_emulator() {
     PORT=$EMU_PORT ROUTER_SANDBOX=true ROUTER_RELOAD_WATCH=false \
     ROUTER_SANDBOX_OPENAI_LATENCY="$1" ROUTER_SANDBOX_PENDING_MIN="$2" ROUTER_SANDBOX_PENDING_MAX="$3" \
     ROUTER_SANDBOX_FAULTS="${4:-}" ROUTER_STORAGE_DIR="$WORK/emu/images" ROUTER_SANDBOX_FLAT_IMAGES="${FLAT_IMAGES:-true}" \
-    exec java -Xmx1g -jar "$JAR" > "$WORK/emulator.log" 2>&1) &
+    exec ${OTHERS_CPUS:+taskset -c $OTHERS_CPUS} java -Xmx1g -jar "$JAR" > "$WORK/emulator.log" 2>&1) &
   PIDS+=($!)
   EMU_PID=$!
   wait_http "http://127.0.0.1:$EMU_PORT/health" 60
@@ -56,7 +56,7 @@ start_router() {
     OPENAI_BASE_URL="http://127.0.0.1:$EMU_PORT/sandbox/openai/v1" \
     ROUTER_CHAIN="$chain" ROUTER_STORAGE_DOWNLOAD_ALLOWED_HOSTS=127.0.0.1 ROUTER_API_KEYS="bench:$BENCH_KEY" \
     ROUTER_STORAGE_DIR="${ROUTER_STORAGE:-$WORK/router-images}" \
-    exec java -Drouter.providers.openai-gpt-image-1.resilience.limit-for-period=1000000 "$@" -jar "$JAR" > "$WORK/router.log" 2>&1) &
+    exec ${ROUTER_CPUS:+taskset -c $ROUTER_CPUS} java -Drouter.providers.openai-gpt-image-1.resilience.limit-for-period=1000000 "$@" -jar "$JAR" > "$WORK/router.log" 2>&1) &
   PIDS+=($!)
   ROUTER_PID=$!
   wait_http "http://127.0.0.1:$ROUTER_PORT/health" 60
@@ -65,7 +65,7 @@ start_router() {
 # The load generator, compiled once per run (not by the source launcher on every call).
 loadgen() {
   [ -f "$WORK/loadgen/LoadGen.class" ] || javac -d "$WORK/loadgen" "$BENCH_DIR/LoadGen.java"
-  java ${LOADGEN_OPTS:-} -cp "$WORK/loadgen" LoadGen "$@"
+  ${OTHERS_CPUS:+taskset -c $OTHERS_CPUS} java ${LOADGEN_OPTS:-} -cp "$WORK/loadgen" LoadGen "$@"
 }
 
 # Compilations the JIT has finished in a process so far (jstat, from the JDK).

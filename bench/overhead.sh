@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Router overhead: the same OpenAI-shaped request sent straight to the OpenAI emulator, then through
 # the router (OpenAI first, so no polling; Cache-Control: no-cache, so every request is a generation),
-# at fixed rates. Overhead = router percentile − direct percentile. Emulator and router are separate
-# JVMs on loopback; the emulator adds 0 ms. Both are warmed up until their JIT is quiet (warm_up).
+# at fixed rates. Each request has its own prompt ({seq}), so each is a new request hash as in
+# production; the emulator's flat image is the same bytes for every prompt, so the store keeps it once
+# and the figures are the router's work, not the disk's fsync (measured apart, in RESULTS.md).
+# Overhead = router percentile − direct percentile. Emulator and router are separate JVMs on loopback; the emulator adds 0 ms. Both are warmed up until their JIT is quiet (warm_up).
 # Besides latency it prints the CPU each process used per request (router_cpu_us, emulator_cpu_us),
 # which does not depend on what else shares the cores.
 # Usage: bench/overhead.sh [seconds-per-step] [rates...]
@@ -12,8 +14,8 @@ SECONDS_PER_STEP=${1:-10}; shift || true
 RATES=${*:-100 500 1000}
 start_emulator 0ms 100ms 200ms
 start_router openai-gpt-image-1,leonardo-phoenix -Xmx512m ${ROUTER_OPTS:-}
-echo '{"model":"gpt-image-1","prompt":"overhead bench","n":1,"size":"1024x1024","quality":"low","output_format":"png"}' > "$WORK/direct.json"
-echo '{"prompt":"overhead bench","size":"1024x1024","quality":"low"}' > "$WORK/router.json"
+echo '{"model":"gpt-image-1","prompt":"overhead bench {seq}","n":1,"size":"1024x1024","quality":"low","output_format":"png"}' > "$WORK/direct.json"
+echo '{"prompt":"overhead bench {seq}","size":"1024x1024","quality":"low"}' > "$WORK/router.json"
 DIRECT="http://127.0.0.1:$EMU_PORT/sandbox/openai/v1/images/generations"
 ROUTED="http://127.0.0.1:$ROUTER_PORT/v1/images/generations"
 DIRECT_HEADERS=("Authorization: Bearer sk-sandbox-openai-0000")

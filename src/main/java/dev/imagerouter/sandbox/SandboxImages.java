@@ -64,14 +64,18 @@ public class SandboxImages {
      */
     public CompletableFuture<byte[]> image(String prompt, long seed, int width, int height, Format format, int quality) {
         boolean flatNow = flat;
-        Key key = new Key(prompt, seed, width, height, format, format == Format.JPEG ? quality : 100, flatNow);
+        // Flat images are the same bytes whatever the prompt: a benchmark of fresh requests then stores
+        // each image once (the store dedupes by content) and measures the router, not the disk's fsync.
+        Key key = flatNow ? new Key("", 0, width, height, format, format == Format.JPEG ? quality : 100, true)
+                : new Key(prompt, seed, width, height, format, format == Format.JPEG ? quality : 100, false);
         return cache.get(key, k -> flatNow ? renderFlat(k.prompt(), k.seed(), k.width(), k.height(), k.format(), k.quality())
                 : render(k.prompt(), k.seed(), k.width(), k.height(), k.format(), k.quality()));
     }
 
     /**
-     * One-colour images (a few KiB instead of hundreds): for benchmarks that measure the router's
-     * own overhead rather than the cost of moving large images ({@code router.sandbox.flat-images}).
+     * One-colour images (a few KiB instead of hundreds), one per size and format whatever the prompt:
+     * for benchmarks that measure the router's own overhead rather than the cost of moving large
+     * images or of storing a new one ({@code router.sandbox.flat-images}).
      */
     public void setFlat(boolean flat) {
         this.flat = flat;
