@@ -13,8 +13,11 @@ start_router leonardo-phoenix,openai-gpt-image-1 -Xmx512m \
   -Drouter.providers.leonardo-phoenix.resilience.minimum-calls=10000 \
   -Drouter.providers.leonardo-phoenix.resilience.sliding-window-size=10000 \
   -Drouter.providers.leonardo-phoenix.resilience.limit-for-period=1000000
-for i in $(seq 1 50); do curl -s -o /dev/null "http://127.0.0.1:$ROUTER_PORT/v1/images/generations" \
-  -H 'Content-Type: application/json' -H 'Cache-Control: no-cache' -H "$AUTH" -d '{"prompt":"fallback bench"}'; done
+# Warm-up through the same fallback path until the router's JIT is quiet (warm_up in common.sh), at
+# 50/s for at most 150 s: fewer calls than the widened breaker window (10,000, the config's maximum).
+echo '{"prompt":"fallback bench {seq}"}' > "$WORK/warm.json"
+WARM_MAX=150 warm_up "$ROUTER_PID" "http://127.0.0.1:$ROUTER_PORT/v1/images/generations" "$WORK/warm.json" 50 \
+  "Cache-Control: no-cache" "$AUTH"
 curl -s -X POST "http://127.0.0.1:$EMU_PORT/sandbox/stats/reset" >/dev/null
 for i in $(seq 1 "$N"); do curl -s -o /dev/null "http://127.0.0.1:$ROUTER_PORT/v1/images/generations" \
   -H 'Content-Type: application/json' -H 'Cache-Control: no-cache' -H "$AUTH" -d '{"prompt":"fallback bench"}'; done
