@@ -71,4 +71,21 @@ class SandboxImagesTest {
         assertTrue(account.debit(BigDecimal.ONE).isEmpty());
         assertEquals(new BigDecimal("-14"), account.total());
     }
+
+    @Test
+    void flatImages_areOneImagePerSizeWhateverThePrompt_fullImagesDependOnIt() throws Exception {
+        SandboxImages images = new SandboxImages();
+        byte[] fullA = images.png("a red fox", 1, 64, 48).get();
+        byte[] fullB = images.png("a blue whale", 1, 64, 48).get();
+        images.setFlat(true);
+        byte[] flatA = images.png("a red fox", 1, 64, 48).get();
+        byte[] flatB = images.png("a blue whale", 2, 64, 48).get();
+        byte[] flatOtherSize = images.png("a red fox", 1, 32, 48).get();
+
+        assertFalse(java.util.Arrays.equals(fullA, fullB), "full images follow the prompt");
+        assertArrayEquals(flatA, flatB, "a flat image is the same bytes for every prompt and seed");
+        BufferedImage decoded = ImageIO.read(new ByteArrayInputStream(flatOtherSize));
+        assertEquals(32, decoded.getWidth());
+        assertEquals(48, decoded.getHeight());
+    }
 }

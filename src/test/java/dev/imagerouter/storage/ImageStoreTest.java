@@ -128,6 +128,48 @@ class ImageStoreTest {
     }
 
     @Test
+    void putRecord_replacesTheRecord_andLeavesOnlyTheRecordFile() throws Exception {
+        // Given a record for a hash
+        ImageStore store = new ImageStore(new StorageSettings(dir, ""));
+        StoredImage image = store.put(BYTES, "png");
+        String hash = "d".repeat(64);
+        store.putRecord(new GenerationRecord(hash, List.of(image), "leonardo-phoenix", "phoenix",
+                Instant.parse("2025-05-01T10:00:00Z"), false, Optional.empty()));
+
+        // When a refresh writes a newer record for the same hash (unlink, then rename)
+        GenerationRecord newer = new GenerationRecord(hash, List.of(image, image), "openai-gpt-image-1", "gpt-image-1",
+                Instant.parse("2025-05-01T11:00:00Z"), true, Optional.empty());
+        store.putRecord(newer);
+
+        // Then the newer one is what is read, and the records directory holds exactly one file
+        assertEquals(Optional.of(newer), new ImageStore(new StorageSettings(dir, "")).findRecord(hash));
+        try (Stream<Path> files = Files.list(dir.resolve("records"))) {
+            assertEquals(List.of(dir.resolve("records").resolve(hash + ".json")), files.toList(), "no temp file left behind");
+        }
+    }
+
+    @Test
+    void writes_recreateDirectoriesRemovedWhileRunning() throws Exception {
+        // Given a store whose fan-out and records directories an operator deleted after it started
+        ImageStore store = new ImageStore(new StorageSettings(dir, ""));
+        StoredImage image = store.put(BYTES, "png");
+        Path fanOut = dir.resolve(SHA.substring(0, 2));
+        Files.delete(fanOut.resolve(SHA + ".png"));
+        Files.delete(fanOut);
+        Files.delete(dir.resolve("records"));
+
+        // When the store writes again
+        store.put(BYTES, "png");
+        String hash = "e".repeat(64);
+        store.putRecord(new GenerationRecord(hash, List.of(image), "leonardo-phoenix", "phoenix",
+                Instant.parse("2025-05-01T10:00:00Z"), false, Optional.empty()));
+
+        // Then both directories are back with their files
+        assertArrayEquals(BYTES, Files.readAllBytes(fanOut.resolve(SHA + ".png")));
+        assertTrue(store.findRecord(hash).isPresent());
+    }
+
+    @Test
     void findRecord_neverThrows_onBadHashOrBadFile() throws Exception {
         ImageStore store = new ImageStore(new StorageSettings(dir, ""));
         String hash = "d".repeat(64);
