@@ -1,10 +1,7 @@
 package dev.imagerouter.sandbox;
 
-import io.micronaut.json.JsonMapper;
 import io.micronaut.json.tree.JsonNode;
-import io.micronaut.runtime.server.EmbeddedServer;
 import io.micronaut.test.extensions.junit5.annotation.MicronautTest;
-import jakarta.inject.Inject;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -23,28 +20,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The Leonardo emulator over real HTTP: happy path, validation, auth, balance. */
 @MicronautTest
-class LeonardoEmulatorTest {
+class LeonardoEmulatorTest extends EmulatorTest {
 
     static final String BASE = SandboxKeys.LEONARDO_BASE_PATH;
     static final String PHOENIX = "de7d3faf-762f-48e0-b3b7-9d0ac3a3fcf3";
     static final String[] AUTH = {"authorization", "Bearer " + SandboxKeys.LEONARDO_API_KEY};
 
-    @Inject
-    EmbeddedServer server;
-    @Inject
-    SandboxState state;
-    @Inject
-    SandboxStats stats;
-    @Inject
-    JsonMapper mapper;
-
-    SandboxTestClient client;
-
     @BeforeEach
     void setUp() {
-        state.configure(true, SandboxSettings.builder().pending(Duration.ofMillis(50), Duration.ofMillis(50)).randomSeed(42L).build());
-        stats.reset();
-        client = new SandboxTestClient(server.getURI(), mapper);
+        reset(SandboxSettings.builder().pending(Duration.ofMillis(50), Duration.ofMillis(50)).randomSeed(42L).build());
     }
 
     static String phoenix(int width, int height, int numImages) {

@@ -1,10 +1,7 @@
 package dev.imagerouter.sandbox;
 
-import io.micronaut.json.JsonMapper;
 import io.micronaut.json.tree.JsonNode;
-import io.micronaut.runtime.server.EmbeddedServer;
 import io.micronaut.test.extensions.junit5.annotation.MicronautTest;
-import jakarta.inject.Inject;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -27,25 +24,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Each Leonardo fault over real HTTP: status, body, and the job state it leaves behind. */
 @MicronautTest
-class LeonardoFaultsTest {
-
-    @Inject
-    EmbeddedServer server;
-    @Inject
-    SandboxState state;
-    @Inject
-    SandboxStats stats;
-    @Inject
-    JsonMapper mapper;
-
-    SandboxTestClient client;
+class LeonardoFaultsTest extends EmulatorTest {
 
     @BeforeEach
     void setUp() {
-        state.configure(true, SandboxSettings.builder().pending(Duration.ofMillis(50), Duration.ofMillis(50))
+        reset(SandboxSettings.builder().pending(Duration.ofMillis(50), Duration.ofMillis(50))
                 .slowDelay(Duration.ofMillis(300)).randomSeed(7L).build());
-        stats.reset();
-        client = new SandboxTestClient(server.getURI(), mapper);
     }
 
     private SandboxTestClient.Response create(String fault) throws Exception {

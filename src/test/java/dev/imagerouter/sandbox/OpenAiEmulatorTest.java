@@ -1,10 +1,7 @@
 package dev.imagerouter.sandbox;
 
-import io.micronaut.json.JsonMapper;
 import io.micronaut.json.tree.JsonNode;
-import io.micronaut.runtime.server.EmbeddedServer;
 import io.micronaut.test.extensions.junit5.annotation.MicronautTest;
-import jakarta.inject.Inject;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -23,27 +20,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The OpenAI emulator over real HTTP: happy path, validation, auth, models. */
 @MicronautTest
-class OpenAiEmulatorTest {
+class OpenAiEmulatorTest extends EmulatorTest {
 
     static final String GENERATIONS = SandboxKeys.OPENAI_BASE_PATH + "/images/generations";
     static final String[] AUTH = {"Authorization", "Bearer " + SandboxKeys.OPENAI_API_KEY};
 
-    @Inject
-    EmbeddedServer server;
-    @Inject
-    SandboxState state;
-    @Inject
-    SandboxStats stats;
-    @Inject
-    JsonMapper mapper;
-
-    SandboxTestClient client;
-
     @BeforeEach
     void setUp() {
-        state.configure(true, SandboxSettings.builder().randomSeed(11L).build());
-        stats.reset();
-        client = new SandboxTestClient(server.getURI(), mapper);
+        reset(SandboxSettings.builder().randomSeed(11L).build());
     }
 
     static BufferedImage decode(JsonNode item) throws Exception {

@@ -1,8 +1,6 @@
 package dev.imagerouter.sandbox;
 
-import io.micronaut.json.JsonMapper;
 import io.micronaut.json.tree.JsonNode;
-import io.micronaut.runtime.server.EmbeddedServer;
 import io.micronaut.test.extensions.junit5.annotation.MicronautTest;
 import jakarta.inject.Inject;
 import org.junit.jupiter.api.BeforeEach;
@@ -23,28 +21,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Each OpenAI fault over real HTTP. */
 @MicronautTest
-class OpenAiFaultsTest {
+class OpenAiFaultsTest extends EmulatorTest {
 
     static final String BODY = "{\"model\":\"gpt-image-1\",\"prompt\":\"p\",\"quality\":\"low\"}";
 
     @Inject
-    EmbeddedServer server;
-    @Inject
-    SandboxState state;
-    @Inject
-    SandboxStats stats;
-    @Inject
     SandboxScheduler scheduler;
-    @Inject
-    JsonMapper mapper;
-
-    SandboxTestClient client;
 
     @BeforeEach
     void setUp() {
-        state.configure(true, SandboxSettings.builder().slowDelay(Duration.ofMillis(300)).randomSeed(5L).build());
-        stats.reset();
-        client = new SandboxTestClient(server.getURI(), mapper);
+        reset(SandboxSettings.builder().slowDelay(Duration.ofMillis(300)).randomSeed(5L).build());
     }
 
     private SandboxTestClient.Response generate(String fault) throws Exception {
