@@ -4,19 +4,13 @@ import dev.imagerouter.metrics.MetricNames;
 import dev.imagerouter.sandbox.SandboxKeys;
 import dev.imagerouter.sandbox.SandboxSettings;
 import dev.imagerouter.sandbox.SandboxState;
-import dev.imagerouter.sandbox.SandboxStats;
 import dev.imagerouter.testing.ApiClient;
-import dev.imagerouter.testing.RouterTestSupport;
+import dev.imagerouter.testing.SandboxHttpTest;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micronaut.json.JsonMapper;
-import io.micronaut.runtime.server.EmbeddedServer;
 import io.micronaut.test.extensions.junit5.annotation.MicronautTest;
-import io.micronaut.test.support.TestPropertyProvider;
 import jakarta.inject.Inject;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -34,40 +28,24 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * change nothing; forged callbacks are refused; polling remains the fallback.
  */
 @MicronautTest
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class LeonardoWebhookTest implements TestPropertyProvider {
+class LeonardoWebhookTest extends SandboxHttpTest {
 
     static final String WEBHOOK_KEY = "webhook-key-4d2c0b9a8f7e6d51";
     static final long FIRST_POLL_MILLIS = 1500;
 
     @Inject
-    EmbeddedServer server;
-    @Inject
-    JsonMapper json;
-    @Inject
-    SandboxStats stats;
-    @Inject
     SandboxState sandbox;
     @Inject
     MeterRegistry registry;
 
-    private ApiClient api;
 
     @Override
-    public Map<String, String> getProperties() {
-        Map<String, String> p = RouterTestSupport.fastSandbox();
+    protected void properties(Map<String, String> p) {
         p.put("router.sandbox.webhook.enabled", "true");
         p.put("router.webhooks.leonardo-key", WEBHOOK_KEY);
         p.put("router.providers.leonardo-phoenix.webhook.enabled", "true");
         p.put("router.providers.leonardo-phoenix.webhook.poll-initial-delay", FIRST_POLL_MILLIS + "ms");
         p.put("router.providers.leonardo-phoenix.timeout", "6s");
-        return p;
-    }
-
-    @BeforeEach
-    void setUp() {
-        api = new ApiClient(server.getURL().toString(), json);
-        stats.reset();
     }
 
     private static String body() {

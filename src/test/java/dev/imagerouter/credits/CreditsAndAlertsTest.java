@@ -10,23 +10,18 @@ import dev.imagerouter.routing.ProviderHandle;
 import dev.imagerouter.sandbox.SandboxKeys;
 import dev.imagerouter.sandbox.SandboxSettings;
 import dev.imagerouter.sandbox.SandboxState;
-import dev.imagerouter.sandbox.SandboxStats;
 import dev.imagerouter.testing.ApiClient;
 import dev.imagerouter.testing.LogCapture;
-import dev.imagerouter.testing.RouterTestSupport;
+import dev.imagerouter.testing.SandboxHttpTest;
 import dev.imagerouter.testing.WebhookReceiver;
 import io.micronaut.core.type.Argument;
-import io.micronaut.json.JsonMapper;
-import io.micronaut.runtime.server.EmbeddedServer;
 import io.micronaut.test.extensions.junit5.annotation.MicronautTest;
-import io.micronaut.test.support.TestPropertyProvider;
 import jakarta.inject.Inject;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -51,9 +46,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * triggered with {@link CreditMonitor#checkNow()} instead of waiting for the 5-minute schedule.
  */
 @MicronautTest
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
-class CreditsAndAlertsTest implements TestPropertyProvider {
+class CreditsAndAlertsTest extends SandboxHttpTest {
 
     static final String LEONARDO = "leonardo-phoenix";
     static final String OPENAI = "openai-gpt-image-1";
@@ -63,12 +57,6 @@ class CreditsAndAlertsTest implements TestPropertyProvider {
     private final LogCapture logs = new LogCapture();
     private final WebhookReceiver webhook = new WebhookReceiver();
 
-    @Inject
-    EmbeddedServer server;
-    @Inject
-    JsonMapper json;
-    @Inject
-    SandboxStats stats;
     @Inject
     SandboxState sandbox;
     @Inject
@@ -80,28 +68,23 @@ class CreditsAndAlertsTest implements TestPropertyProvider {
     @Inject
     RouterRuntime runtime;
 
-    private ApiClient api;
     private SandboxSettings original;
 
     @Override
-    public Map<String, String> getProperties() {
-        Map<String, String> p = RouterTestSupport.fastSandbox();
+    protected void properties(Map<String, String> p) {
         p.put("router.alerts.webhook-url", webhook.url());
         p.put("router.alerts.timeout", "2s");
         p.put("router.alerts.retries", "3");
         p.put("router.alerts.retry-backoff", "50ms");
         p.put("router.providers.leonardo-phoenix.credits.check-timeout", "500ms");
         p.put("router.providers.openai-gpt-image-1.daily-budget-usd", "2.00");
-        return p;
     }
 
     @BeforeEach
-    void setUp() {
-        api = new ApiClient(server.getURL().toString(), json);
+    void keepOriginalSettings() {
         if (original == null) {
             original = sandbox.settings();
         }
-        stats.reset();
     }
 
     @AfterAll

@@ -2,23 +2,17 @@ package dev.imagerouter.lifecycle;
 
 import dev.imagerouter.sandbox.SandboxSettings;
 import dev.imagerouter.sandbox.SandboxState;
-import dev.imagerouter.sandbox.SandboxStats;
 import dev.imagerouter.testing.ApiClient;
 import dev.imagerouter.testing.LogCapture;
-import dev.imagerouter.testing.RouterTestSupport;
+import dev.imagerouter.testing.SandboxHttpTest;
 import dev.imagerouter.testing.WebhookReceiver;
 import io.micronaut.core.type.Argument;
-import io.micronaut.json.JsonMapper;
-import io.micronaut.runtime.server.EmbeddedServer;
 import io.micronaut.test.extensions.junit5.annotation.MicronautTest;
-import io.micronaut.test.support.TestPropertyProvider;
 import jakarta.inject.Inject;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
 
 import java.io.IOException;
@@ -41,9 +35,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * 300 ms here (default: daily), balance checks too (default: 5 min).
  */
 @MicronautTest
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
-class ModelLifecycleTest implements TestPropertyProvider {
+class ModelLifecycleTest extends SandboxHttpTest {
 
     static final String RETIRED = "gpt-image-retired";
     static final String OPENAI = "openai-gpt-image-1";
@@ -53,33 +46,18 @@ class ModelLifecycleTest implements TestPropertyProvider {
     private final WebhookReceiver webhook = new WebhookReceiver();
 
     @Inject
-    EmbeddedServer server;
-    @Inject
-    JsonMapper json;
-    @Inject
-    SandboxStats stats;
-    @Inject
     SandboxState sandbox;
     @Inject
     ModelLifecycle lifecycle;
 
-    private ApiClient api;
 
     @Override
-    public Map<String, String> getProperties() {
-        Map<String, String> p = RouterTestSupport.fastSandbox();
+    protected void properties(Map<String, String> p) {
         p.put("router.chain", OPENAI + "," + LEONARDO);
         p.put("router.providers.openai-gpt-image-1.model", RETIRED);
         p.put("router.providers.openai-gpt-image-1.model-check.interval", "300ms");
         p.put("router.providers.leonardo-phoenix.credits.check-interval", "300ms");
         p.put("router.alerts.webhook-url", webhook.url());
-        return p;
-    }
-
-    @BeforeEach
-    void setUp() {
-        api = new ApiClient(server.getURL().toString(), json);
-        stats.reset();
     }
 
     @AfterAll

@@ -1,11 +1,8 @@
 package dev.imagerouter.sandbox;
 
 import com.sun.net.httpserver.HttpServer;
-import io.micronaut.json.JsonMapper;
 import io.micronaut.json.tree.JsonNode;
-import io.micronaut.runtime.server.EmbeddedServer;
 import io.micronaut.test.extensions.junit5.annotation.MicronautTest;
-import jakarta.inject.Inject;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -25,25 +22,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The Leonardo emulator's completion callback (WIRE §5, §9 note 5), received by a plain local HTTP server. */
 @MicronautTest
-class LeonardoWebhookEmulatorTest {
+class LeonardoWebhookEmulatorTest extends EmulatorTest {
 
     static final String KEY = "emulator-webhook-key-0000";
 
     record Received(Map<String, List<String>> headers, byte[] body, long nanos) {
     }
 
-    @Inject
-    EmbeddedServer server;
-    @Inject
-    SandboxState state;
-    @Inject
-    SandboxStats stats;
-    @Inject
-    JsonMapper mapper;
-
     private HttpServer receiver;
     private final LinkedBlockingQueue<Received> received = new LinkedBlockingQueue<>();
-    private SandboxTestClient client;
 
     @BeforeEach
     void setUp() throws IOException {
@@ -55,10 +42,7 @@ class LeonardoWebhookEmulatorTest {
         });
         receiver.start();
         String url = "http://127.0.0.1:" + receiver.getAddress().getPort() + "/hook";
-        state.configure(true, SandboxSettings.builder().pending(Duration.ofMillis(150), Duration.ofMillis(150))
-                .webhook(url, KEY).build());
-        stats.reset();
-        client = new SandboxTestClient(server.getURI(), mapper);
+        reset(SandboxSettings.builder().pending(Duration.ofMillis(150), Duration.ofMillis(150)).webhook(url, KEY).build());
     }
 
     @AfterEach
