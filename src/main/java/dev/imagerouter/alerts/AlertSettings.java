@@ -41,11 +41,7 @@ public record AlertSettings(Optional<URI> webhookUrl, Duration timeout, int retr
                 node.problem("webhook-url", "(hidden)", "an http(s) URL or empty (ALERT_WEBHOOK_URL)");
             }
         }
-        Duration timeout = node.duration("timeout", d.timeout());
-        if (timeout.isZero()) {
-            node.problem("timeout", timeout, "a positive duration");
-            timeout = d.timeout();
-        }
+        Duration timeout = node.positiveDuration("timeout", d.timeout());
         return new AlertSettings(url, timeout, node.integer("retries", d.retries(), 0, 10),
                 node.duration("retry-backoff", d.retryBackoff()), node.duration("min-interval", d.minInterval()));
     }

@@ -231,10 +231,7 @@ public final class ConfigLoader {
         if (model.isEmpty()) {
             node.problem("model", model, "a model id or name");
         }
-        Duration timeout = node.duration("timeout", Duration.ofSeconds(30));
-        if (timeout.isZero()) {
-            node.problem("timeout", timeout, "a positive duration");
-        }
+        Duration timeout = node.positiveDuration("timeout", Duration.ofSeconds(30));
         ConfigNode r = node.child("resilience");
         ResilienceSettings resilience = new ResilienceSettings(
                 r.integer("failure-rate-threshold", 50, 1, 100),

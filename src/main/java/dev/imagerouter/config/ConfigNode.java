@@ -205,6 +205,26 @@ public final class ConfigNode {
         return d.get();
     }
 
+    /** As {@link #duration(String, Duration)}, above zero: zero is reported and {@code defaultValue} used. */
+    public Duration positiveDuration(String key, Duration defaultValue) {
+        Duration d = duration(key, defaultValue);
+        if (d.isZero()) {
+            problem(key, d, "a positive duration");
+            return defaultValue;
+        }
+        return d;
+    }
+
+    /** As {@link #duration(String, Duration)}, at least {@code min}: less is reported and {@code defaultValue} used. */
+    public Duration duration(String key, Duration defaultValue, Duration min) {
+        Duration d = duration(key, defaultValue);
+        if (d.compareTo(min) < 0) {
+            problem(key, d, "at least " + min.toMillis() + "ms");
+            return defaultValue;
+        }
+        return d;
+    }
+
     /** Parses {@code 500ms}, {@code 2s}, {@code 1.5s}, {@code 5m}, {@code 24h}, {@code 1d} or ISO-8601; empty if invalid. */
     public static Optional<Duration> parseDuration(String text) {
         String s = text.trim();

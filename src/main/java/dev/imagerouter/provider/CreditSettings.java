@@ -54,16 +54,8 @@ public record CreditSettings(Duration checkInterval, Duration checkTimeout, Opti
                     Optional.empty(), BigDecimal.ZERO, budget);
         }
         ConfigNode node = provider.child("credits");
-        Duration interval = node.duration("check-interval", DEFAULT_CHECK_INTERVAL);
-        if (interval.compareTo(Duration.ofMillis(100)) < 0) {
-            node.problem("check-interval", interval, "at least 100ms");
-            interval = DEFAULT_CHECK_INTERVAL;
-        }
-        Duration timeout = node.duration("check-timeout", DEFAULT_CHECK_TIMEOUT);
-        if (timeout.isZero()) {
-            node.problem("check-timeout", timeout, "a positive duration");
-            timeout = DEFAULT_CHECK_TIMEOUT;
-        }
+        Duration interval = node.duration("check-interval", DEFAULT_CHECK_INTERVAL, Duration.ofMillis(100));
+        Duration timeout = node.positiveDuration("check-timeout", DEFAULT_CHECK_TIMEOUT);
         Optional<BigDecimal> warn = node.bigDecimal("warn-below");
         Optional<BigDecimal> critical = node.bigDecimal("critical-below");
         Optional<BigDecimal> skip = node.bigDecimal("skip-below");

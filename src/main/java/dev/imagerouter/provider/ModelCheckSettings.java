@@ -34,16 +34,7 @@ public record ModelCheckSettings(Duration interval, Duration timeout) {
             return new ModelCheckSettings(DEFAULT_INTERVAL, DEFAULT_TIMEOUT);
         }
         ConfigNode node = provider.child("model-check");
-        Duration interval = node.duration("interval", DEFAULT_INTERVAL);
-        if (interval.compareTo(Duration.ofMillis(100)) < 0) {
-            node.problem("interval", interval, "at least 100ms");
-            interval = DEFAULT_INTERVAL;
-        }
-        Duration timeout = node.duration("timeout", DEFAULT_TIMEOUT);
-        if (timeout.isZero()) {
-            node.problem("timeout", timeout, "a positive duration");
-            timeout = DEFAULT_TIMEOUT;
-        }
-        return new ModelCheckSettings(interval, timeout);
+        return new ModelCheckSettings(node.duration("interval", DEFAULT_INTERVAL, Duration.ofMillis(100)),
+                node.positiveDuration("timeout", DEFAULT_TIMEOUT));
     }
 }

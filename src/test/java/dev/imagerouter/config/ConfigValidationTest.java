@@ -36,6 +36,26 @@ class ConfigValidationTest {
     }
 
     @Test
+    void zeroTimeouts_andTooShortCheckIntervals_areReported_withWhatWasExpected() {
+        TestConfigDir dir = TestConfigDir.copyOfRepository();
+        dir.replace(dir.providerFile("openai-gpt-image-1"), "timeout: 120s", "timeout: 0s");
+        dir.replace(dir.providerFile("openai-gpt-image-1"), "  timeout: 10s", "  timeout: 0ms");
+        dir.replace(dir.providerFile("openai-gpt-image-1"), "interval: 24h", "interval: 50ms");
+        dir.replace(dir.providerFile("leonardo-phoenix"), "check-interval: 5m", "check-interval: 99ms");
+        dir.replace(dir.providerFile("leonardo-phoenix"), "check-timeout: 10s", "check-timeout: 0s");
+
+        ConfigException e = assertThrows(ConfigException.class, () -> loader(Map.of()).load(dir.configDir()));
+
+        String m = e.getMessage();
+        for (String key : new String[]{"openai-gpt-image-1.timeout", "openai-gpt-image-1.model-check.timeout",
+                "leonardo-phoenix.credits.check-timeout"}) {
+            assertTrue(m.contains("router.providers." + key + " = 'PT0S': expected a positive duration"), key + " in " + m);
+        }
+        assertTrue(m.contains("router.providers.openai-gpt-image-1.model-check.interval = 'PT0.05S': expected at least 100ms"), m);
+        assertTrue(m.contains("router.providers.leonardo-phoenix.credits.check-interval = 'PT0.099S': expected at least 100ms"), m);
+    }
+
+    @Test
     void withTheKeysSet_theSameFilesLoadOutsideSandbox() {
         TestConfigDir dir = TestConfigDir.copyOfRepository();
         dir.replace(dir.applicationFile(), "mode: auto", "mode: \"false\"");
