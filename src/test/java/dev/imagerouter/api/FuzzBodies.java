@@ -14,9 +14,9 @@ final class FuzzBodies {
     static final String[] FIELDS = {"prompt", "n", "size", "quality", "style", "negative_prompt", "seed",
             "response_format", "model", "output_format", "user"};
 
-    private final Random random;
+    private final FuzzRandom random;
 
-    FuzzBodies(Random random) {
+    FuzzBodies(FuzzRandom random) {
         this.random = random;
     }
 
@@ -27,7 +27,7 @@ final class FuzzBodies {
         }
         if (kind < 60) {
             // a valid request with one parameter replaced by something hostile
-            String field = pick(FIELDS);
+            String field = random.pick(FIELDS);
             StringBuilder sb = new StringBuilder("{\"prompt\":\"fuzz ").append(random.nextInt(1000)).append("\",\"size\":\"256x256\"");
             if (!field.equals("prompt") && !field.equals("size")) {
                 sb.append(",\"").append(field).append("\":").append(value(0));
@@ -40,7 +40,7 @@ final class FuzzBodies {
             return brokenJson().getBytes(StandardCharsets.UTF_8);
         }
         if (kind < 80) {
-            return randomBytes(random.nextInt(2000));
+            return random.bytes(random.nextInt(2000));
         }
         if (kind < 88) {
             return nested(random.nextInt(20_000) + 1).getBytes(StandardCharsets.UTF_8);
@@ -61,7 +61,7 @@ final class FuzzBodies {
             if (i > 0) {
                 sb.append(',');
             }
-            String name = random.nextInt(6) == 0 ? junk(random.nextInt(30) + 1).replace("\"", "").replace("\\", "") : pick(FIELDS);
+            String name = random.nextInt(6) == 0 ? random.junk(random.nextInt(30) + 1).replace("\"", "").replace("\\", "") : random.pick(FIELDS);
             sb.append('"').append(name).append("\":").append(value(0));
         }
         return sb.append('}').toString();
@@ -72,19 +72,19 @@ final class FuzzBodies {
         switch (random.nextInt(depth > 2 ? 14 : 16)) {
             case 0: return "null";
             case 1: return random.nextBoolean() ? "true" : "false";
-            case 2: return pick(new String[]{"0", "-1", "1.5", "4", "5", "-0", "1e309", "-1e309", "1e-400", "9223372036854775808",
+            case 2: return random.pick(new String[]{"0", "-1", "1.5", "4", "5", "-0", "1e309", "-1e309", "1e-400", "9223372036854775808",
                     "99999999999999999999999999999999", "0.0000001", "2e0", "1E2", "9999999998", "9999999999"});
-            case 3: return "\"" + pick(new String[]{"", " ", "1024x1024", "256x256", "2048x2048", "0x0", "-256x256", "257x256",
+            case 3: return "\"" + random.pick(new String[]{"", " ", "1024x1024", "256x256", "2048x2048", "0x0", "-256x256", "257x256",
                     "1024x1024\\n", "auto", "AUTO", "url", "b64_json", "png", "jpeg", "webp", "high", "CINEMATIC", "cinematic",
                     "../../etc/passwd", "<script>alert(1)</script>", "${jndi:ldap://x/a}", "%s%n%x", "' OR 1=1 --"}) + "\"";
             case 4: return "\"" + "a".repeat(random.nextInt(60_000)) + "\"";
             case 5: return "\"" + "\\u0000\\ud800 \\uDFFF \\u202e \uD83C\uDF0A \u0645\u0631\u062d\u0628\u0627".repeat(random.nextInt(50) + 1) + "\"";
-            case 6: return "\"" + junk(random.nextInt(200)).replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
+            case 6: return "\"" + random.junk(random.nextInt(200)).replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
             case 7: return Long.toString(random.nextLong());
             case 8: return Double.toString(random.nextDouble() * Math.pow(10, random.nextInt(40) - 20));
             case 9: return "9".repeat(random.nextInt(3000) + 1);
             case 10: return "[" + value(depth + 1) + "," + value(depth + 1) + "]";
-            case 11: return "{\"" + pick(FIELDS) + "\":" + value(depth + 1) + "}";
+            case 11: return "{\"" + random.pick(FIELDS) + "\":" + value(depth + 1) + "}";
             case 12: return "[]";
             case 13: return "{}";
             case 14: return nested(random.nextInt(3000) + 1);
@@ -115,7 +115,7 @@ final class FuzzBodies {
         String valid = "{\"prompt\":\"a cat\",\"n\":1,\"size\":\"256x256\"}";
         return switch (random.nextInt(12)) {
             case 0 -> valid.substring(0, random.nextInt(valid.length()));
-            case 1 -> valid + junk(10);
+            case 1 -> valid + random.junk(10);
             case 2 -> "\uFEFF" + valid;
             case 3 -> "{'prompt':'single quotes'}";
             case 4 -> "{\"prompt\":\"a\" /* comment */}";
@@ -129,21 +129,4 @@ final class FuzzBodies {
         };
     }
 
-    private String junk(int length) {
-        StringBuilder sb = new StringBuilder(length);
-        for (int i = 0; i < length; i++) {
-            sb.append((char) (0x21 + random.nextInt(0x5e)));
-        }
-        return sb.toString();
-    }
-
-    private byte[] randomBytes(int length) {
-        byte[] bytes = new byte[length];
-        random.nextBytes(bytes);
-        return bytes;
-    }
-
-    private String pick(String[] options) {
-        return options[random.nextInt(options.length)];
-    }
 }

@@ -38,11 +38,11 @@ final class FuzzCases {
             "multipart/form-data", "multipart/form-data; boundary=zz", "application/x-www-form-urlencoded", "*/*", "application/",
             "application/xml", "image/png", "application/json; boundary=", "APPLICATION/JSON", "text/json", "application/vnd.api+json"};
 
-    private final Random random;
+    private final FuzzRandom random;
     private final String base;
     private final FuzzBodies bodies;
 
-    FuzzCases(Random random, String base) {
+    FuzzCases(FuzzRandom random, String base) {
         this.random = random;
         this.base = base.endsWith("/") ? base.substring(0, base.length() - 1) : base;
         this.bodies = new FuzzBodies(random);
@@ -69,12 +69,12 @@ final class FuzzCases {
 
     private Case generation() {
         byte[] body = bodies.body();
-        String contentType = random.nextInt(4) == 0 ? pick(CONTENT_TYPES) : "application/json";
+        String contentType = random.nextInt(4) == 0 ? random.pick(CONTENT_TYPES) : "application/json";
         HttpRequest.Builder b = request("/v1/images/generations" + (random.nextInt(15) == 0 ? "?" + junkQuery() : ""));
         b.header("Content-Type", contentType);
         headers(b, true);
         // a body that happens to be valid generates: steer it to the fast OpenAI emulator
-        b.header("X-Sandbox-Fault", random.nextInt(10) == 0 ? junk(40) : "leonardo=429");
+        b.header("X-Sandbox-Fault", random.nextInt(10) == 0 ? random.junk(40) : "leonardo=429");
         b.POST(HttpRequest.BodyPublishers.ofByteArray(body));
         return new Case("POST", "POST generations " + contentType + " body " + preview(body), b);
     }
@@ -83,15 +83,15 @@ final class FuzzCases {
         String[] names = {"..%2F..%2Fetc%2Fpasswd", "%2e%2e%2f%2e%2e%2fetc%2fpasswd", "..%5c..%5cwindows%5cwin.ini",
                 "0".repeat(64) + ".png", "0".repeat(64) + ".png%00.txt", "0".repeat(63) + ".png", "F".repeat(64) + ".PNG",
                 "0".repeat(64) + ".exe", "%00", "%ff%fe%fd", "%c3%28", "....//....//etc/passwd", "a".repeat(3000),
-                encoded(randomBytes(random.nextInt(80)))};
-        String name = pick(names);
+                encoded(random.bytes(random.nextInt(80)))};
+        String name = random.pick(names);
         String path = "/v1/images/files/" + (random.nextBoolean() ? name : "../" + name);
         HttpRequest.Builder b = request(path);
         if (random.nextBoolean()) {
-            b.header("If-None-Match", random.nextBoolean() ? "*" : junk(30));
+            b.header("If-None-Match", random.nextBoolean() ? "*" : random.junk(30));
         }
         headers(b, false);
-        String method = random.nextInt(4) == 0 ? pick(METHODS) : "GET";
+        String method = random.nextInt(4) == 0 ? random.pick(METHODS) : "GET";
         method(b, method);
         return new Case(method, method + " " + abbreviate(path), b);
     }
@@ -102,9 +102,9 @@ final class FuzzCases {
         if (auth == 0) {
             b.header("Authorization", "Bearer " + WEBHOOK_KEY);
         } else if (auth == 1) {
-            b.header("Authorization", "Bearer " + junk(40));
+            b.header("Authorization", "Bearer " + random.junk(40));
         }
-        b.header("Content-Type", random.nextInt(3) == 0 ? pick(CONTENT_TYPES) : "application/json");
+        b.header("Content-Type", random.nextInt(3) == 0 ? random.pick(CONTENT_TYPES) : "application/json");
         byte[] body = random.nextInt(3) == 0 ? ("{\"data\":{\"object\":{\"id\":" + bodies.value(0) + ",\"status\":" + bodies.value(0)
                 + ",\"images\":" + bodies.value(0) + ",\"seed\":" + bodies.value(0) + "}}}").getBytes(StandardCharsets.UTF_8) : bodies.body();
         b.POST(HttpRequest.BodyPublishers.ofByteArray(body));
@@ -114,19 +114,19 @@ final class FuzzCases {
     private Case admin() {
         String[] paths = {"/admin/config", "/admin/chain", "/admin/reload", "//admin/config", "/ADMIN/chain", "/admin/../admin/config",
                 "/admin/%2e%2e/config", "/admin/config?x=" + junkQuery(), "/admin/nothing"};
-        String path = pick(paths);
+        String path = random.pick(paths);
         HttpRequest.Builder b = request(path);
         int auth = random.nextInt(4);
         if (auth == 0) {
             b.header("Authorization", "Bearer " + CLIENT_KEY);
         } else if (auth == 1) {
-            b.header("Authorization", "Bearer " + junk(30));
+            b.header("Authorization", "Bearer " + random.junk(30));
         } else if (auth == 2 && !path.contains("reload")) {
             b.header("Authorization", "Bearer " + ADMIN_KEY);
         }
-        String method = random.nextBoolean() ? "GET" : pick(METHODS);
+        String method = random.nextBoolean() ? "GET" : random.pick(METHODS);
         if (method.equals("POST") || method.equals("PUT") || method.equals("PATCH")) {
-            b.header("Content-Type", pick(CONTENT_TYPES));
+            b.header("Content-Type", random.pick(CONTENT_TYPES));
             b.method(method, HttpRequest.BodyPublishers.ofByteArray(bodies.body()));
         } else {
             method(b, method);
@@ -138,13 +138,13 @@ final class FuzzCases {
         String[] paths = {"/", "/v1", "/v1/images", "/v1/images/generations/", "/v1//images/generations", "/v1/images/edits",
                 "/v1/images/generations%00", "/%2e%2e/%2e%2e/etc/passwd", "/health/../admin/config", "/health",
                 "/prometheus", "/beans", "/env", "/loggers", "/refresh", "/threaddump", "/" + "x".repeat(2000),
-                "/" + encoded(randomBytes(random.nextInt(60))), "/sandbox/../admin/config", "/v1/webhooks/other"};
-        String path = pick(paths);
-        String method = pick(METHODS);
+                "/" + encoded(random.bytes(random.nextInt(60))), "/sandbox/../admin/config", "/v1/webhooks/other"};
+        String path = random.pick(paths);
+        String method = random.pick(METHODS);
         HttpRequest.Builder b = request(path);
         headers(b, true);
         if (method.equals("POST") || method.equals("PUT") || method.equals("PATCH")) {
-            b.header("Content-Type", pick(CONTENT_TYPES));
+            b.header("Content-Type", random.pick(CONTENT_TYPES));
             b.method(method, HttpRequest.BodyPublishers.ofByteArray(bodies.body()));
         } else {
             method(b, method);
@@ -161,27 +161,27 @@ final class FuzzCases {
         } else if (auth == 16) {
             b.header("Authorization", "Bearer " + ADMIN_KEY);
         } else if (auth == 17) {
-            b.header("Authorization", pick(new String[]{"Bearer", "Bearer  ", "Basic Zm9vOmJhcg==", "bearer " + junk(64),
+            b.header("Authorization", random.pick(new String[]{"Bearer", "Bearer  ", "Basic Zm9vOmJhcg==", "bearer " + random.junk(64),
                     "Bearer " + "k".repeat(4000), "Token " + CLIENT_KEY, "Bearer " + CLIENT_KEY + " extra"}));
         }
         if (random.nextInt(5) == 0) {
-            b.header("Cache-Control", pick(new String[]{"no-cache", "no-store", junk(20), "max-age=-1"}));
+            b.header("Cache-Control", random.pick(new String[]{"no-cache", "no-store", random.junk(20), "max-age=-1"}));
         }
         if (random.nextInt(8) == 0) {
-            b.header("Idempotency-Key", random.nextBoolean() ? junk(40) : "i".repeat(3000));
+            b.header("Idempotency-Key", random.nextBoolean() ? random.junk(40) : "i".repeat(3000));
         }
         if (random.nextInt(8) == 0) {
-            b.header("Accept", pick(new String[]{"image/png", "text/html", "*/*", "application/xml;q=0.9", ";;", junk(20)}));
+            b.header("Accept", random.pick(new String[]{"image/png", "text/html", "*/*", "application/xml;q=0.9", ";;", random.junk(20)}));
         }
         if (random.nextInt(15) == 0) {
-            b.header("Content-Encoding", pick(new String[]{"gzip", "deflate", "br", "identity", junk(8)}));
+            b.header("Content-Encoding", random.pick(new String[]{"gzip", "deflate", "br", "identity", random.junk(8)}));
         }
         if (random.nextInt(15) == 0) {
-            b.header("X-Forwarded-Proto", junk(10));
-            b.header("X-Forwarded-For", junk(30));
+            b.header("X-Forwarded-Proto", random.junk(10));
+            b.header("X-Forwarded-For", random.junk(30));
         }
         if (random.nextInt(20) == 0) {
-            b.header("X-" + junk(8).replaceAll("[^A-Za-z]", "a"), junk(200));
+            b.header("X-" + random.junk(8).replaceAll("[^A-Za-z]", "a"), random.junk(200));
         }
     }
 
@@ -201,22 +201,7 @@ final class FuzzCases {
     }
 
     private String junkQuery() {
-        return "q=" + encoded(randomBytes(random.nextInt(40))) + "&prompt=" + encoded(randomBytes(10));
-    }
-
-    /** Printable ASCII junk (what the JDK client lets into a header). */
-    private String junk(int length) {
-        StringBuilder sb = new StringBuilder(length);
-        for (int i = 0; i < length; i++) {
-            sb.append((char) (0x21 + random.nextInt(0x5e)));
-        }
-        return sb.toString();
-    }
-
-    private byte[] randomBytes(int length) {
-        byte[] bytes = new byte[length];
-        random.nextBytes(bytes);
-        return bytes;
+        return "q=" + encoded(random.bytes(random.nextInt(40))) + "&prompt=" + encoded(random.bytes(10));
     }
 
     /** Percent-encodes every byte, so any byte sequence (invalid UTF-8 included) makes a legal URI path. */
@@ -226,10 +211,6 @@ final class FuzzCases {
             sb.append('%').append(String.format("%02X", b & 0xff));
         }
         return sb.toString();
-    }
-
-    private String pick(String[] options) {
-        return options[random.nextInt(options.length)];
     }
 
     private static String preview(byte[] body) {

@@ -61,7 +61,7 @@ class FuzzTest implements TestPropertyProvider {
     @Test
     void thousandsOfHostileRequests_neverGet5xx_andEveryErrorHasTheOpenAiShape() throws Exception {
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).version(HttpClient.Version.HTTP_1_1).build();
-        FuzzCases cases = new FuzzCases(new Random(SEED), server.getURL().toString());
+        FuzzCases cases = new FuzzCases(new FuzzRandom(SEED), server.getURL().toString());
         List<String> failures = new ArrayList<>();
         Map<Integer, Integer> statuses = new TreeMap<>();
         int sent = 0;
