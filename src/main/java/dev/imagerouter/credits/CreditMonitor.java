@@ -19,8 +19,6 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micronaut.json.JsonMapper;
-import io.micronaut.runtime.event.annotation.EventListener;
-import io.micronaut.runtime.server.event.ServerStartupEvent;
 import jakarta.inject.Named;
 import jakarta.inject.Singleton;
 import org.slf4j.Logger;
@@ -37,7 +35,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /*
@@ -94,23 +91,26 @@ public class CreditMonitor implements RoutingListener {
         this.balanceCheck = new BalanceCheck(scheduler, json);
     }
 
-    /** Checks every balance at startup (waiting at most the check timeout), then starts the schedule. */
-    @EventListener
-    void onStartup(ServerStartupEvent event) {
+    /**
+     * Starts the first check of every balance and then the schedule; called once, at server startup,
+     * by {@link dev.imagerouter.lifecycle.StartupChecks}, which waits for the returned future for at
+     * most {@link #startupWait()}.
+     *
+     * @return completes when the first checks have ended (never exceptionally)
+     */
+    public CompletableFuture<Void> start() {
         if (!started.compareAndSet(false, true)) {
-            return;
+            return CompletableFuture.completedFuture(null);
         }
-        List<ProviderHandle> providers = balanceProviders();
-        providers.forEach(this::ensureMeters);
-        Duration wait = providers.stream().map(h -> settings(h).checkTimeout()).max(Duration::compareTo).orElse(Duration.ZERO);
-        try {
-            checkNow().get(wait.toMillis() + 500, TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
-            LOG.warn("credit balance not known yet after {}; requests are served meanwhile", wait);
-        } catch (Exception e) {
-            LOG.warn("startup credit check failed: {}", e.toString());
-        }
+        balanceProviders().forEach(this::ensureMeters);
+        CompletableFuture<Void> first = checkNow();
         scheduler.schedule(this::tick, MAX_TICK_NANOS, TimeUnit.NANOSECONDS);
+        return first;
+    }
+
+    /** The longest check timeout of the balance providers in the current chain (zero if none). */
+    public Duration startupWait() {
+        return balanceProviders().stream().map(h -> settings(h).checkTimeout()).max(Duration::compareTo).orElse(Duration.ZERO);
     }
 
     /** Checks every balance provider of the current chain now; completes when all checks have ended (never exceptionally). */

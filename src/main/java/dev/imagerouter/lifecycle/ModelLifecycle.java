@@ -19,8 +19,6 @@ import dev.imagerouter.routing.policy.FailureKind;
 import dev.imagerouter.routing.policy.PolicyRule;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micronaut.runtime.event.annotation.EventListener;
-import io.micronaut.runtime.server.event.ServerStartupEvent;
 import jakarta.inject.Named;
 import jakarta.inject.Singleton;
 import org.slf4j.Logger;
@@ -34,7 +32,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /*
@@ -81,20 +78,25 @@ public class ModelLifecycle implements ProviderGate, RoutingListener, ProviderSt
         this.meters = meters;
     }
 
-    @EventListener
-    void onStartup(ServerStartupEvent event) {
+    /**
+     * Starts the first model check of every checked provider and then the schedule; called once, at
+     * server startup, by {@link StartupChecks}, which waits for the returned future for at most
+     * {@link #startupWait()}.
+     *
+     * @return completes when the first checks have ended (never exceptionally)
+     */
+    public CompletableFuture<Void> start() {
         if (!started.compareAndSet(false, true)) {
-            return;
+            return CompletableFuture.completedFuture(null);
         }
-        Duration wait = checkedProviders().stream().map(h -> settings(h).timeout()).max(Duration::compareTo).orElse(Duration.ZERO);
-        try {
-            checkNow().get(wait.toMillis() + 500, TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
-            LOG.warn("model availability not known yet after {}; requests are served meanwhile", wait);
-        } catch (Exception e) {
-            LOG.warn("startup model check failed: {}", e.toString());
-        }
+        CompletableFuture<Void> first = checkNow();
         scheduler.schedule(this::tick, MAX_TICK_NANOS, TimeUnit.NANOSECONDS);
+        return first;
+    }
+
+    /** The longest model-check timeout of the checked providers in the current chain (zero if none). */
+    public Duration startupWait() {
+        return checkedProviders().stream().map(h -> settings(h).timeout()).max(Duration::compareTo).orElse(Duration.ZERO);
     }
 
     /** Checks the model of every checked provider in the current chain now; completes when all have ended (never exceptionally). */

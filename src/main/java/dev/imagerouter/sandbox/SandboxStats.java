@@ -45,6 +45,8 @@ public class SandboxStats {
     private final Recent<String> openAiModels = new Recent<>(RECENT);
     private final Map<EmulatorType, Recent<Long>> createTimes = new EnumMap<>(Map.of(
             EmulatorType.LEONARDO, new Recent<>(TIMESTAMPS), EmulatorType.OPENAI, new Recent<>(TIMESTAMPS)));
+    private final Recent<Long> leonardoMeTimes = new Recent<>(RECENT);
+    private final Recent<Long> openAiModelLookupTimes = new Recent<>(RECENT);
 
     // ---- recording (called by the emulators) ----
 
@@ -75,6 +77,7 @@ public class SandboxStats {
 
     void leonardoMe() {
         leonardoMeCalls.increment();
+        leonardoMeTimes.add(System.nanoTime());
     }
 
     void leonardoCdnFetch() {
@@ -93,6 +96,7 @@ public class SandboxStats {
 
     void openAiModelLookup(String model) {
         openAiModelLookups.increment();
+        openAiModelLookupTimes.add(System.nanoTime());
         openAiModels.add(model);
     }
 
@@ -195,6 +199,16 @@ public class SandboxStats {
         return createTimes.get(type).snapshot();
     }
 
+    /** {@link System#nanoTime()} of the last Leonardo {@code GET /me} calls (credit balance checks), oldest first. */
+    public List<Long> leonardoMeTimestamps() {
+        return leonardoMeTimes.snapshot();
+    }
+
+    /** {@link System#nanoTime()} of the last OpenAI {@code GET /models/{model}} calls (model checks), oldest first. */
+    public List<Long> openAiModelLookupTimestamps() {
+        return openAiModelLookupTimes.snapshot();
+    }
+
     /** Clears every counter and list. */
     public void reset() {
         for (LongAdder a : List.of(leonardoCreates, leonardoAccepted, leonardoPolls, leonardoMeCalls, leonardoCdnFetches,
@@ -210,6 +224,8 @@ public class SandboxStats {
         leonardoWebhookIds.clear();
         leonardoWebhookAnswers.clear();
         createTimes.values().forEach(Recent::clear);
+        leonardoMeTimes.clear();
+        openAiModelLookupTimes.clear();
     }
 
     /** A bounded, concurrent, insertion-ordered list of recent values. */
