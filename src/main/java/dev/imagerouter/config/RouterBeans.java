@@ -60,13 +60,15 @@ public class RouterBeans {
 
     /**
      * Image store writes: fsync waits on the disk (10–20 ms on this kind of machine), not on a core,
-     * so they get their own fixed pool rather than holding the CPU-sized image-work pool.
+     * so they get their own fixed pool rather than holding the CPU-sized image-work pool. The OpenAI
+     * transport also completes its responses here, so an OpenAI generation is parsed, checked and
+     * stored on one thread (see StorageThreads).
      */
     @Singleton
     @Named("storage-io")
     @Bean(preDestroy = "shutdown")
     ExecutorService storageIo() {
-        return Executors.newFixedThreadPool(8, daemonThreads("storage-io"));
+        return Executors.newFixedThreadPool(8, dev.imagerouter.storage.StorageThreads.factory("storage-io"));
     }
 
     @Singleton
@@ -133,8 +135,9 @@ public class RouterBeans {
     @Bean(preDestroy = "close")
     ProviderRegistry providerRegistry(ProviderResilience resilience, @Named("router-scheduler") ScheduledExecutorService scheduler,
                                       JsonMapper json, ImageDownloader downloader, LeonardoWebhooks webhooks, Clock clock,
-                                      ConfigBootstrap bootstrap) {
-        ProviderContext context = new ProviderContext(scheduler, json, downloader, bootstrap.config().sandbox().enabled());
+                                      ConfigBootstrap bootstrap, @Named("storage-io") ExecutorService storageIo) {
+        ProviderContext context = new ProviderContext(scheduler, json, downloader, bootstrap.config().sandbox().enabled(),
+                storageIo);
         return new ProviderRegistry(resilience, new ProviderAdapters(context, webhooks, clock), clock, scheduler);
     }
 

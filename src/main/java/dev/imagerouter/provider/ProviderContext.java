@@ -13,9 +13,12 @@ import java.util.concurrent.ScheduledExecutorService;
  * @param downloader fetches provider image URLs (allow-list, size cap, timeout)
  * @param sandbox    true when the adapter talks to the in-process emulators; only then are the
  *                   {@code X-Sandbox-*} headers sent
+ * @param responses  where an adapter may complete its results when its HTTP client needs a
+ *                   callback pool: the storage-io workers, which may block, so the image store
+ *                   runs on the same thread (see {@code StorageThreads})
  */
 public record ProviderContext(ScheduledExecutorService scheduler, JsonMapper json, ImageDownloader downloader,
-                              boolean sandbox) {
+                              boolean sandbox, java.util.concurrent.Executor responses) {
 
     /** Header that carries the client's fault list to the emulators (sandbox only). */
     public static final String SANDBOX_FAULT_HEADER = "X-Sandbox-Fault";

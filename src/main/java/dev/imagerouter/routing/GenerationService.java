@@ -10,6 +10,7 @@ import dev.imagerouter.provider.ImageRequest;
 import dev.imagerouter.provider.ProviderResult;
 import dev.imagerouter.storage.ImageNormaliser;
 import dev.imagerouter.storage.ImageStore;
+import dev.imagerouter.storage.StorageThreads;
 import jakarta.inject.Named;
 import jakarta.inject.Singleton;
 
@@ -24,8 +25,10 @@ import java.util.concurrent.ExecutorService;
  * request → request hash → cache (single flight, disk records) → router (chain walk) →
  * normalise every image to the requested size and format → content-addressed store → per-hash
  * record → answer. Images are stored before the future completes, so nothing paid for is lost
- * even if the client has gone away. Image work runs on the bounded image-work pool, never on an
- * event-loop or provider I/O thread.
+ * even if the client has gone away. Decoding and resizing run on the bounded image-work pool, never
+ * on an event-loop or provider I/O thread; an image that is already the requested size and format
+ * is only checked (PNG structure), on the thread that has it. Storing runs on a storage-io worker,
+ * in place when the provider's response already arrived on one.
  */
 /** Produces generations for the API: cache in front, router behind, storage after. Thread-safe. */
 @Singleton
@@ -107,8 +110,32 @@ public class GenerationService {
     }
 
     private CompletableFuture<CachedGeneration> produce(Chain chain, String hash, ImageRequest request, String requestId) {
-        return router.route(chain, request, requestId, this::normalise)
-                .thenApplyAsync(result -> store(hash, result), storageIo);
+        CompletableFuture<CachedGeneration> stored = new CompletableFuture<>();
+        router.route(chain, request, requestId, this::normalise).whenComplete((result, error) -> {
+            if (error != null) {
+                stored.completeExceptionally(error);
+                return;
+            }
+            Runnable store = () -> {
+                try {
+                    stored.complete(store(hash, result));
+                } catch (RuntimeException e) {
+                    stored.completeExceptionally(e);
+                }
+            };
+            // Already on a storage worker (the OpenAI transport completes there): store in place
+            // rather than handing the result to another thread of the same pool.
+            if (StorageThreads.isCurrent()) {
+                store.run();
+            } else {
+                try {
+                    storageIo.execute(store);
+                } catch (RuntimeException e) {
+                    stored.completeExceptionally(e);
+                }
+            }
+        });
+        return stored;
     }
 
     /**
@@ -117,6 +144,19 @@ public class GenerationService {
      * falls back.
      */
     private CompletableFuture<ProviderResult> normalise(ImageRequest request, ProviderResult result) {
+        List<GeneratedImage> asIs = new ArrayList<>();
+        for (GeneratedImage image : result.images()) {
+            var same = normaliser.asIs(image.bytes(), request.width(), request.height(), request.outputFormat());
+            if (same.isEmpty()) {
+                asIs = null;
+                break;
+            }
+            asIs.add(new GeneratedImage(same.get().bytes(), same.get().contentType(), false));
+        }
+        if (asIs != null) {
+            // Every image is already what was asked for: a structural check, no decode, no hand-off.
+            return CompletableFuture.completedFuture(new ProviderResult(asIs, result.model(), result.generationId(), result.cost()));
+        }
         return CompletableFuture.supplyAsync(() -> {
             List<GeneratedImage> images = new ArrayList<>();
             for (GeneratedImage image : result.images()) {

@@ -22,6 +22,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.Iterator;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * Gives the caller the size and format it asked for, whichever provider answered: centre-crops
@@ -81,9 +82,9 @@ public final class ImageNormaliser {
         if (width < 1 || height < 1) {
             throw new IllegalArgumentException("width and height must be positive, but were " + width + "x" + height);
         }
-        if ("png".equals(format) && PngCheck.isIntact(input, width, height)) {
-            // Already the requested size and format, and structurally intact: no decode needed.
-            return new NormalisedImage(input, format, contentType(format), width, height, false);
+        Optional<NormalisedImage> asIs = asIs(input, width, height, format);
+        if (asIs.isPresent()) {
+            return asIs.get();
         }
         BufferedImage source = decode(input);
         if (source.getWidth() == width && source.getHeight() == height && format.equals(sniffFormat(input))) {
@@ -91,6 +92,19 @@ public final class ImageNormaliser {
         }
         BufferedImage resized = cropAndResize(source, width, height);
         return new NormalisedImage(encode(resized, format), format, contentType(format), width, height, true);
+    }
+
+    /**
+     * The image unchanged when it is already a structurally intact PNG of exactly {@code width x
+     * height} and PNG was asked for. Checks the structure only (signature, IHDR size, the CRC-32 of
+     * every chunk, IEND last), never the pixels, so it is cheap enough for any worker thread. Empty
+     * when {@link #normalise} has to decode the image.
+     */
+    public Optional<NormalisedImage> asIs(byte[] input, int width, int height, String format) {
+        if ("png".equals(format) && input != null && PngCheck.isIntact(input, width, height)) {
+            return Optional.of(new NormalisedImage(input, format, contentType(format), width, height, false));
+        }
+        return Optional.empty();
     }
 
     private BufferedImage decode(byte[] input) {

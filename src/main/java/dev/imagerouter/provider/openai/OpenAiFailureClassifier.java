@@ -77,8 +77,7 @@ public final class OpenAiFailureClassifier {
         if (t instanceof OpenAIIoException) {
             boolean timeout = false;
             for (Throwable c = t; c != null; c = c.getCause()) {
-                if (c instanceof InterruptedIOException || c instanceof SocketTimeoutException || c instanceof TimeoutException
-                        || c instanceof java.net.http.HttpTimeoutException) {
+                if (c instanceof InterruptedIOException || c instanceof SocketTimeoutException || c instanceof TimeoutException) {
                     timeout = true;
                 }
                 if (c.getCause() == c) {

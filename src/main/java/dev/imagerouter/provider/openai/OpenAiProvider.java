@@ -25,8 +25,9 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * The OpenAI adapter, through the official OpenAI Java SDK: {@code maxRetries(0)} (only the router
- * retries), explicit timeouts, base URL from config, and the JDK HTTP transport
- * ({@link JdkHttpTransport}: no 64-request cap). GPT image models return base64 only
+ * retries), explicit timeouts, base URL from config, and a Netty HTTP transport
+ * ({@link NettyHttpTransport}: no 64-request cap, responses completed on the context's
+ * {@code responses} workers). GPT image models return base64 only
  * (shared/specs/openai/WIRE.md §1.2); sizes are mapped to the nearest supported aspect
  * (1024x1024, 1536x1024, 1024x1536) and the router resizes to what the caller asked for.
  * Thread-safe.
@@ -45,7 +46,7 @@ public final class OpenAiProvider implements ImageProvider, AutoCloseable {
         this.context = context;
         this.classifier = new OpenAiFailureClassifier(clock);
         this.client = new OpenAIClientAsyncImpl(ClientOptions.builder()
-                .httpClient(new JdkHttpTransport(settings.connectTimeout(), config.timeout()))
+                .httpClient(new NettyHttpTransport(settings.connectTimeout(), config.timeout(), context.responses()))
                 .baseUrl(config.baseUrl())
                 .apiKey(config.apiKey().orElse(""))
                 .maxRetries(0)
