@@ -118,6 +118,12 @@ class NettyHttpTransportTest {
         return RequestOptions.builder().timeout(Timeout.builder().request(d).build()).build();
     }
 
+    /** The call's failure, which must be the SDK's {@link OpenAIIoException}, as from its own transport. */
+    private static Throwable ioFailure(CompletableFuture<HttpResponse> call) {
+        Throwable error = assertThrows(Exception.class, () -> call.get(5, TimeUnit.SECONDS)).getCause();
+        return assertInstanceOf(OpenAIIoException.class, error);
+    }
+
     private static String text(HttpResponse r) throws IOException {
         try (InputStream in = r.body()) {
             return new String(in.readAllBytes(), StandardCharsets.UTF_8);
@@ -211,8 +217,7 @@ class NettyHttpTransportTest {
         long start = System.nanoTime();
         CompletableFuture<HttpResponse> call = transport.executeAsync(post("http://127.0.0.1:" + silent.getLocalPort(), Map.of()),
                 timeout(Duration.ofMillis(300)));
-        Throwable error = assertThrows(Exception.class, () -> call.get(5, TimeUnit.SECONDS)).getCause();
-        assertInstanceOf(OpenAIIoException.class, error);
+        Throwable error = ioFailure(call);
         assertInstanceOf(TimeoutException.class, error.getCause());
         assertEquals(FailureKind.TIMEOUT, CLASSIFIER.classify(error).kind());
         assertTrue(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start) < 2_500, "the timeout was not applied");
@@ -225,8 +230,7 @@ class NettyHttpTransportTest {
             port = s.getLocalPort();
         }
         CompletableFuture<HttpResponse> call = transport.executeAsync(post("http://127.0.0.1:" + port, Map.of()), RequestOptions.none());
-        Throwable error = assertThrows(Exception.class, () -> call.get(5, TimeUnit.SECONDS)).getCause();
-        assertInstanceOf(OpenAIIoException.class, error);
+        Throwable error = ioFailure(call);
         Throwable cause = error.getCause();
         assertTrue(cause instanceof ConnectException || cause.getCause() instanceof ConnectException, String.valueOf(cause));
         assertEquals(FailureKind.NETWORK, CLASSIFIER.classify(error).kind());
@@ -248,8 +252,7 @@ class NettyHttpTransportTest {
         });
         CompletableFuture<HttpResponse> call = transport.executeAsync(post("http://127.0.0.1:" + peer.getLocalPort(), Map.of()),
                 RequestOptions.none());
-        Throwable error = assertThrows(Exception.class, () -> call.get(5, TimeUnit.SECONDS)).getCause();
-        assertInstanceOf(OpenAIIoException.class, error);
+        Throwable error = ioFailure(call);
         assertEquals(FailureKind.NETWORK, CLASSIFIER.classify(error).kind(), String.valueOf(error.getCause()));
     }
 
@@ -284,8 +287,7 @@ class NettyHttpTransportTest {
     @Test
     void unsupportedScheme_failsWithoutConnecting() {
         CompletableFuture<HttpResponse> call = transport.executeAsync(post("ftp://127.0.0.1:21", Map.of()), RequestOptions.none());
-        Throwable error = assertThrows(Exception.class, () -> call.get(5, TimeUnit.SECONDS)).getCause();
-        assertInstanceOf(OpenAIIoException.class, error);
+        Throwable error = ioFailure(call);
         assertTrue(error.getCause().getMessage().contains("http or https"), error.getCause().getMessage());
     }
 }
