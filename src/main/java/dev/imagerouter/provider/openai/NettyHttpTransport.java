@@ -60,6 +60,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -191,7 +192,7 @@ public final class NettyHttpTransport implements HttpClient {
                 channel.close();
                 pool.release(channel);
             }
-            callbacks.execute(() -> result.complete(response));
+            complete(() -> result.complete(response));
         }
 
         void fail(Throwable cause, boolean close) {
@@ -220,7 +221,19 @@ public final class NettyHttpTransport implements HttpClient {
 
     private void fail(CompletableFuture<HttpResponse> result, Throwable cause) {
         Throwable c = cause instanceof ClosedChannelException ? new IOException("connection closed by the server", cause) : cause;
-        callbacks.execute(() -> result.completeExceptionally(new OpenAIIoException("Request failed", c)));
+        complete(() -> result.completeExceptionally(new OpenAIIoException("Request failed", c)));
+    }
+
+    /**
+     * Runs a completion on the callback executor; if that refuses (it is shutting down), runs it
+     * here, so no caller is left waiting on a future that never completes.
+     */
+    private void complete(Runnable completion) {
+        try {
+            callbacks.execute(completion);
+        } catch (RejectedExecutionException e) {
+            completion.run();
+        }
     }
 
     /** Reads one aggregated response for the channel's current exchange. */
@@ -323,7 +336,12 @@ public final class NettyHttpTransport implements HttpClient {
 
     /** The request's URL: base URL, then each path segment percent-encoded, then the query. */
     static URI uri(HttpRequest request) {
-        StringBuilder url = new StringBuilder(request.baseUrl().replaceAll("/+$", ""));
+        String base = request.baseUrl();
+        int end = base.length();
+        while (end > 0 && base.charAt(end - 1) == '/') {
+            end--;
+        }
+        StringBuilder url = new StringBuilder(base.substring(0, end));
         for (String segment : request.pathSegments()) {
             url.append('/').append(URLEncoder.encode(segment, StandardCharsets.UTF_8).replace("+", "%20"));
         }

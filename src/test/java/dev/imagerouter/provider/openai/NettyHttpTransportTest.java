@@ -36,7 +36,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -116,6 +116,36 @@ class NettyHttpTransportTest {
 
     private static RequestOptions timeout(Duration d) {
         return RequestOptions.builder().timeout(Timeout.builder().request(d).build()).build();
+    }
+
+    private static final byte[] OK_EMPTY_JSON = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}".getBytes(StandardCharsets.US_ASCII);
+
+    /** What a raw peer does with a connection after reading the request from it. */
+    private interface PeerAnswer {
+        void answer(OutputStream out) throws IOException, InterruptedException;
+    }
+
+    /**
+     * A raw TCP peer on loopback, for exchanges an HTTP server would not produce: takes connections
+     * one after another on its own thread, reads one request from each, runs {@code answer}, then
+     * closes the connection. Closed after the test.
+     */
+    private ServerSocket rawPeer(PeerAnswer answer) throws IOException {
+        ServerSocket peer = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        closeLater.add(peer);
+        Thread thread = new Thread(() -> {
+            while (!peer.isClosed()) {
+                try (Socket s = peer.accept()) {
+                    s.getInputStream().read(new byte[4096]);
+                    answer.answer(s.getOutputStream());
+                } catch (IOException | InterruptedException e) {
+                    return; // closed by the test
+                }
+            }
+        }, "raw-peer");
+        thread.setDaemon(true);
+        thread.start();
+        return peer;
     }
 
     /** The call's failure, which must be the SDK's {@link OpenAIIoException}, as from its own transport. */
@@ -204,16 +234,7 @@ class NettyHttpTransportTest {
 
     @Test
     void noAnswerWithinTheTimeout_failsWithATimeoutCause() throws Exception {
-        ServerSocket silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-        closeLater.add(silent);
-        CompletableFuture.runAsync(() -> {
-            try (Socket s = silent.accept()) {
-                s.getInputStream().read(new byte[4096]);
-                Thread.sleep(3_000); // reads the request, never answers
-            } catch (IOException | InterruptedException ignored) {
-                // closed by the test
-            }
-        });
+        ServerSocket silent = rawPeer(out -> Thread.sleep(3_000)); // reads the request, never answers
         long start = System.nanoTime();
         CompletableFuture<HttpResponse> call = transport.executeAsync(post("http://127.0.0.1:" + silent.getLocalPort(), Map.of()),
                 timeout(Duration.ofMillis(300)));
@@ -238,18 +259,9 @@ class NettyHttpTransportTest {
 
     @Test
     void connectionCutMidResponse_failsAsAnIoError() throws Exception {
-        ServerSocket peer = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-        closeLater.add(peer);
-        CompletableFuture.runAsync(() -> {
-            try (Socket s = peer.accept()) {
-                s.getInputStream().read(new byte[4096]);
-                OutputStream out = s.getOutputStream();
-                out.write("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n{\"data\":".getBytes(StandardCharsets.US_ASCII));
-                out.flush();
-            } catch (IOException ignored) {
-                // closed by the test
-            }
-        });
+        // promises 1000 bytes, sends 8, closes
+        ServerSocket peer = rawPeer(out -> out.write("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n{\"data\":"
+                .getBytes(StandardCharsets.US_ASCII)));
         CompletableFuture<HttpResponse> call = transport.executeAsync(post("http://127.0.0.1:" + peer.getLocalPort(), Map.of()),
                 RequestOptions.none());
         Throwable error = ioFailure(call);
@@ -260,28 +272,40 @@ class NettyHttpTransportTest {
     void connectionClosedByThePeerWhileIdle_isNotReused() throws Exception {
         // Each accepted connection answers one request, then the peer closes it (as a provider does
         // with an idle keep-alive connection); the next request must open a new one and succeed.
-        ServerSocket peer = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-        closeLater.add(peer);
-        AtomicReference<Integer> accepted = new AtomicReference<>(0);
-        CompletableFuture.runAsync(() -> {
-            while (!peer.isClosed()) {
-                try (Socket s = peer.accept()) {
-                    accepted.updateAndGet(n -> n + 1);
-                    s.getInputStream().read(new byte[4096]);
-                    OutputStream out = s.getOutputStream();
-                    out.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}".getBytes(StandardCharsets.US_ASCII));
-                    out.flush();
-                    Thread.sleep(100);
-                } catch (IOException | InterruptedException e) {
-                    return;
-                }
-            }
+        AtomicInteger accepted = new AtomicInteger();
+        ServerSocket peer = rawPeer(out -> {
+            accepted.incrementAndGet();
+            out.write(OK_EMPTY_JSON);
+            out.flush();
+            Thread.sleep(100);
         });
         String base = "http://127.0.0.1:" + peer.getLocalPort();
         assertEquals(200, transport.executeAsync(post(base, Map.of()), RequestOptions.none()).get(5, TimeUnit.SECONDS).statusCode());
         Thread.sleep(400); // the peer has closed the first connection by now
         assertEquals(200, transport.executeAsync(post(base, Map.of()), RequestOptions.none()).get(5, TimeUnit.SECONDS).statusCode());
         assertEquals(2, accepted.get());
+    }
+
+    @Test
+    void callbackExecutorShutDown_theCallStillCompletes() throws Exception {
+        // At application shutdown the storage workers stop taking tasks before every call has ended;
+        // a response arriving then must still complete its future, not leave the caller waiting.
+        ExecutorService stopped = Executors.newSingleThreadExecutor();
+        stopped.shutdown();
+        NettyHttpTransport late = new NettyHttpTransport(Duration.ofSeconds(2), Duration.ofSeconds(5), stopped);
+        closeLater.add(late);
+        ServerSocket peer = rawPeer(out -> out.write(OK_EMPTY_JSON));
+        HttpResponse r = late.executeAsync(post("http://127.0.0.1:" + peer.getLocalPort(), Map.of()), RequestOptions.none())
+                .get(5, TimeUnit.SECONDS);
+        assertEquals(200, r.statusCode());
+        assertEquals("{}", text(r));
+    }
+
+    @Test
+    void baseUrlWithTrailingSlashes_givesOneSlashBeforeThePath() {
+        HttpRequest request = HttpRequest.builder().method(HttpMethod.GET).baseUrl("https://api.example.test/v1//")
+                .addPathSegments("models", "gpt image/1").build();
+        assertEquals("https://api.example.test/v1/models/gpt%20image%2F1", NettyHttpTransport.uri(request).toString());
     }
 
     @Test
