@@ -13,6 +13,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -34,14 +35,19 @@ import java.util.regex.Pattern;
  * Layout of the store (all names lowercase):
  *
  *   <dir>/<aa>/<sha256>.<ext>          image bytes; <aa> = first two hex chars of the sha256 (fan-out)
- *   <dir>/records/<requestHash>.json   one GenerationRecord per request hash (second-level cache)
+ *   <dir>/records/<aa>/<requestHash>.json   one GenerationRecord per request hash (second-level
+ *                                          cache); <aa> = first two hex chars of the hash
  *
- * Every write goes to a uniquely named temporary file in the target's own directory (images are
- * forced to disk, records are not), then renamed to the target with ATOMIC_MOVE: a reader sees
- * either nothing or a complete file, and two writers of the same content both succeed (the rename
- * is idempotent for images; for records the last writer wins, which is fine because either record
- * is valid).
- * A crash can leave ".<name>.<uuid>.tmp" files behind; they are never read and may be deleted.
+ * Images are written to a uniquely named temporary file in the target's own directory, forced to
+ * disk, then renamed to the target with ATOMIC_MOVE: a reader sees either nothing or a complete
+ * image, and two writers of the same content both succeed (the rename is idempotent).
+ * A record for a new request hash is written straight to its name (created exclusively, not
+ * forced); replacing an existing record goes through a temporary file and a rename like an image,
+ * and the last writer wins, which is fine because either record is valid. Records are cache
+ * metadata: a record torn by a crash during its write (microseconds) fails to parse, is ignored
+ * with a WARN and costs one regeneration, never an image.
+ * Records of versions before the fan-out sit directly in <dir>/records/ and are still read.
+ * A crash can leave ".<name>.<random>.tmp" files behind; they are never read and may be deleted.
  */
 
 /**
@@ -149,7 +155,11 @@ public final class ImageStore {
         try {
             // Not forced to disk: a record is derived cache metadata. Losing the newest one to a power
             // cut costs one regeneration; its images, what was paid for, are forced (see put).
-            writeAtomically(recordsDir.resolve(record.requestHash() + ".json"), json.writeValueAsBytes(record), false, true);
+            byte[] bytes = json.writeValueAsBytes(record);
+            Path target = recordPath(record.requestHash());
+            if (!writeNew(target, bytes)) {
+                writeAtomically(target, bytes, false, true);
+            }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot store the record of request " + record.requestHash(), e);
         }
@@ -165,10 +175,17 @@ public final class ImageStore {
             LOG.warn("Ignoring a record lookup with an invalid request hash (expected 64 lowercase hex characters)");
             return Optional.empty();
         }
-        Path path = recordsDir.resolve(requestHash + ".json");
+        Path path = recordPath(requestHash);
         GenerationRecord record;
         try {
-            record = json.readValue(Files.readAllBytes(path), GenerationRecord.class);
+            byte[] bytes;
+            try {
+                bytes = Files.readAllBytes(path);
+            } catch (NoSuchFileException e) {
+                path = recordsDir.resolve(requestHash + ".json"); // written before the fan-out
+                bytes = Files.readAllBytes(path);
+            }
+            record = json.readValue(bytes, GenerationRecord.class);
         } catch (NoSuchFileException e) {
             return Optional.empty();
         } catch (IOException | RuntimeException e) {
@@ -187,6 +204,11 @@ public final class ImageStore {
             }
         }
         return Optional.of(record);
+    }
+
+    /** Where the record of a request hash (64 lowercase hex characters) is written. */
+    public Path recordPath(String requestHash) {
+        return recordsDir.resolve(requestHash.substring(0, 2)).resolve(requestHash + ".json");
     }
 
     private Path imagePath(String sha256, String extension) {
@@ -241,6 +263,34 @@ public final class ImageStore {
                 Files.deleteIfExists(temp);
             }
         }
+    }
+
+    /**
+     * Writes {@code bytes} to {@code target} if no such file exists (exclusive create, no temporary
+     * file, no rename, not forced): the cheap path for a record of a new request hash.
+     *
+     * @return false, having written nothing, when {@code target} already exists
+     */
+    private static boolean writeNew(Path target, byte[] bytes) throws IOException {
+        FileChannel channel;
+        try {
+            channel = createFile(target);
+        } catch (FileAlreadyExistsException e) {
+            return false;
+        }
+        boolean written = false;
+        try (channel) {
+            ByteBuffer buffer = ByteBuffer.wrap(bytes);
+            while (buffer.hasRemaining()) {
+                channel.write(buffer);
+            }
+            written = true;
+        } finally {
+            if (!written) {
+                Files.deleteIfExists(target); // a failed write leaves no partial record behind
+            }
+        }
+        return true;
     }
 
     /** Creates {@code file}, and its directory only when that is missing (one syscall in the usual case). */

@@ -137,7 +137,7 @@ class ResultCacheHttpTest extends SandboxHttpTest {
         assertEquals("openai-gpt-image-1", next.router().get("provider"));
         assertEquals(urls(replaced), urls(next));
         assertEquals(0, stats.leonardoCreates() + stats.openAiGenerates());
-        String record = Files.readString(Path.of(property("router.storage.dir"), "records", hash + ".json"));
+        String record = Files.readString(Path.of(property("router.storage.dir"), "records", hash.substring(0, 2), hash + ".json"));
         assertTrue(record.contains("\"provider\":\"openai-gpt-image-1\""), record);
     }
 

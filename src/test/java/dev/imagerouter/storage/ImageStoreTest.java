@@ -141,11 +141,54 @@ class ImageStoreTest {
                 Instant.parse("2025-05-01T11:00:00Z"), true, Optional.empty());
         store.putRecord(newer);
 
-        // Then the newer one is what is read, and the records directory holds exactly one file
+        // Then the newer one is what is read, and the record's directory holds exactly one file
         assertEquals(Optional.of(newer), new ImageStore(new StorageSettings(dir, "")).findRecord(hash));
-        try (Stream<Path> files = Files.list(dir.resolve("records"))) {
-            assertEquals(List.of(dir.resolve("records").resolve(hash + ".json")), files.toList(), "no temp file left behind");
+        Path fanOut = dir.resolve("records").resolve("dd");
+        try (Stream<Path> files = Files.list(fanOut)) {
+            assertEquals(List.of(fanOut.resolve(hash + ".json")), files.toList(), "no temp file left behind");
         }
+        assertEquals(fanOut.resolve(hash + ".json"), store.recordPath(hash));
+    }
+
+    @Test
+    void putRecord_ofANewHash_isWrittenInPlace_andATornOneIsIgnoredThenReplaced() throws Exception {
+        // Given a store and a record for a hash it has never seen
+        ImageStore store = new ImageStore(new StorageSettings(dir, ""));
+        StoredImage image = store.put(BYTES, "png");
+        String hash = "ab" + "c".repeat(62);
+        GenerationRecord record = new GenerationRecord(hash, List.of(image), "leonardo-phoenix", "phoenix",
+                Instant.parse("2025-05-01T10:00:00Z"), false, Optional.empty());
+
+        // When it is written, it lands under the hash's two-character fan-out directory, alone
+        store.putRecord(record);
+        Path fanOut = dir.resolve("records").resolve("ab");
+        try (Stream<Path> files = Files.list(fanOut)) {
+            assertEquals(List.of(fanOut.resolve(hash + ".json")), files.toList());
+        }
+        assertEquals(Optional.of(record), store.findRecord(hash));
+
+        // When a crash tore that file mid-write, the record is ignored (a cache miss, not an error) ...
+        Files.writeString(fanOut.resolve(hash + ".json"), "{\"requestHash\":\"" + hash + "\",\"ima");
+        assertEquals(Optional.empty(), store.findRecord(hash));
+
+        // ... and the next write for the hash replaces it with a whole record
+        store.putRecord(record);
+        assertEquals(Optional.of(record), store.findRecord(hash));
+    }
+
+    @Test
+    void findRecord_readsRecordsWrittenBeforeTheFanOut() throws Exception {
+        // Given a record in the flat records/ directory that earlier versions wrote
+        ImageStore store = new ImageStore(new StorageSettings(dir, ""));
+        StoredImage image = store.put(BYTES, "png");
+        String hash = "9".repeat(64);
+        GenerationRecord record = new GenerationRecord(hash, List.of(image), "openai-gpt-image-1", "gpt-image-1",
+                Instant.parse("2025-05-01T10:00:00Z"), false, Optional.empty());
+        store.putRecord(record);
+        Files.move(store.recordPath(hash), dir.resolve("records").resolve(hash + ".json"));
+
+        // Then it is still found, by a new store as after an upgrade
+        assertEquals(Optional.of(record), new ImageStore(new StorageSettings(dir, "")).findRecord(hash));
     }
 
     @Test
@@ -178,6 +221,11 @@ class ImageStoreTest {
         assertEquals(Optional.empty(), store.findRecord(null));
         assertEquals(Optional.empty(), store.findRecord("../records/" + hash));
 
+        Files.createDirectories(store.recordPath(hash).getParent());
+        Files.writeString(store.recordPath(hash), "{not json");
+        assertEquals(Optional.empty(), store.findRecord(hash));
+        Files.delete(store.recordPath(hash));
+
         Files.writeString(records.resolve(hash + ".json"), "{not json");
         assertEquals(Optional.empty(), store.findRecord(hash));
 
@@ -191,9 +239,8 @@ class ImageStoreTest {
         StoredImage image = store.put(BYTES, "png");
         String hash = "e".repeat(64);
         store.putRecord(new GenerationRecord(hash, List.of(image), "p", "m", Instant.EPOCH, false, Optional.empty()));
-        Path records = dir.resolve("records");
-
-        Files.copy(records.resolve(hash + ".json"), records.resolve("f".repeat(64) + ".json"));
+        Files.createDirectories(store.recordPath("f".repeat(64)).getParent());
+        Files.copy(store.recordPath(hash), store.recordPath("f".repeat(64)));
         assertEquals(Optional.empty(), store.findRecord("f".repeat(64)));
 
         Files.delete(store.find(image.sha256(), "png").orElseThrow());
