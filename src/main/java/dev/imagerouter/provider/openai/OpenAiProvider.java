@@ -5,7 +5,6 @@ import com.openai.client.OpenAIClientAsyncImpl;
 import com.openai.core.ClientOptions;
 import com.openai.core.Timeout;
 import com.openai.models.images.ImageGenerateParams;
-import com.openai.models.images.ImagesResponse;
 import dev.imagerouter.provider.GeneratedImage;
 import dev.imagerouter.provider.ImageProvider;
 import dev.imagerouter.provider.ImageRequest;
@@ -18,7 +17,6 @@ import dev.imagerouter.routing.policy.FailureKind;
 import java.math.BigDecimal;
 import java.time.Clock;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -94,13 +92,15 @@ public final class OpenAiProvider implements ImageProvider, AutoCloseable {
             request.sandboxFaults().ifPresent(f -> params.putAdditionalHeader(ProviderContext.SANDBOX_FAULT_HEADER, f));
         }
         CompletableFuture<ProviderResult> result = new CompletableFuture<>();
-        client.images().generate(params.build()).whenComplete((response, error) -> {
+        // The raw response: the SDK still builds and sends the request and turns every non-2xx into
+        // its typed exception; the 200 body is read here (ImagesResponseReader), not parsed by the SDK.
+        client.images().withRawResponse().generate(params.build()).whenComplete((response, error) -> {
             if (error != null) {
                 result.completeExceptionally(classifier.classify(error));
                 return;
             }
-            try {
-                result.complete(toResult(response, request, size));
+            try (response) {
+                result.complete(toResult(ImagesResponseReader.read(response.body()), request, size));
             } catch (RuntimeException e) {
                 result.completeExceptionally(classifier.classify(e));
             }
@@ -108,23 +108,12 @@ public final class OpenAiProvider implements ImageProvider, AutoCloseable {
         return result;
     }
 
-    private ProviderResult toResult(ImagesResponse response, ImageRequest request, String size) {
+    private ProviderResult toResult(ImagesResponseReader.Images response, ImageRequest request, String size) {
         List<GeneratedImage> images = new ArrayList<>();
-        for (var image : response.data().orElse(List.of())) {
-            String b64 = image.b64Json().orElse(null);
-            if (b64 == null || b64.isEmpty()) {
-                throw new ProviderFailure(FailureKind.MALFORMED_RESPONSE, "image without b64_json", 200);
-            }
-            try {
-                images.add(new GeneratedImage(Base64.getDecoder().decode(b64), "image/png"));
-            } catch (IllegalArgumentException e) {
-                throw new ProviderFailure(FailureKind.MALFORMED_RESPONSE, "b64_json is not valid base64", 200);
-            }
+        for (byte[] png : response.images()) {
+            images.add(new GeneratedImage(png, "image/png"));
         }
-        if (images.isEmpty()) {
-            throw new ProviderFailure(FailureKind.MALFORMED_RESPONSE, "response has no images", 200);
-        }
-        String quality = response.quality().map(Object::toString).orElse("auto".equals(request.quality()) ? "medium" : request.quality());
+        String quality = response.quality().orElse("auto".equals(request.quality()) ? "medium" : request.quality());
         Optional<ProviderResult.Cost> cost = Optional.ofNullable(settings.prices().get(quality + "." + size))
                 .map(p -> new ProviderResult.Cost(p.multiply(BigDecimal.valueOf(images.size())), ProviderResult.Cost.USD));
         return new ProviderResult(images, config.model(), Optional.empty(), cost);

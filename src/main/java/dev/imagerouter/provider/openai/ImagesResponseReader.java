@@ -1,0 +1,108 @@
+package dev.imagerouter.provider.openai;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import dev.imagerouter.provider.ProviderFailure;
+import dev.imagerouter.routing.policy.FailureKind;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/*
+ * Why not the SDK's ImagesResponse: the SDK reads the body into a JSON tree and then converts the
+ * tree into its model, so each multi-MiB b64_json string is held twice before our Base64 decode
+ * makes the third copy, and for the small images of the overhead benchmark that parse was ~7 % of
+ * the router's CPU per generation (bench/RESULTS.md, fourth round). Here one streaming pass decodes
+ * each b64_json straight from the parser's buffer into the image bytes.
+ */
+/**
+ * Reads the body of a 200 answer to {@code POST /images/generations} (an {@code ImagesResponse},
+ * shared/specs/openai/WIRE.md §1.2): the decoded {@code data[].b64_json} images, in order, and the
+ * resolved {@code quality} when the answer carries it. Every other field ({@code created},
+ * {@code usage}, {@code size}, {@code background}, {@code output_format}, {@code revised_prompt},
+ * and fields added later) is skipped. Stateless and thread-safe.
+ */
+final class ImagesResponseReader {
+
+    /** The images and the quality the model resolved ({@code low|medium|high}), if stated. */
+    record Images(List<byte[]> images, Optional<String> quality) {
+    }
+
+    // The SDK's own limit for a string is Jackson's default (20 MB); one gpt-image image is a few
+    // MiB of base64, and a 256 MiB body is the transport's cap, so strings up to that are allowed.
+    private static final JsonFactory JSON = JsonFactory.builder()
+            .streamReadConstraints(StreamReadConstraints.builder().maxStringLength(NettyHttpTransport.MAX_RESPONSE_BYTES).build())
+            .build();
+
+    private ImagesResponseReader() {
+    }
+
+    /**
+     * @param body the response body (read, not closed)
+     * @return at least one image
+     * @throws ProviderFailure MALFORMED_RESPONSE when the body is not JSON, not an object, has no
+     *                         {@code data} images, or an image has no or invalid {@code b64_json}
+     */
+    static Images read(InputStream body) {
+        try (JsonParser parser = JSON.createParser(body)) {
+            if (parser.nextToken() != JsonToken.START_OBJECT) {
+                throw malformed("response is not a JSON object");
+            }
+            List<byte[]> images = new ArrayList<>();
+            String quality = null;
+            while (parser.nextToken() == JsonToken.FIELD_NAME) {
+                String field = parser.currentName();
+                JsonToken value = parser.nextToken();
+                if ("data".equals(field) && value == JsonToken.START_ARRAY) {
+                    while (parser.nextToken() != JsonToken.END_ARRAY) {
+                        images.add(image(parser));
+                    }
+                } else if ("quality".equals(field) && value == JsonToken.VALUE_STRING) {
+                    quality = parser.getText();
+                } else {
+                    parser.skipChildren();
+                }
+            }
+            if (images.isEmpty()) {
+                throw malformed("response has no images");
+            }
+            return new Images(images, Optional.ofNullable(quality));
+        } catch (IOException e) {
+            throw malformed("response is not valid JSON: " + e.getClass().getSimpleName());
+        }
+    }
+
+    /** One {@code data[]} element, the parser on its START_OBJECT. */
+    private static byte[] image(JsonParser parser) throws IOException {
+        if (parser.currentToken() != JsonToken.START_OBJECT) {
+            throw malformed("data[] holds a " + parser.currentToken() + ", not an image object");
+        }
+        byte[] bytes = null;
+        while (parser.nextToken() == JsonToken.FIELD_NAME) {
+            String field = parser.currentName();
+            JsonToken value = parser.nextToken();
+            if ("b64_json".equals(field) && value == JsonToken.VALUE_STRING) {
+                try {
+                    bytes = parser.getBinaryValue();
+                } catch (IOException | IllegalArgumentException e) {
+                    throw malformed("b64_json is not valid base64");
+                }
+            } else {
+                parser.skipChildren();
+            }
+        }
+        if (bytes == null || bytes.length == 0) {
+            throw malformed("image without b64_json");
+        }
+        return bytes;
+    }
+
+    private static ProviderFailure malformed(String message) {
+        return new ProviderFailure(FailureKind.MALFORMED_RESPONSE, message, 200);
+    }
+}
