@@ -53,7 +53,8 @@ import java.util.regex.Pattern;
 /**
  * The content-addressed image store and its per-request-hash records, on the local file system.
  *
- * <p>Thread-safe without locks: all state is on disk and every write is an atomic rename.
+ * <p>Thread-safe without locks: all state is on disk; every image and every replaced record is
+ * written by an atomic rename, and a new record by an exclusive create (see the layout above).
  * Blocking (file I/O): call it off the event loop.
  */
 // The import makes the provider package's Cost serialisable in records without annotating it
