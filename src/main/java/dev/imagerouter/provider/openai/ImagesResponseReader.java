@@ -1,5 +1,7 @@
 package dev.imagerouter.provider.openai;
 
+import com.fasterxml.jackson.core.Base64Variant;
+import com.fasterxml.jackson.core.Base64Variants;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
@@ -38,6 +40,11 @@ final class ImagesResponseReader {
     private static final JsonFactory JSON = JsonFactory.builder()
             .streamReadConstraints(StreamReadConstraints.builder().maxStringLength(NettyHttpTransport.MAX_RESPONSE_BYTES).build())
             .build();
+
+    // Standard base64 without line feeds, padding optional: what java.util.Base64.getDecoder() (the
+    // decoder used before this reader) accepts. Jackson's default variant requires the padding.
+    private static final Base64Variant BASE64 = Base64Variants.MIME_NO_LINEFEEDS
+            .withReadPadding(Base64Variant.PaddingReadBehaviour.PADDING_ALLOWED);
 
     private ImagesResponseReader() {
     }
@@ -88,7 +95,7 @@ final class ImagesResponseReader {
             JsonToken value = parser.nextToken();
             if ("b64_json".equals(field) && value == JsonToken.VALUE_STRING) {
                 try {
-                    bytes = parser.getBinaryValue();
+                    bytes = parser.getBinaryValue(BASE64);
                 } catch (IOException | IllegalArgumentException e) {
                     throw malformed("b64_json is not valid base64");
                 }

@@ -27,8 +27,9 @@ import java.util.concurrent.CompletableFuture;
  * ({@link NettyHttpTransport}: no 64-request cap, responses completed on the context's
  * {@code responses} workers). GPT image models return base64 only
  * (shared/specs/openai/WIRE.md §1.2): the SDK maps every error status to its exceptions, and a 200
- * body is read by {@link ImagesResponseReader} in one streaming pass; sizes are mapped to the nearest supported aspect
- * (1024x1024, 1536x1024, 1024x1536) and the router resizes to what the caller asked for.
+ * body is read by {@link ImagesResponseReader} in one streaming pass. Sizes are mapped to the
+ * nearest supported aspect (1024x1024, 1536x1024, 1024x1536) and the router resizes to what the
+ * caller asked for.
  * Thread-safe.
  */
 public final class OpenAiProvider implements ImageProvider, AutoCloseable {

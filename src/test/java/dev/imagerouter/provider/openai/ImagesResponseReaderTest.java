@@ -59,6 +59,13 @@ class ImagesResponseReaderTest {
         assertEquals(Optional.empty(), read("{\"data\":[{\"b64_json\":\"" + b64(FIRST) + "\"}]}").quality());
     }
 
+    @Test
+    void unpaddedBase64_isReadAsTheJdkDecoderWould() {
+        // 7 bytes encode to 10 characters plus "==": without the padding it is still one image
+        String unpadded = b64(FIRST).replace("=", "");
+        assertArrayEquals(FIRST, read("{\"data\":[{\"b64_json\":\"" + unpadded + "\"}]}").images().get(0));
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {
             "",                                                     // empty body
