@@ -101,6 +101,13 @@ public final class ResultCache {
                 .expireAfter(new UntilRecordExpires())
                 .maximumSize(config.maxEntries())
                 .ticker(ticker)
+                // Maintenance (draining the read and write buffers, eviction, expiry) on the thread
+                // that wrote, amortised, instead of a task for the fork-join common pool: at a few
+                // hundred generations a second every insert scheduled one, which woke a parked
+                // common-pool thread (a futex call and a context switch) before the answer went out
+                // (bench/RESULTS.md, fifth round). The work itself is a few entries; nothing here
+                // has a removal listener or a loader Caffeine would run on this executor.
+                .executor(Runnable::run)
                 .recordStats()
                 .buildAsync();
         this.hits = Counter.builder(MetricNames.CACHE_GETS).tag("result", "hit")

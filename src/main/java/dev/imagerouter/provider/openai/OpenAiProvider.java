@@ -14,6 +14,7 @@ import dev.imagerouter.provider.ProviderFailure;
 import dev.imagerouter.provider.ProviderResult;
 import dev.imagerouter.routing.policy.FailureKind;
 
+import java.io.IOException;
 import java.math.BigDecimal;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -101,8 +102,15 @@ public final class OpenAiProvider implements ImageProvider, AutoCloseable {
                 result.completeExceptionally(classifier.classify(error));
                 return;
             }
-            try (response) {
-                result.complete(toResult(ImagesResponseReader.read(response.body()), request, size));
+            ImagesResponseReader.Images images;
+            try (response; var body = response.body()) {
+                images = ImagesResponseReader.read(body.readAllBytes());
+            } catch (IOException | RuntimeException e) {
+                result.completeExceptionally(classifier.classify(e));
+                return;
+            }
+            try {
+                result.complete(toResult(images, request, size));
             } catch (RuntimeException e) {
                 result.completeExceptionally(classifier.classify(e));
             }

@@ -6,7 +6,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.Optional;
@@ -28,7 +27,7 @@ class ImagesResponseReaderTest {
     }
 
     private static ImagesResponseReader.Images read(String json) {
-        return ImagesResponseReader.read(new ByteArrayInputStream(json.getBytes(StandardCharsets.UTF_8)));
+        return ImagesResponseReader.read(json.getBytes(StandardCharsets.UTF_8));
     }
 
     private static String b64(byte[] bytes) {
@@ -64,6 +63,27 @@ class ImagesResponseReaderTest {
         // 7 bytes encode to 10 characters plus "==": without the padding it is still one image
         String unpadded = b64(FIRST).replace("=", "");
         assertArrayEquals(FIRST, read("{\"data\":[{\"b64_json\":\"" + unpadded + "\"}]}").images().get(0));
+    }
+
+    @Test
+    void base64WithJsonEscapes_isDecodedAsTheSameImage() {
+        // JSON may escape any character: "\/" for "/" and \u0041 for "A". The bytes in the body then
+        // are not base64, so the reader must decode the unescaped string instead.
+        String plain = b64(SECOND);
+        assertTrue(plain.contains("/"), "the test needs a '/' in the base64");
+        String escaped = plain.replace("/", "\\/").replaceFirst("A", "\\\\u0041");
+        assertTrue(escaped.contains("\\u0041"));
+        assertArrayEquals(SECOND, read("{\"data\":[{\"b64_json\":\"" + escaped + "\"},{\"b64_json\":\"" + plain + "\"}]}")
+                .images().get(0));
+        assertArrayEquals(SECOND, read("{\"data\":[{\"b64_json\":\"" + escaped + "\"},{\"b64_json\":\"" + plain + "\"}]}")
+                .images().get(1));
+    }
+
+    @Test
+    void aLargeImage_isDecodedByteForByte() {
+        byte[] large = new byte[3 * 1024 * 1024 + 1]; // ~4 MiB of base64, the size of a real gpt-image PNG
+        new java.util.Random(7).nextBytes(large);
+        assertArrayEquals(large, read("{\"data\":[{\"b64_json\":\"" + b64(large) + "\"}],\"quality\":\"low\"}").images().get(0));
     }
 
     @ParameterizedTest
