@@ -19,7 +19,7 @@ while :; do   # warm-up: 10 s steps until fewer than WARM_QUIET JIT compilations
   wrk -t1 -c32 -d10s -s "$BENCH_DIR/post.lua" "$URL" >/dev/null
   after=$(jit_compiles "$ROUTER_PID"); waited=$((waited + 10))
   echo "# warm-up ${waited}s: $((after - before)) JIT compilations in the last step" >&2
-  if [ $((after - before)) -lt "${WARM_QUIET:-60}" ] || [ "$waited" -ge "${WARM_MAX:-240}" ]; then break; fi
+  if [ $((after - before)) -lt "${WARM_QUIET:-40}" ] || [ "$waited" -ge "${WARM_MAX:-300}" ]; then break; fi
 done
 for c in $CONNECTIONS; do
   echo "# $c connections"

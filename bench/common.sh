@@ -75,13 +75,14 @@ jit_compiles() { jstat -compiler "$1" | awk 'NR==2 {print $1}'; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 # warm_up <pid> <url> <body-file> <rate> [headers...]
-# Sends load in 10 s steps until the process's JIT is quiet (fewer than WARM_QUIET=60 compilations
-# in a step) or WARM_MAX=240 s have passed. On 2 cores C2 is still compiling the request path
+# Sends load in 10 s steps until the process's JIT is quiet (fewer than WARM_QUIET=40 compilations
+# in a step) or WARM_MAX=300 s have passed (60 and 240 before the fifth round: at 60 the router was
+# still compiling enough to show in the p99 of the first measured steps; bench/RESULTS.md). On 2 cores C2 is still compiling the request path
 # minutes after the start, taking a large share of a core; measuring before it settles measures the
 # compiler. Prints one line per step to stderr.
 warm_up() {
   local pid=$1 url=$2 body=$3 rate=$4; shift 4
-  local quiet=${WARM_QUIET:-60} max=${WARM_MAX:-240} waited=0 before after
+  local quiet=${WARM_QUIET:-40} max=${WARM_MAX:-300} waited=0 before after
   while :; do
     before=$(jit_compiles "$pid")
     loadgen rate "$url" "$body" "$rate" 10 "$@" >/dev/null
