@@ -13,7 +13,7 @@ start_emulator 0ms 100ms 200ms
 start_router openai-gpt-image-1,leonardo-phoenix -Xms512m -Xmx512m ${ROUTER_OPTS:-}
 EMU_PATH=/sandbox/openai/v1/images/generations
 start_floor() { # mode port
-  (exec java -Xms512m -Xmx512m -Djava.util.concurrent.ForkJoinPool.common.parallelism=2 -cp "$JAR" \
+  (exec ${ROUTER_CPUS:+taskset -c $ROUTER_CPUS} java -Xms512m -Xmx512m -Djava.util.concurrent.ForkJoinPool.common.parallelism=2 -cp "$JAR" \
     "$BENCH_DIR/HopFloor.java" "$2" "$1" 127.0.0.1 "$EMU_PORT" "$EMU_PATH" "Bearer sk-sandbox-openai-0000" \
     > "$WORK/floor-$1.log" 2>&1) &
   PIDS+=($!)
@@ -45,7 +45,7 @@ for step in $(seq 1 "$STEPS"); do
       floor) url="http://127.0.0.1:$FLOOR_PORT/" body=$DIRECT_BODY auth="none" extra="" ;;
       router) url=$ROUTED body=$ROUTED_BODY auth="Bearer $BENCH_KEY" extra="Cache-Control: no-cache" ;;
     esac
-    out=$(BODY="$body" AUTH="$auth" EXTRA_HEADER="$extra" wrk -t1 -c"$connections" -d"${SECONDS_PER_STEP}s" --latency \
+    out=$(BODY="$body" AUTH="$auth" EXTRA_HEADER="$extra" ${OTHERS_CPUS:+taskset -c $OTHERS_CPUS} wrk -t1 -c"$connections" -d"${SECONDS_PER_STEP}s" --latency \
       -s "$BENCH_DIR/paced.lua" "$url")
     p() { echo "$out" | awk -v q="$1%" '$1 == q {print $2}'; }
     echo "step=$step $path rate=$(echo "$out" | awk '/Requests\/sec/ {print $2}')/s p50=$(p 50) p90=$(p 90) p99=$(p 99)" \

@@ -24,9 +24,9 @@ for rate in $RATES; do
   for path in direct router; do
     if [ "$path" = direct ]; then url=$DIRECT body=$DIRECT_BODY auth="Bearer sk-sandbox-openai-0000" extra=""
     else url=$ROUTED body=$ROUTED_BODY auth="Bearer $BENCH_KEY" extra="Cache-Control: no-cache"; fi
-    BODY="$body" AUTH="$auth" EXTRA_HEADER="$extra" wrk -t1 -c"$connections" -d2s -s "$BENCH_DIR/paced.lua" "$url" >/dev/null
+    BODY="$body" AUTH="$auth" EXTRA_HEADER="$extra" ${OTHERS_CPUS:+taskset -c $OTHERS_CPUS} wrk -t1 -c"$connections" -d2s -s "$BENCH_DIR/paced.lua" "$url" >/dev/null
     r0=$(cpu_ticks "$ROUTER_PID"); e0=$(cpu_ticks "$EMU_PID")
-    out=$(BODY="$body" AUTH="$auth" EXTRA_HEADER="$extra" wrk -t1 -c"$connections" -d"${SECONDS_PER_STEP}s" --latency \
+    out=$(BODY="$body" AUTH="$auth" EXTRA_HEADER="$extra" ${OTHERS_CPUS:+taskset -c $OTHERS_CPUS} wrk -t1 -c"$connections" -d"${SECONDS_PER_STEP}s" --latency \
       -s "$BENCH_DIR/paced.lua" "$url")
     r1=$(cpu_ticks "$ROUTER_PID"); e1=$(cpu_ticks "$EMU_PID")
     requests=$(echo "$out" | awk '/requests in/ {print $1}')
