@@ -62,6 +62,20 @@ start_router() {
   wait_http "http://127.0.0.1:$ROUTER_PORT/health" 60
 }
 
+# The emulator's OpenAI images endpoint (the direct path of the overhead benchmarks).
+OPENAI_EMU_PATH=/sandbox/openai/v1/images/generations
+
+# overhead_requests: the overhead benchmarks' two requests, the same generation sent straight to
+# the emulator (DIRECT, DIRECT_BODY, $WORK/direct.json) and through the router with the cache
+# bypassed (ROUTED, ROUTED_BODY, $WORK/router.json); {seq} gives every request its own hash.
+overhead_requests() {
+  DIRECT_BODY='{"model":"gpt-image-1","prompt":"overhead bench {seq}","n":1,"size":"1024x1024","quality":"low","output_format":"png"}'
+  ROUTED_BODY='{"prompt":"overhead bench {seq}","size":"1024x1024","quality":"low"}'
+  DIRECT="http://127.0.0.1:$EMU_PORT$OPENAI_EMU_PATH"
+  ROUTED="http://127.0.0.1:$ROUTER_PORT/v1/images/generations"
+  echo "$DIRECT_BODY" > "$WORK/direct.json"; echo "$ROUTED_BODY" > "$WORK/router.json"
+}
+
 # The load generator, compiled once per run (not by the source launcher on every call).
 loadgen() {
   [ -f "$WORK/loadgen/LoadGen.class" ] || javac -d "$WORK/loadgen" "$BENCH_DIR/LoadGen.java"

@@ -11,10 +11,9 @@ SECONDS_PER_STEP=${1:-15}; STEPS=${2:-3}; RATE=${3:-500}
 PROXY_PORT=18081; FLOOR_PORT=18082
 start_emulator 0ms 100ms 200ms
 start_router openai-gpt-image-1,leonardo-phoenix -Xms512m -Xmx512m ${ROUTER_OPTS:-}
-EMU_PATH=/sandbox/openai/v1/images/generations
 start_floor() { # mode port
   (exec ${ROUTER_CPUS:+taskset -c $ROUTER_CPUS} java -Xms512m -Xmx512m -Djava.util.concurrent.ForkJoinPool.common.parallelism=2 -cp "$JAR" \
-    "$BENCH_DIR/HopFloor.java" "$2" "$1" 127.0.0.1 "$EMU_PORT" "$EMU_PATH" "Bearer sk-sandbox-openai-0000" \
+    "$BENCH_DIR/HopFloor.java" "$2" "$1" 127.0.0.1 "$EMU_PORT" "$OPENAI_EMU_PATH" "Bearer sk-sandbox-openai-0000" \
     > "$WORK/floor-$1.log" 2>&1) &
   PIDS+=($!)
   eval "FLOOR_PID_$1=$!"
@@ -26,11 +25,7 @@ start_floor() { # mode port
 }
 start_floor proxy $PROXY_PORT
 start_floor router $FLOOR_PORT
-DIRECT_BODY='{"model":"gpt-image-1","prompt":"overhead bench {seq}","n":1,"size":"1024x1024","quality":"low","output_format":"png"}'
-ROUTED_BODY='{"prompt":"overhead bench {seq}","size":"1024x1024","quality":"low"}'
-DIRECT="http://127.0.0.1:$EMU_PORT$EMU_PATH"
-ROUTED="http://127.0.0.1:$ROUTER_PORT/v1/images/generations"
-echo "$DIRECT_BODY" > "$WORK/direct.json"; echo "$ROUTED_BODY" > "$WORK/router.json"
+overhead_requests
 echo "# warm-up: emulator, both relays, router" >&2
 warm_up "$EMU_PID" "$DIRECT" "$WORK/direct.json" 300 "Authorization: Bearer sk-sandbox-openai-0000"
 warm_up "$FLOOR_PID_proxy" "http://127.0.0.1:$PROXY_PORT/" "$WORK/direct.json" 300

@@ -11,11 +11,7 @@ SECONDS_PER_STEP=${1:-10}; shift || true
 RATES=${*:-100 300 500 1000}
 start_emulator 0ms 100ms 200ms
 start_router openai-gpt-image-1,leonardo-phoenix -Xms512m -Xmx512m ${ROUTER_OPTS:-}   # -Xms512m: the floor bin/image-router sets
-DIRECT_BODY='{"model":"gpt-image-1","prompt":"overhead bench {seq}","n":1,"size":"1024x1024","quality":"low","output_format":"png"}'
-ROUTED_BODY='{"prompt":"overhead bench {seq}","size":"1024x1024","quality":"low"}'
-DIRECT="http://127.0.0.1:$EMU_PORT/sandbox/openai/v1/images/generations"
-ROUTED="http://127.0.0.1:$ROUTER_PORT/v1/images/generations"
-echo "$DIRECT_BODY" > "$WORK/direct.json"; echo "$ROUTED_BODY" > "$WORK/router.json"
+overhead_requests
 echo "# warm-up: emulator, then router" >&2
 warm_up "$EMU_PID" "$DIRECT" "$WORK/direct.json" 300 "Authorization: Bearer sk-sandbox-openai-0000"
 warm_up "$ROUTER_PID" "$ROUTED" "$WORK/router.json" 200 "Cache-Control: no-cache" "$AUTH"
