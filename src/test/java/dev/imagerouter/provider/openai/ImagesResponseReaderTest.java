@@ -80,6 +80,14 @@ class ImagesResponseReaderTest {
     }
 
     @Test
+    void base64TheJdkDecoderRefuses_isStillDecodedAsJacksonDid() {
+        // Whitespace inside the string: java.util.Base64 refuses it, Jackson's decoder (the only
+        // one before) skips it, so such an answer must still give its image, not MALFORMED_RESPONSE.
+        String spaced = b64(SECOND).substring(0, 40) + " " + b64(SECOND).substring(40);
+        assertArrayEquals(SECOND, read("{\"data\":[{\"b64_json\":\"" + spaced + "\"}]}").images().get(0));
+    }
+
+    @Test
     void aLargeImage_isDecodedByteForByte() {
         byte[] large = new byte[3 * 1024 * 1024 + 1]; // ~4 MiB of base64, the size of a real gpt-image PNG
         new java.util.Random(7).nextBytes(large);
