@@ -4,6 +4,8 @@ import com.openai.client.OpenAIClientAsync;
 import com.openai.client.OpenAIClientAsyncImpl;
 import com.openai.core.ClientOptions;
 import com.openai.core.Timeout;
+import com.openai.core.http.HttpResponse;
+import com.openai.errors.OpenAIIoException;
 import com.openai.models.images.ImageGenerateParams;
 import dev.imagerouter.provider.GeneratedImage;
 import dev.imagerouter.provider.ImageProvider;
@@ -15,6 +17,7 @@ import dev.imagerouter.provider.ProviderResult;
 import dev.imagerouter.routing.policy.FailureKind;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.math.BigDecimal;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -103,9 +106,9 @@ public final class OpenAiProvider implements ImageProvider, AutoCloseable {
                 return;
             }
             ImagesResponseReader.Images images;
-            try (response; var body = response.body()) {
-                images = ImagesResponseReader.read(body.readAllBytes());
-            } catch (IOException | RuntimeException e) {
+            try {
+                images = readImages(response);
+            } catch (RuntimeException e) {
                 result.completeExceptionally(classifier.classify(e));
                 return;
             }
@@ -116,6 +119,24 @@ public final class OpenAiProvider implements ImageProvider, AutoCloseable {
             }
         });
         return result;
+    }
+
+    /**
+     * The images of a 200 answer, closing it.
+     *
+     * @throws ProviderFailure   MALFORMED_RESPONSE when the body is not an ImagesResponse with images
+     * @throws OpenAIIoException when the body cannot be read (a connection lost mid-body with a
+     *                           streaming transport; ours buffers it): a NETWORK or TIMEOUT
+     *                           failure like any other I/O error, not a malformed answer
+     */
+    static ImagesResponseReader.Images readImages(HttpResponse response) {
+        byte[] bytes;
+        try (response; InputStream body = response.body()) {
+            bytes = body.readAllBytes();
+        } catch (IOException e) {
+            throw new OpenAIIoException("Reading the response body failed", e);
+        }
+        return ImagesResponseReader.read(bytes);
     }
 
     private ProviderResult toResult(ImagesResponseReader.Images response, ImageRequest request, String size) {
