@@ -1,0 +1,90 @@
+package dev.imagerouter.bench;
+
+import com.openai.core.http.HttpResponse;
+import com.openai.models.images.ImageGenerateParams;
+import dev.imagerouter.config.RouterRuntime;
+import dev.imagerouter.provider.openai.OpenAiProvider;
+import dev.imagerouter.routing.ProviderHandle;
+import io.micronaut.context.annotation.Requires;
+import io.micronaut.http.HttpStatus;
+import io.micronaut.http.MediaType;
+import io.micronaut.http.annotation.Body;
+import io.micronaut.http.annotation.Consumes;
+import io.micronaut.http.annotation.Controller;
+import io.micronaut.http.annotation.Post;
+import io.micronaut.core.annotation.Nullable;
+import jakarta.inject.Named;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Benchmarks only ({@code bench/floor.sh}): the floor that the design's own stack sets under the
+ * router's overhead. {@code POST /bench/stack-floor} goes through what every generation must go
+ * through and nothing else: Micronaut's HTTP server and its filters (client authentication, the
+ * per-client rate, the HTTP server metrics), the OpenAI SDK with the router's transport, and the
+ * hand-off to the {@code storage-io} pool that storing an image before the answer needs. It does
+ * none of the router's own work: no request parsing or validation, no request hash, cache, chain,
+ * policy or circuit breaker, no answer parsing, image check, store or record. The answer is a
+ * small JSON object with the upstream's status and body length (smaller than a generation's answer,
+ * so if anything the floor it measures is low).
+ *
+ * <p>Off unless the system property {@code router.bench.stack-floor=true} is set (no configuration
+ * file sets it); without it the route does not exist. It uses the first OpenAI provider of the
+ * chain and answers 404 in the OpenAI error shape (through the router's handlers) when the chain
+ * has none.
+ */
+@Controller
+@Requires(property = StackFloorController.ENABLED, value = "true")
+public class StackFloorController {
+
+    /** The system property that turns the route on. */
+    public static final String ENABLED = "router.bench.stack-floor";
+
+    private final RouterRuntime runtime;
+    private final ExecutorService storageIo;
+    private final AtomicLong sequence = new AtomicLong();
+
+    public StackFloorController(RouterRuntime runtime, @Named("storage-io") ExecutorService storageIo) {
+        this.runtime = runtime;
+        this.storageIo = storageIo;
+    }
+
+    /**
+     * Sends one fixed generation (1024x1024, low quality, a prompt with a sequence number) through
+     * the SDK, reads the upstream's body, and answers {@code {"status":200,"bytes":<body length>}};
+     * the request body is ignored.
+     */
+    @Post(uri = "/bench/stack-floor", produces = MediaType.APPLICATION_JSON)
+    @Consumes(MediaType.ALL)
+    public CompletableFuture<io.micronaut.http.HttpResponse<String>> relay(@Nullable @Body byte[] body) {
+        OpenAiProvider openai = runtime.chain().providers().stream().map(ProviderHandle::provider)
+                .filter(OpenAiProvider.class::isInstance).map(OpenAiProvider.class::cast).findFirst()
+                .orElseThrow(() -> new io.micronaut.http.exceptions.HttpStatusException(HttpStatus.NOT_FOUND,
+                        "the chain has no OpenAI provider"));
+        ImageGenerateParams params = ImageGenerateParams.builder()
+                .model(openai.model())
+                .prompt("stack floor " + sequence.incrementAndGet())
+                .n(1)
+                .size(ImageGenerateParams.Size._1024X1024)
+                .quality(ImageGenerateParams.Quality.LOW)
+                .outputFormat(ImageGenerateParams.OutputFormat.PNG)
+                .build();
+        return openai.client().images().withRawResponse().generate(params)
+                .thenApplyAsync(StackFloorController::relayed, storageIo);
+    }
+
+    private static io.micronaut.http.HttpResponse<String> relayed(HttpResponse response) {
+        try (response; InputStream in = response.body()) {
+            int length = in.readAllBytes().length;
+            return io.micronaut.http.HttpResponse.ok("{\"status\":" + response.statusCode() + ",\"bytes\":" + length + "}")
+                    .contentType(MediaType.APPLICATION_JSON_TYPE);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
