@@ -5,7 +5,8 @@
 # through the router's /bench/stack-floor (the design's stack without the router's work: Micronaut's
 # server and filters, the OpenAI SDK and transport, the storage-io hand-off; StackFloorController,
 # on only with -Drouter.bench.stack-floor=true), and through the router. Each figure minus the direct
-# one is the overhead of that layer alone, on this machine, with this JVM and transport.
+# one is the overhead of that layer alone, on this machine, with this JVM and transport. cpu_us is the
+# CPU per request of the process that answered (the relay, the router; the emulator for direct).
 # Usage: bench/floor.sh [seconds-per-step] [steps] [rate]
 source "$(dirname "$0")/common.sh"
 require_jar
@@ -46,10 +47,15 @@ for step in $(seq 1 "$STEPS"); do
       stack) url=$STACK body=$DIRECT_BODY auth="Bearer $BENCH_KEY" extra="" ;;
       router) url=$ROUTED body=$ROUTED_BODY auth="Bearer $BENCH_KEY" extra="Cache-Control: no-cache" ;;
     esac
+    case $path in   # whose CPU per request is printed: the relay's (the emulator's for direct)
+      direct) pid=$EMU_PID ;; proxy) pid=$FLOOR_PID_proxy ;; floor) pid=$FLOOR_PID_router ;; *) pid=$ROUTER_PID ;;
+    esac
+    c0=$(cpu_ticks "$pid")
     out=$(BODY="$body" AUTH="$auth" EXTRA_HEADER="$extra" ${OTHERS_CPUS:+taskset -c $OTHERS_CPUS} wrk -t1 -c"$connections" -d"${SECONDS_PER_STEP}s" --latency \
       -s "$BENCH_DIR/paced.lua" "$url")
+    c1=$(cpu_ticks "$pid")
     p() { echo "$out" | awk -v q="$1%" '$1 == q {print $2}'; }
     echo "step=$step $path rate=$(echo "$out" | awk '/Requests\/sec/ {print $2}')/s p50=$(p 50) p90=$(p 90) p99=$(p 99)" \
-      "non2xx=$(echo "$out" | awk '/Non-2xx/ {print $NF}')"
+      "non2xx=$(echo "$out" | awk '/Non-2xx/ {print $NF}') cpu_us=$(cpu_per_request "$c0" "$c1" "$(echo "$out" | awk '/requests in/ {print $1}')")"
   done
 done
