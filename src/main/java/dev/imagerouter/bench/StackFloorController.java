@@ -75,7 +75,17 @@ public class StackFloorController {
                 .outputFormat(ImageGenerateParams.OutputFormat.PNG)
                 .build();
         return openai.client().images().withRawResponse().generate(params)
-                .thenApplyAsync(StackFloorController::relayed, storageIo);
+                .handleAsync((response, error) -> error == null ? relayed(response) : failed(error), storageIo);
+    }
+
+    /** An upstream failure (an error status, a timeout, a refused connection): 502 in the OpenAI error shape. */
+    private static io.micronaut.http.HttpResponse<String> failed(Throwable error) {
+        Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+                ? error.getCause() : error;
+        return io.micronaut.http.HttpResponse.<String>status(HttpStatus.BAD_GATEWAY)
+                .body("{\"error\":{\"message\":\"upstream failed: " + cause.getClass().getSimpleName()
+                        + "\",\"type\":\"upstream_error\",\"param\":null,\"code\":\"upstream_failed\"}}")
+                .contentType(MediaType.APPLICATION_JSON_TYPE);
     }
 
     private static io.micronaut.http.HttpResponse<String> relayed(HttpResponse response) {
