@@ -17,7 +17,6 @@ import jakarta.inject.Named;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.atomic.AtomicLong;
@@ -35,8 +34,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Off unless the system property {@code router.bench.stack-floor=true} is set (no configuration
  * file sets it); without it the route does not exist. It uses the first OpenAI provider of the
- * chain and answers 404 in the OpenAI error shape (through the router's handlers) when the chain
- * has none.
+ * chain. It answers 404 in the OpenAI error shape when the chain has none, and 502 in that shape
+ * when the upstream call fails (an error status, a timeout, a refused connection).
  */
 @Controller
 @Requires(property = StackFloorController.ENABLED, value = "true")
@@ -63,9 +62,11 @@ public class StackFloorController {
     @Consumes(MediaType.ALL)
     public CompletableFuture<io.micronaut.http.HttpResponse<String>> relay(@Nullable @Body byte[] body) {
         OpenAiProvider openai = runtime.chain().providers().stream().map(ProviderHandle::provider)
-                .filter(OpenAiProvider.class::isInstance).map(OpenAiProvider.class::cast).findFirst()
-                .orElseThrow(() -> new io.micronaut.http.exceptions.HttpStatusException(HttpStatus.NOT_FOUND,
-                        "the chain has no OpenAI provider"));
+                .filter(OpenAiProvider.class::isInstance).map(OpenAiProvider.class::cast).findFirst().orElse(null);
+        if (openai == null) {
+            return CompletableFuture.completedFuture(error(HttpStatus.NOT_FOUND, "The chain has no OpenAI provider.",
+                    "invalid_request_error", "no_openai_provider"));
+        }
         ImageGenerateParams params = ImageGenerateParams.builder()
                 .model(openai.model())
                 .prompt("stack floor " + sequence.incrementAndGet())
@@ -82,9 +83,15 @@ public class StackFloorController {
     private static io.micronaut.http.HttpResponse<String> failed(Throwable error) {
         Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
                 ? error.getCause() : error;
-        return io.micronaut.http.HttpResponse.<String>status(HttpStatus.BAD_GATEWAY)
-                .body("{\"error\":{\"message\":\"upstream failed: " + cause.getClass().getSimpleName()
-                        + "\",\"type\":\"upstream_error\",\"param\":null,\"code\":\"upstream_failed\"}}")
+        return error(HttpStatus.BAD_GATEWAY, "upstream failed: " + cause.getClass().getSimpleName(), "upstream_error",
+                "upstream_failed");
+    }
+
+    /** {@code {"error":{"message","type","param","code"}}}; the arguments are constants and class names (nothing to escape). */
+    private static io.micronaut.http.HttpResponse<String> error(HttpStatus status, String message, String type, String code) {
+        return io.micronaut.http.HttpResponse.<String>status(status)
+                .body("{\"error\":{\"message\":\"" + message + "\",\"type\":\"" + type + "\",\"param\":null,\"code\":\""
+                        + code + "\"}}")
                 .contentType(MediaType.APPLICATION_JSON_TYPE);
     }
 
@@ -94,7 +101,7 @@ public class StackFloorController {
             return io.micronaut.http.HttpResponse.ok("{\"status\":" + response.statusCode() + ",\"bytes\":" + length + "}")
                     .contentType(MediaType.APPLICATION_JSON_TYPE);
         } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            return failed(e);
         }
     }
 }
