@@ -5,6 +5,7 @@ import dev.imagerouter.metrics.MetricNames;
 import dev.imagerouter.storage.ImageStore;
 import dev.imagerouter.storage.StorageSettings;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -56,6 +57,11 @@ class ResultCacheTest {
     void setUp() {
         store = new ImageStore(new StorageSettings(dir, ""));
         cache = newCache();
+    }
+
+    @AfterEach
+    void closeStore() {
+        store.close();
     }
 
     private ResultCache newCache() {
