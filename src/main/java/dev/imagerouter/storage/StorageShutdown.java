@@ -15,9 +15,7 @@ import java.util.concurrent.TimeUnit;
  * forced, a record) before the process exits, for at most {@link #GRACE}: those images were paid
  * for. The workers are daemon threads, so without this wait the JVM could stop in the middle of a
  * write (the atomic rename keeps a half-written file out of the store, but the image would be lost).
- * Then closes the store, which writes the generation records still in memory and releases the
- * records file (only one process may have it open). Created with the context, so it is destroyed
- * after the HTTP server has stopped taking requests.
+ * Created with the context, so it is destroyed after the HTTP server has stopped taking requests.
  */
 @Context
 public class StorageShutdown {
@@ -27,11 +25,9 @@ public class StorageShutdown {
     private static final Logger LOG = LoggerFactory.getLogger(StorageShutdown.class);
 
     private final ExecutorService storageIo;
-    private final ImageStore store;
 
-    public StorageShutdown(@Named("storage-io") ExecutorService storageIo, ImageStore store) {
+    public StorageShutdown(@Named("storage-io") ExecutorService storageIo) {
         this.storageIo = storageIo;
-        this.store = store;
     }
 
     @PreDestroy
@@ -43,8 +39,6 @@ public class StorageShutdown {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        } finally {
-            store.close(); // after the workers: the records they wrote are in memory until now
         }
     }
 }

@@ -5,7 +5,6 @@ import dev.imagerouter.metrics.MetricNames;
 import dev.imagerouter.storage.ImageStore;
 import dev.imagerouter.storage.StorageSettings;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -57,11 +56,6 @@ class ResultCacheTest {
     void setUp() {
         store = new ImageStore(new StorageSettings(dir, ""));
         cache = newCache();
-    }
-
-    @AfterEach
-    void closeStore() {
-        store.close();
     }
 
     private ResultCache newCache() {
