@@ -7,6 +7,12 @@ JAR="$ROOT/target/image-router-0.1.0-SNAPSHOT.jar"
 EMU_PORT="${EMU_PORT:-19090}"
 ROUTER_PORT="${ROUTER_PORT:-18080}"
 WORK="$(mktemp -d /tmp/image-router-bench.XXXXXX)"
+# The router's image store outlives the run (unless ROUTER_STORAGE names another): deleting the
+# ~10^5 record files of a run makes ext4 without a journal (this machine's disk) slower to create
+# files for minutes afterwards, which the next run would measure (bench/RESULTS.md, seventh round).
+# Remove old stores by hand when no run is due: rm -rf /tmp/image-router-bench-stores
+BENCH_STORES="${BENCH_STORES:-/tmp/image-router-bench-stores}"
+ROUTER_STORE_DEFAULT="$BENCH_STORES/$(date +%Y%m%d-%H%M%S)-$$"
 PIDS=()
 # The router outside sandbox mode requires a client key; this one exists only for the benchmark run.
 BENCH_KEY="bench-local-key-0001"
@@ -18,6 +24,9 @@ cleanup() {
   done
   wait 2>/dev/null || true
   rm -rf "$WORK"
+  if [ -d "$ROUTER_STORE_DEFAULT" ]; then
+    echo "# router store kept: $ROUTER_STORE_DEFAULT ($(du -sh "$ROUTER_STORE_DEFAULT" 2>/dev/null | cut -f1))" >&2
+  fi
 }
 trap cleanup EXIT
 
@@ -55,7 +64,7 @@ start_router() {
     LEONARDO_BASE_URL="http://127.0.0.1:$EMU_PORT/sandbox/leonardo/api/rest/v1" \
     OPENAI_BASE_URL="http://127.0.0.1:$EMU_PORT/sandbox/openai/v1" \
     ROUTER_CHAIN="$chain" ROUTER_STORAGE_DOWNLOAD_ALLOWED_HOSTS=127.0.0.1 ROUTER_API_KEYS="bench:$BENCH_KEY" \
-    ROUTER_STORAGE_DIR="${ROUTER_STORAGE:-$WORK/router-images}" \
+    ROUTER_STORAGE_DIR="${ROUTER_STORAGE:-$ROUTER_STORE_DEFAULT}" \
     exec ${ROUTER_CPUS:+taskset -c $ROUTER_CPUS} java -Drouter.providers.openai-gpt-image-1.resilience.limit-for-period=1000000 "$@" -jar "$JAR" > "$WORK/router.log" 2>&1) &
   PIDS+=($!)
   ROUTER_PID=$!
@@ -102,6 +111,24 @@ warm_up() {
     loadgen rate "$url" "$body" "$rate" 10 "$@" >/dev/null
     after=$(jit_compiles "$pid"); waited=$((waited + 10))
     echo "# warm-up ${waited}s: $((after - before)) JIT compilations in the last step" >&2
+    if [ $((after - before)) -lt "$quiet" ] || [ "$waited" -ge "$max" ]; then break; fi
+  done
+}
+
+# warm_up_paced <pid> <url> <body> <auth> <extra-header> <rate>: warm_up's loop, with the load paced
+# by wrk at the rate that is measured next. warm_up's JVM load generator costs ~1.5 ms of CPU per
+# request, so it warms at 200 req/s; after a warm-up that quiet at 200 req/s (2 compilations in
+# the last 10 s) the router still compiled 30-80 methods in each 15 s step at 500 req/s (seventh
+# round): the faster rate takes code paths the slower one did not make hot.
+warm_up_paced() {
+  local pid=$1 url=$2 body=$3 auth=$4 extra=$5 rate=$6
+  local quiet=${WARM_QUIET:-40} max=${WARM_MAX:-300} waited=0 before after
+  while :; do
+    before=$(jit_compiles "$pid")
+    BODY="$body" AUTH="$auth" EXTRA_HEADER="$extra" ${OTHERS_CPUS:+taskset -c $OTHERS_CPUS} \
+      wrk -t1 -c"$((rate / 10))" -d10s -s "$BENCH_DIR/paced.lua" "$url" >/dev/null
+    after=$(jit_compiles "$pid"); waited=$((waited + 10))
+    echo "# warm-up ${waited}s at ${rate}/s: $((after - before)) JIT compilations in the last step" >&2
     if [ $((after - before)) -lt "$quiet" ] || [ "$waited" -ge "$max" ]; then break; fi
   done
 }

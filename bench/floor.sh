@@ -32,11 +32,11 @@ start_floor proxy $PROXY_PORT
 start_floor router $FLOOR_PORT
 overhead_requests
 echo "# warm-up: emulator, both relays, the router's stack floor, the router" >&2
-warm_up "$EMU_PID" "$DIRECT" "$WORK/direct.json" 300 "Authorization: Bearer sk-sandbox-openai-0000"
-warm_up "$FLOOR_PID_proxy" "http://127.0.0.1:$PROXY_PORT/" "$WORK/direct.json" 300
-warm_up "$FLOOR_PID_router" "http://127.0.0.1:$FLOOR_PORT/" "$WORK/direct.json" 300
-warm_up "$ROUTER_PID" "$STACK" "$WORK/direct.json" 300 "$AUTH"
-warm_up "$ROUTER_PID" "$ROUTED" "$WORK/router.json" 200 "Cache-Control: no-cache" "$AUTH"
+warm_up_paced "$EMU_PID" "$DIRECT" "$DIRECT_BODY" "Bearer sk-sandbox-openai-0000" "" "$RATE"
+warm_up_paced "$FLOOR_PID_proxy" "http://127.0.0.1:$PROXY_PORT/" "$DIRECT_BODY" none "" "$RATE"
+warm_up_paced "$FLOOR_PID_router" "http://127.0.0.1:$FLOOR_PORT/" "$DIRECT_BODY" none "" "$RATE"
+warm_up_paced "$ROUTER_PID" "$STACK" "$DIRECT_BODY" "Bearer $BENCH_KEY" "" "$RATE"
+warm_up_paced "$ROUTER_PID" "$ROUTED" "$ROUTED_BODY" "Bearer $BENCH_KEY" "Cache-Control: no-cache" "$RATE"
 connections=$((RATE / 10))
 for step in $(seq 1 "$STEPS"); do
   for path in direct proxy floor stack router; do

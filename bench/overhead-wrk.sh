@@ -13,8 +13,9 @@ start_emulator 0ms 100ms 200ms
 start_router openai-gpt-image-1,leonardo-phoenix -Xms512m -Xmx512m ${ROUTER_OPTS:-}   # -Xms512m: the floor bin/image-router sets
 overhead_requests
 echo "# warm-up: emulator, then router" >&2
-warm_up "$EMU_PID" "$DIRECT" "$WORK/direct.json" 300 "Authorization: Bearer sk-sandbox-openai-0000"
-warm_up "$ROUTER_PID" "$ROUTED" "$WORK/router.json" 200 "Cache-Control: no-cache" "$AUTH"
+WARM_RATE=${WARM_RATE:-500}   # the target's rate; warm_up_paced in common.sh
+warm_up_paced "$EMU_PID" "$DIRECT" "$DIRECT_BODY" "Bearer sk-sandbox-openai-0000" "" "$WARM_RATE"
+warm_up_paced "$ROUTER_PID" "$ROUTED" "$ROUTED_BODY" "Bearer $BENCH_KEY" "Cache-Control: no-cache" "$WARM_RATE"
 for rate in $RATES; do
   connections=$((rate / 10))   # mean delay 100 ms: 10 requests a second per connection
   for path in direct router; do
