@@ -3,7 +3,8 @@
 # instead of the JVM load generator (which spends ~1.5 ms of CPU per request on the same two cores).
 # Paced, not open loop: each of N connections waits a random 0–200 ms between requests (paced.lua),
 # so a slow server lowers the rate instead of building a queue; compare the printed rate with the
-# target. Usage: bench/overhead-wrk.sh [seconds-per-step] [rates...]
+# target. Both paths are first warmed up at WARM_RATE (default 500 req/s, the target's rate) until the
+# JIT is quiet (warm_up_paced in common.sh). Usage: bench/overhead-wrk.sh [seconds-per-step] [rates...]
 source "$(dirname "$0")/common.sh"
 require_jar
 command -v wrk >/dev/null || { echo "install wrk: apt-get install -y wrk" >&2; exit 1; }
