@@ -10,7 +10,7 @@ command -v wrk >/dev/null || { echo "install wrk: apt-get install -y wrk" >&2; e
 DURATION=${1:-15}; shift || true
 CONNECTIONS=${*:-16 32 64}
 start_emulator 0ms 100ms 200ms
-start_router openai-gpt-image-1,leonardo-phoenix -Xms512m -Xmx512m ${ROUTER_OPTS:-}   # -Xms512m: the floor bin/image-router sets
+start_router openai-gpt-image-2,leonardo-phoenix -Xms512m -Xmx512m ${ROUTER_OPTS:-}   # -Xms512m: the floor bin/image-router sets
 URL="http://127.0.0.1:$ROUTER_PORT/v1/images/generations"
 curl -s -o /dev/null -w 'fill: %{http_code}\n' "$URL" -H "$AUTH" -H 'Content-Type: application/json' -d '{"prompt":"cache hit bench","size":"1024x1024"}'
 waited=0

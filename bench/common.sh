@@ -65,7 +65,7 @@ start_router() {
     OPENAI_BASE_URL="http://127.0.0.1:$EMU_PORT/sandbox/openai/v1" \
     ROUTER_CHAIN="$chain" ROUTER_STORAGE_DOWNLOAD_ALLOWED_HOSTS=127.0.0.1 ROUTER_API_KEYS="bench:$BENCH_KEY" \
     ROUTER_STORAGE_DIR="${ROUTER_STORAGE:-$ROUTER_STORE_DEFAULT}" \
-    exec ${ROUTER_CPUS:+taskset -c $ROUTER_CPUS} java -Drouter.providers.openai-gpt-image-1.resilience.limit-for-period=1000000 "$@" -jar "$JAR" > "$WORK/router.log" 2>&1) &
+    exec ${ROUTER_CPUS:+taskset -c $ROUTER_CPUS} java -Drouter.providers.openai-gpt-image-2.resilience.limit-for-period=1000000 "$@" -jar "$JAR" > "$WORK/router.log" 2>&1) &
   PIDS+=($!)
   ROUTER_PID=$!
   wait_http "http://127.0.0.1:$ROUTER_PORT/health" 60

@@ -9,7 +9,7 @@ start_emulator 0ms 100ms 200ms "leonardo=429"
 # Leonardo must be tried on every request: its breaker would open after a run of 429s (RATE_LIMITED
 # counts as unhealthy) and its rate limiter allows 100 creates a minute, so both are widened here.
 # Leonardo's 429 carries no Retry-After, so there is no cooldown either.
-start_router leonardo-phoenix,openai-gpt-image-1 -Xms512m -Xmx512m \
+start_router leonardo-phoenix,openai-gpt-image-2 -Xms512m -Xmx512m \
   -Drouter.providers.leonardo-phoenix.resilience.minimum-calls=10000 \
   -Drouter.providers.leonardo-phoenix.resilience.sliding-window-size=10000 \
   -Drouter.providers.leonardo-phoenix.resilience.limit-for-period=1000000

@@ -14,7 +14,7 @@ command -v wrk >/dev/null || { echo "install wrk: apt-get install -y wrk" >&2; e
 SECONDS_PER_STEP=${1:-15}; STEPS=${2:-3}; RATE=${3:-500}
 PROXY_PORT=18081; FLOOR_PORT=18082
 start_emulator 0ms 100ms 200ms
-start_router openai-gpt-image-1,leonardo-phoenix -Xms512m -Xmx512m -Drouter.bench.stack-floor=true ${ROUTER_OPTS:-}
+start_router openai-gpt-image-2,leonardo-phoenix -Xms512m -Xmx512m -Drouter.bench.stack-floor=true ${ROUTER_OPTS:-}
 STACK="http://127.0.0.1:$ROUTER_PORT/bench/stack-floor"
 start_floor() { # mode port
   (exec ${ROUTER_CPUS:+taskset -c $ROUTER_CPUS} java -Xms512m -Xmx512m -Djava.util.concurrent.ForkJoinPool.common.parallelism=2 -cp "$JAR" \

@@ -6,7 +6,7 @@ source "$(dirname "$0")/common.sh"
 require_jar
 N=${1:-5000}; LATENCY=${2:-20s}
 start_emulator "$LATENCY" 100ms 200ms
-start_router openai-gpt-image-1,leonardo-phoenix -Xmx512m -Xms512m
+start_router openai-gpt-image-2,leonardo-phoenix -Xmx512m -Xms512m
 echo '{"prompt":"in flight bench","size":"1024x1024","quality":"low"}' > "$WORK/body.json"
 threads_before=$(awk '/^Threads/{print $2}' /proc/$ROUTER_PID/status)
 loadgen burst "http://127.0.0.1:$ROUTER_PORT/v1/images/generations" "$WORK/body.json" "$N" "Cache-Control: no-cache" "$AUTH" > "$WORK/burst.json" &

@@ -11,7 +11,7 @@ command -v wrk >/dev/null || { echo "install wrk: apt-get install -y wrk" >&2; e
 SECONDS_PER_STEP=${1:-10}; shift || true
 RATES=${*:-100 300 500 1000}
 start_emulator 0ms 100ms 200ms
-start_router openai-gpt-image-1,leonardo-phoenix -Xms512m -Xmx512m ${ROUTER_OPTS:-}   # -Xms512m: the floor bin/image-router sets
+start_router openai-gpt-image-2,leonardo-phoenix -Xms512m -Xmx512m ${ROUTER_OPTS:-}   # -Xms512m: the floor bin/image-router sets
 overhead_requests
 echo "# warm-up: emulator, then router" >&2
 WARM_RATE=${WARM_RATE:-500}   # the target's rate; warm_up_paced in common.sh

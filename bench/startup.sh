@@ -26,14 +26,14 @@ run_once() {
   begin=$(date +%s%N)
   if [ "$setup" = sandbox ]; then
     (cd "$ROOT" && PORT=$ROUTER_PORT ROUTER_SANDBOX=true ROUTER_RELOAD_WATCH=false \
-      ROUTER_CHAIN=openai-gpt-image-1,leonardo-phoenix ROUTER_STORAGE_DIR="$WORK/store-$RANDOM" \
+      ROUTER_CHAIN=openai-gpt-image-2,leonardo-phoenix ROUTER_STORAGE_DIR="$WORK/store-$RANDOM" \
       JAVA="$java" JAVA_OPTS="$opts" exec "${cmd[@]}" > "$WORK/startup.log" 2>&1) &
   else
     (cd "$ROOT" && PORT=$ROUTER_PORT ROUTER_SANDBOX=false ROUTER_RELOAD_WATCH=false \
       LEONARDO_API_KEY=5a9d1b0e-7c4f-4e2a-9b3d-000000000001 OPENAI_API_KEY=sk-sandbox-openai-0000 \
       LEONARDO_BASE_URL="http://127.0.0.1:$EMU_PORT/sandbox/leonardo/api/rest/v1" \
       OPENAI_BASE_URL="http://127.0.0.1:$EMU_PORT/sandbox/openai/v1" \
-      ROUTER_CHAIN=openai-gpt-image-1,leonardo-phoenix ROUTER_API_KEYS="bench:$BENCH_KEY" \
+      ROUTER_CHAIN=openai-gpt-image-2,leonardo-phoenix ROUTER_API_KEYS="bench:$BENCH_KEY" \
       ROUTER_STORAGE_DIR="$WORK/store-$RANDOM" JAVA="$java" JAVA_OPTS="$opts" exec "${cmd[@]}" > "$WORK/startup.log" 2>&1) &
   fi
   pid=$!

@@ -125,8 +125,8 @@ JAVA_OPTS=(
   -Drouter.providers.leonardo-phoenix.resilience.minimum-calls=4
   -Drouter.providers.leonardo-phoenix.resilience.sliding-window-size=20
   -Drouter.providers.leonardo-phoenix.resilience.wait-in-open=5m
-  -Drouter.providers.openai-gpt-image-1.timeout=10s
-  -Drouter.providers.openai-gpt-image-1.daily-budget-usd=1000
+  -Drouter.providers.openai-gpt-image-2.timeout=10s
+  -Drouter.providers.openai-gpt-image-2.daily-budget-usd=1000
 )
 (cd "$TMP" && exec env PORT="$ROUTER_PORT" ROUTER_SANDBOX=true ROUTER_CONFIG_DIR="$ROOT/config" \
    ROUTER_ADMIN_KEY="$ADMIN_KEY" LEONARDO_API_KEY= OPENAI_API_KEY= \
@@ -197,7 +197,7 @@ gen "leonardo=moderation -> rejected" error "$RUN rejected" 'X-Sandbox-Fault: le
 gen "leonardo=quota -> fallback (alert)" 200 "$RUN fallback quota" 'X-Sandbox-Fault: leonardo=quota'
 gen "leonardo=failed,openai=500 -> failed" error "$RUN all fail" 'X-Sandbox-Fault: leonardo=failed,openai=500'
 gen "leonardo=429 -> fallback" 200 "$RUN fallback 429" 'X-Sandbox-Fault: leonardo=429'
-[ "$LAST_PROVIDER" = openai-gpt-image-1 ] || fail "leonardo=429: served by $LAST_PROVIDER, want the fallback openai-gpt-image-1"
+[ "$LAST_PROVIDER" = openai-gpt-image-2 ] || fail "leonardo=429: served by $LAST_PROVIDER, want the fallback openai-gpt-image-2"
 gen "leonardo=500 -> retry, fallback" 200 "$RUN fallback 500" 'X-Sandbox-Fault: leonardo=500'
 gen "leonardo=timeout -> fallback" 200 "$RUN fallback timeout" 'X-Sandbox-Fault: leonardo=timeout'
 gen "leonardo=429,openai=model_not_found" error "$RUN model gone" 'X-Sandbox-Fault: leonardo=429,openai=model_not_found'
@@ -210,7 +210,7 @@ done
 echo "  leonardo-phoenix circuit breaker: open"
 for i in 1 2; do
   gen "breaker open -> skip leonardo $i" 200 "$RUN skip $i"
-  [ "$LAST_PROVIDER" = openai-gpt-image-1 ] || fail "breaker open: served by $LAST_PROVIDER, want openai-gpt-image-1"
+  [ "$LAST_PROVIDER" = openai-gpt-image-2 ] || fail "breaker open: served by $LAST_PROVIDER, want openai-gpt-image-2"
 done
 reload="$(curl -s --max-time 10 -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer $ADMIN_KEY" "$ROUTER/admin/reload" || true)"
 printf '  %-44s %s\n' "POST /admin/reload" "$reload"

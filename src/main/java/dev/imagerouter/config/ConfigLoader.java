@@ -232,6 +232,7 @@ public final class ConfigLoader {
             node.problem("model", model, "a model id or name");
         }
         Duration timeout = node.positiveDuration("timeout", Duration.ofSeconds(30));
+        Optional<java.time.LocalDate> shutdownDate = node.optionalDate("shutdown-date");
         ConfigNode r = node.child("resilience");
         ResilienceSettings resilience = new ResilienceSettings(
                 r.integer("failure-rate-threshold", 50, 1, 100),
@@ -244,7 +245,8 @@ public final class ConfigLoader {
                 r.duration("permit-wait", Duration.ZERO),
                 r.integer("max-concurrent-calls", 10, 1, 1_000_000));
         PolicyTable policy = readPolicy(node.child("policy"), defaults);
-        return new ProviderConfig(name, type, enabled, baseUrl, keyEnv, apiKey, model, timeout, resilience, policy, node);
+        return new ProviderConfig(name, type, enabled, baseUrl, keyEnv, apiKey, model, timeout, resilience, policy, node,
+                shutdownDate);
     }
 
     /**

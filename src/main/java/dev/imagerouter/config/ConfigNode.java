@@ -117,6 +117,26 @@ public final class ConfigNode {
         return Optional.of(v.toString().trim());
     }
 
+    /**
+     * An ISO-8601 date ({@code 2026-10-23}); YAML's own date scalars are accepted too (SnakeYAML
+     * reads an unquoted date as a {@code java.util.Date} at UTC midnight).
+     */
+    public Optional<java.time.LocalDate> optionalDate(String key) {
+        Object v = raw(key);
+        if (v == null || v.toString().isBlank()) {
+            return Optional.empty();
+        }
+        if (v instanceof java.util.Date d) {
+            return Optional.of(d.toInstant().atZone(java.time.ZoneOffset.UTC).toLocalDate());
+        }
+        try {
+            return Optional.of(java.time.LocalDate.parse(v.toString().trim()));
+        } catch (java.time.format.DateTimeParseException e) {
+            errors.add(file, key(key), v, "an ISO date such as 2026-10-23");
+            return Optional.empty();
+        }
+    }
+
     public String string(String key, String defaultValue) {
         return optionalString(key).orElse(defaultValue);
     }

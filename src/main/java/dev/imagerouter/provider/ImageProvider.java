@@ -27,4 +27,23 @@ public interface ImageProvider {
      * as {@code MALFORMED_RESPONSE}.
      */
     CompletableFuture<ProviderResult> generate(ImageRequest request);
+
+    /**
+     * As {@link #generate(ImageRequest)}, relaying partial images to {@code partials} when the
+     * provider streams them and the request asks for them ({@link ImageRequest#partialImages()} &gt; 0).
+     */
+    default CompletableFuture<ProviderResult> generate(ImageRequest request, PartialImageListener partials) {
+        return generate(request);
+    }
+
+    /**
+     * Whether this provider can serve {@code request} as asked; checked before any call, so that a
+     * request one provider cannot serve (a prompt over its length limit, a transparent background
+     * it cannot make) skips it instead of failing.
+     *
+     * @return empty when it can, else why not
+     */
+    default java.util.Optional<Unsupported> unsupported(ImageRequest request) {
+        return java.util.Optional.empty();
+    }
 }

@@ -20,10 +20,23 @@ import java.util.Optional;
  * @param resilience  breaker, rate limiter and bulkhead settings
  * @param policy      the policy table with this provider's overrides applied
  * @param settings    the file itself, for type-specific settings read by the adapter
+ * @param shutdownDate the model's shutdown date from the file's {@code shutdown-date:} (UTC day), or empty;
+ *                     from that day on the router skips the provider without a call
  */
 public record ProviderConfig(String name, String type, boolean enabled, String baseUrl, String apiKeyEnv,
                              Optional<String> apiKey, String model, Duration timeout, ResilienceSettings resilience,
-                             PolicyTable policy, ConfigNode settings) {
+                             PolicyTable policy, ConfigNode settings, Optional<java.time.LocalDate> shutdownDate) {
+
+    public ProviderConfig {
+        shutdownDate = shutdownDate == null ? Optional.empty() : shutdownDate;
+    }
+
+    /** A provider without a configured shutdown date. */
+    public ProviderConfig(String name, String type, boolean enabled, String baseUrl, String apiKeyEnv,
+                          Optional<String> apiKey, String model, Duration timeout, ResilienceSettings resilience,
+                          PolicyTable policy, ConfigNode settings) {
+        this(name, type, enabled, baseUrl, apiKeyEnv, apiKey, model, timeout, resilience, policy, settings, Optional.empty());
+    }
 
     /** What identifies the instance's live state (breaker, limiter): same values, same state across reloads. */
     public String stateKey() {

@@ -161,7 +161,7 @@ public class GenerationService {
         }
         if (asIs != null) {
             // Every image is already what was asked for: a structural check, no decode, no hand-off.
-            return CompletableFuture.completedFuture(new ProviderResult(asIs, result.model(), result.generationId(), result.cost()));
+            return CompletableFuture.completedFuture(result.withImages(asIs));
         }
         return CompletableFuture.supplyAsync(() -> {
             List<GeneratedImage> images = new ArrayList<>();
@@ -170,7 +170,7 @@ public class GenerationService {
                         request.outputFormat());
                 images.add(new GeneratedImage(out.bytes(), out.contentType(), out.normalised()));
             }
-            return new ProviderResult(images, result.model(), result.generationId(), result.cost());
+            return result.withImages(images);
         }, imageWork);
     }
 
@@ -180,11 +180,20 @@ public class GenerationService {
         boolean normalised = false;
         for (GeneratedImage image : result.result().images()) {
             normalised |= image.normalised();
-            images.add(store.put(image.bytes(), "image/jpeg".equals(image.contentType()) ? "jpeg" : "png"));
+            images.add(store.put(image.bytes(), extension(image.contentType())));
         }
         ImageStore.GenerationRecord record = new ImageStore.GenerationRecord(hash, images, result.provider(),
-                result.result().model(), clock.instant(), normalised, result.result().cost());
+                result.result().model(), clock.instant(), normalised, result.result().cost(), result.result().usage());
         return new CachedGeneration(record, result.attempts());
+    }
+
+    /** The store's extension for a normalised image's MIME type. */
+    static String extension(String contentType) {
+        return switch (contentType) {
+            case "image/jpeg" -> "jpeg";
+            case "image/webp" -> "webp";
+            default -> "png";
+        };
     }
 
     /**

@@ -60,6 +60,7 @@ import java.util.regex.Pattern;
 // The import makes the provider package's Cost serialisable in records without annotating it
 // there. It cannot sit on GenerationRecord: an import there hides that record's own @Serdeable.
 @SerdeImport(ProviderResult.Cost.class)
+@SerdeImport(ProviderResult.Usage.class)
 public final class ImageStore {
 
     /** Extensions the store accepts, which are also the output formats of the API. */
@@ -356,11 +357,14 @@ public final class ImageStore {
      * @param created     when the generation finished
      * @param normalised  whether any image was cropped, resized or re-encoded to the requested size/format
      * @param cost        what the generation cost, if known
+     * @param usage       the answering provider's token usage, if it reported one (absent in records
+     *                    written before it existed)
      */
     @Serdeable
     @JsonInclude(JsonInclude.Include.NON_ABSENT)
     public record GenerationRecord(String requestHash, List<StoredImage> images, String provider, String model,
-                                   Instant created, boolean normalised, Optional<ProviderResult.Cost> cost) {
+                                   Instant created, boolean normalised, Optional<ProviderResult.Cost> cost,
+                                   Optional<ProviderResult.Usage> usage) {
 
         public GenerationRecord {
             if (requestHash == null || !SHA256.matcher(requestHash).matches()) {
@@ -374,6 +378,13 @@ public final class ImageStore {
             Objects.requireNonNull(model, "model");
             Objects.requireNonNull(created, "created");
             cost = cost == null ? Optional.empty() : cost;
+            usage = usage == null ? Optional.empty() : usage;
+        }
+
+        /** A record without token usage. */
+        public GenerationRecord(String requestHash, List<StoredImage> images, String provider, String model,
+                                Instant created, boolean normalised, Optional<ProviderResult.Cost> cost) {
+            this(requestHash, images, provider, model, created, normalised, cost, Optional.empty());
         }
     }
 }

@@ -20,7 +20,7 @@ class AlertThrottleTest {
 
         assertTrue(throttle.tryAcquire("AUTH_FAILED|leonardo-phoenix", tenMinutes));
         assertFalse(throttle.tryAcquire("AUTH_FAILED|leonardo-phoenix", tenMinutes));
-        assertTrue(throttle.tryAcquire("AUTH_FAILED|openai-gpt-image-1", tenMinutes));
+        assertTrue(throttle.tryAcquire("AUTH_FAILED|openai-gpt-image-2", tenMinutes));
         assertTrue(throttle.tryAcquire("QUOTA_EXHAUSTED|leonardo-phoenix", tenMinutes));
 
         clock.advance(Duration.ofMinutes(9));

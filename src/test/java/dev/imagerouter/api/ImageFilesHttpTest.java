@@ -60,7 +60,7 @@ class ImageFilesHttpTest extends SandboxHttpTest {
                 "X-Sandbox-Fault", "leonardo=429");
 
         assertEquals(200, r.status(), r.text());
-        assertEquals("openai-gpt-image-1", r.router().get("provider"));
+        assertEquals("openai-gpt-image-2", r.router().get("provider"));
         assertTrue(stats.openAiGenerateBodies().get(0).contains("1536x1024"), stats.openAiGenerateBodies().toString());
         assertEquals(true, r.router().get("normalised"));
         String url = (String) r.data().get(0).get("url");

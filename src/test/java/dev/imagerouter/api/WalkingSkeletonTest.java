@@ -76,7 +76,7 @@ class WalkingSkeletonTest extends SandboxHttpTest {
                 "X-Sandbox-Fault", "leonardo=429");
 
         assertEquals(200, r.status(), r.text());
-        assertEquals("openai-gpt-image-1", r.router().get("provider"));
+        assertEquals("openai-gpt-image-2", r.router().get("provider"));
         assertEquals(1, stats.leonardoCreates());
         assertEquals(1, stats.openAiGenerates());
         List<Map<String, Object>> attempts = r.attempts();
@@ -92,7 +92,7 @@ class WalkingSkeletonTest extends SandboxHttpTest {
         ApiClient.Response r = api.generate("{\"prompt\":\"" + prompt() + "\"}", "X-Sandbox-Fault", "leonardo=500");
 
         assertEquals(200, r.status(), r.text());
-        assertEquals("openai-gpt-image-1", r.router().get("provider"));
+        assertEquals("openai-gpt-image-2", r.router().get("provider"));
         assertEquals(2, stats.leonardoCreates());
         List<Long> times = stats.createTimestamps(EmulatorType.LEONARDO);
         long gapMillis = (times.get(1) - times.get(0)) / 1_000_000;
@@ -108,7 +108,7 @@ class WalkingSkeletonTest extends SandboxHttpTest {
         long millis = (System.nanoTime() - start) / 1_000_000;
 
         assertEquals(200, r.status(), r.text());
-        assertEquals("openai-gpt-image-1", r.router().get("provider"));
+        assertEquals("openai-gpt-image-2", r.router().get("provider"));
         assertEquals("TIMEOUT", r.attempts().get(0).get("failure_kind"));
         assertTrue(millis >= 3000, "fell back after " + millis + " ms; the Leonardo timeout is 3 s");
         long pollsAtFallback = stats.leonardoPolls();
@@ -122,7 +122,7 @@ class WalkingSkeletonTest extends SandboxHttpTest {
             ApiClient.Response r = api.generate("{\"prompt\":\"" + prompt + "\"}", "X-Sandbox-Fault", "leonardo=failed");
 
             assertEquals(200, r.status(), r.text());
-            assertEquals("openai-gpt-image-1", r.router().get("provider"));
+            assertEquals("openai-gpt-image-2", r.router().get("provider"));
             assertEquals("GENERATION_FAILED", r.attempts().get(0).get("failure_kind"));
             assertTrue(logs.lines().stream().anyMatch(l -> l.startsWith("WARN") && l.contains(prompt)
                             && l.contains("GENERATION_FAILED")

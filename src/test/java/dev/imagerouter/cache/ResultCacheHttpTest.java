@@ -130,15 +130,15 @@ class ResultCacheHttpTest extends SandboxHttpTest {
         // And a no-cache request that OpenAI answers replaces the entry: the next plain request is a
         // HIT served from OpenAI's images, in memory and in the durable record
         ApiClient.Response replaced = api.generate(body, "Cache-Control", "no-cache", "X-Sandbox-Fault", "leonardo=429");
-        assertEquals("openai-gpt-image-1", replaced.router().get("provider"));
+        assertEquals("openai-gpt-image-2", replaced.router().get("provider"));
         stats.reset();
         ApiClient.Response next = api.generate(body);
         assertEquals("HIT", next.header("X-Router-Cache"));
-        assertEquals("openai-gpt-image-1", next.router().get("provider"));
+        assertEquals("openai-gpt-image-2", next.router().get("provider"));
         assertEquals(urls(replaced), urls(next));
         assertEquals(0, stats.leonardoCreates() + stats.openAiGenerates());
         String record = Files.readString(Path.of(property("router.storage.dir"), "records", hash.substring(0, 2), hash + ".json"));
-        assertTrue(record.contains("\"provider\":\"openai-gpt-image-1\""), record);
+        assertTrue(record.contains("\"provider\":\"openai-gpt-image-2\""), record);
     }
 
     @Test

@@ -55,7 +55,7 @@ class AuthConfigTest {
         Map<String, String> o = new HashMap<>();
         o.put("router.sandbox.mode", "false");
         o.put("router.providers.leonardo-phoenix.api-key-env", "PATH");
-        o.put("router.providers.openai-gpt-image-1.api-key-env", "PATH");
+        o.put("router.providers.openai-gpt-image-2.api-key-env", "PATH");
         RouterConfig config = new ConfigLoader(key -> Optional.ofNullable(o.get(key)), System::getenv).load(Path.of("config"));
         assertTrue(config.auth().leonardoWebhookKey().isEmpty());
     }

@@ -23,14 +23,14 @@ class ConfigValidationTest {
     void outsideSandbox_missingKeyVariables_unknownType_badDuration_areAllReported() {
         TestConfigDir dir = TestConfigDir.copyOfRepository();
         dir.replace(dir.applicationFile(), "mode: auto", "mode: \"false\"");
-        dir.replace(dir.providerFile("openai-gpt-image-1"), "type: openai", "type: openia");
+        dir.replace(dir.providerFile("openai-gpt-image-2"), "type: openai", "type: openia");
         dir.replace(dir.providerFile("leonardo-phoenix"), "timeout: 30s", "timeout: thirty seconds");
 
         ConfigException e = assertThrows(ConfigException.class, () -> loader(Map.of()).load(dir.configDir()));
 
         String m = e.getMessage();
         assertTrue(m.contains("leonardo-phoenix.yml: router.providers.leonardo-phoenix.api-key-env = 'LEONARDO_API_KEY'"), m);
-        assertTrue(m.contains("openai-gpt-image-1.yml: router.providers.openai-gpt-image-1.type = 'openia'"), m);
+        assertTrue(m.contains("openai-gpt-image-2.yml: router.providers.openai-gpt-image-2.type = 'openia'"), m);
         assertTrue(m.contains("router.providers.leonardo-phoenix.timeout = 'thirty seconds': expected a non-negative duration"), m);
         assertTrue(e.problems().size() >= 3, m);
     }
@@ -38,20 +38,20 @@ class ConfigValidationTest {
     @Test
     void zeroTimeouts_andTooShortCheckIntervals_areReported_withWhatWasExpected() {
         TestConfigDir dir = TestConfigDir.copyOfRepository();
-        dir.replace(dir.providerFile("openai-gpt-image-1"), "timeout: 120s", "timeout: 0s");
-        dir.replace(dir.providerFile("openai-gpt-image-1"), "  timeout: 10s", "  timeout: 0ms");
-        dir.replace(dir.providerFile("openai-gpt-image-1"), "interval: 24h", "interval: 50ms");
+        dir.replace(dir.providerFile("openai-gpt-image-2"), "timeout: 120s", "timeout: 0s");
+        dir.replace(dir.providerFile("openai-gpt-image-2"), "  timeout: 10s", "  timeout: 0ms");
+        dir.replace(dir.providerFile("openai-gpt-image-2"), "interval: 24h", "interval: 50ms");
         dir.replace(dir.providerFile("leonardo-phoenix"), "check-interval: 5m", "check-interval: 99ms");
         dir.replace(dir.providerFile("leonardo-phoenix"), "check-timeout: 10s", "check-timeout: 0s");
 
         ConfigException e = assertThrows(ConfigException.class, () -> loader(Map.of()).load(dir.configDir()));
 
         String m = e.getMessage();
-        for (String key : new String[]{"openai-gpt-image-1.timeout", "openai-gpt-image-1.model-check.timeout",
+        for (String key : new String[]{"openai-gpt-image-2.timeout", "openai-gpt-image-2.model-check.timeout",
                 "leonardo-phoenix.credits.check-timeout"}) {
             assertTrue(m.contains("router.providers." + key + " = 'PT0S': expected a positive duration"), key + " in " + m);
         }
-        assertTrue(m.contains("router.providers.openai-gpt-image-1.model-check.interval = 'PT0.05S': expected at least 100ms"), m);
+        assertTrue(m.contains("router.providers.openai-gpt-image-2.model-check.interval = 'PT0.05S': expected at least 100ms"), m);
         assertTrue(m.contains("router.providers.leonardo-phoenix.credits.check-interval = 'PT0.099S': expected at least 100ms"), m);
     }
 
@@ -70,6 +70,6 @@ class ConfigValidationTest {
         TestConfigDir dir = TestConfigDir.copyOfRepository();
         dir.replace(dir.providerFile("leonardo-phoenix"), "enabled: true", "enabled: false");
         RouterConfig config = loader(Map.of()).load(dir.configDir());
-        assertEquals(java.util.List.of("openai-gpt-image-1"), config.chain());
+        assertEquals(java.util.List.of("openai-gpt-image-2"), config.chain());
     }
 }

@@ -25,18 +25,18 @@ class ConfigWatchTest {
         props.put("router.reload.debounce", "100ms");
         try (EmbeddedServer server = ApplicationContext.run(EmbeddedServer.class, props)) {
             RouterRuntime runtime = server.getApplicationContext().getBean(RouterRuntime.class);
-            assertEquals(List.of("leonardo-phoenix", "openai-gpt-image-1"), runtime.chain().names());
+            assertEquals(List.of("leonardo-phoenix", "openai-gpt-image-2"), runtime.chain().names());
 
-            dir.replace(dir.applicationFile(), "    - leonardo-phoenix\n    - openai-gpt-image-1",
-                    "    - openai-gpt-image-1\n    - leonardo-phoenix");
+            dir.replace(dir.applicationFile(), "    - leonardo-phoenix\n    - openai-gpt-image-2",
+                    "    - openai-gpt-image-2\n    - leonardo-phoenix");
 
             long deadline = System.nanoTime() + 15_000_000_000L;
-            while (!runtime.chain().names().get(0).equals("openai-gpt-image-1") && System.nanoTime() < deadline) {
+            while (!runtime.chain().names().get(0).equals("openai-gpt-image-2") && System.nanoTime() < deadline) {
                 Thread.sleep(50);
             }
-            assertEquals(List.of("openai-gpt-image-1", "leonardo-phoenix"), runtime.chain().names());
+            assertEquals(List.of("openai-gpt-image-2", "leonardo-phoenix"), runtime.chain().names());
             ApiClient api = new ApiClient(server.getURL().toString(), server.getApplicationContext().getBean(JsonMapper.class));
-            assertEquals("openai-gpt-image-1", api.generate("{\"prompt\":\"watched\"}").router().get("provider"));
+            assertEquals("openai-gpt-image-2", api.generate("{\"prompt\":\"watched\"}").router().get("provider"));
         }
     }
 }

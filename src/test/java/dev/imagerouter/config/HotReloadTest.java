@@ -58,8 +58,8 @@ class HotReloadTest {
         return api.post("/admin/reload", "application/json", new byte[0]);
     }
 
-    private static final String CHAIN = "    - leonardo-phoenix\n    - openai-gpt-image-1";
-    private static final String OPENAI_FIRST = "    - openai-gpt-image-1\n    - leonardo-phoenix";
+    private static final String CHAIN = "    - leonardo-phoenix\n    - openai-gpt-image-2";
+    private static final String OPENAI_FIRST = "    - openai-gpt-image-2\n    - leonardo-phoenix";
 
     @Test
     void openAiPutFirstAndReloaded_servesTheNextRequest_whileARequestInFlightFinishesOnLeonardo() {
@@ -78,12 +78,12 @@ class HotReloadTest {
         dir.replace(dir.applicationFile(), CHAIN, OPENAI_FIRST);
         ApiClient.Response reloaded = reload();
         assertEquals(200, reloaded.status(), reloaded.text());
-        assertEquals(List.of("openai-gpt-image-1", "leonardo-phoenix"), reloaded.json().get("chain"));
+        assertEquals(List.of("openai-gpt-image-2", "leonardo-phoenix"), reloaded.json().get("chain"));
 
         // Then the next request is served by OpenAI first
         ApiClient.Response next = generate();
-        assertEquals("openai-gpt-image-1", next.router().get("provider"));
-        assertEquals("openai-gpt-image-1", next.attempts().get(0).get("provider"));
+        assertEquals("openai-gpt-image-2", next.router().get("provider"));
+        assertEquals("openai-gpt-image-2", next.attempts().get(0).get("provider"));
         // and the request in flight completes on the chain it started with
         ApiClient.Response first = inFlight.join();
         assertEquals(200, first.status(), first.text());
@@ -131,7 +131,7 @@ class HotReloadTest {
         before.transitionToOpenState();
 
         dir.replace(dir.applicationFile(), "max-entries: 10000", "max-entries: 10001");
-        dir.replace(dir.providerFile("openai-gpt-image-1"), "timeout: 120s", "timeout: 90s");
+        dir.replace(dir.providerFile("openai-gpt-image-2"), "timeout: 120s", "timeout: 90s");
         assertEquals(200, reload().status());
 
         assertEquals(CircuitBreaker.State.OPEN, resilience.circuitBreakers().find("leonardo-phoenix").orElseThrow().getState());

@@ -37,7 +37,7 @@ class CreditConfigTest {
         assertEquals(Optional.of(new BigDecimal("50")), leonardo.skipBelow());
         assertEquals(new BigDecimal("100"), leonardo.hysteresis());
         assertEquals(Duration.ofHours(24),
-                ModelCheckSettings.read(config.providers().get("openai-gpt-image-1").settings(), "openai").interval());
+                ModelCheckSettings.read(config.providers().get("openai-gpt-image-2").settings(), "openai").interval());
         assertTrue(config.alerts().webhookUrl().isEmpty() || System.getenv("ALERT_WEBHOOK_URL") != null);
     }
 
@@ -59,14 +59,14 @@ class CreditConfigTest {
     @Test
     void creditsOnAProviderWithoutBalance_negativeHysteresisAndBudget_badWebhookUrl_areEachReported() {
         Path dir = copyOfRepository();
-        append(dir.resolve("providers/openai-gpt-image-1.yml"), "credits: { warn-below: 10 }\ndaily-budget-usd: -1\n");
+        append(dir.resolve("providers/openai-gpt-image-2.yml"), "credits: { warn-below: 10 }\ndaily-budget-usd: -1\n");
         replace(dir.resolve("providers/leonardo-phoenix.yml"), "hysteresis: 100", "hysteresis: -5");
         replace(dir.resolve("config/application.yml"), "webhook-url: ${ALERT_WEBHOOK_URL:}", "webhook-url: ftp://hooks.example/T0/secret");
 
         ConfigException e = assertThrows(ConfigException.class, () -> load(dir));
 
-        assertTrue(problem(e, "openai-gpt-image-1.credits").contains("only providers of type leonardo"), e.getMessage());
-        assertTrue(problem(e, "openai-gpt-image-1.daily-budget-usd").contains("'-1'"), e.getMessage());
+        assertTrue(problem(e, "openai-gpt-image-2.credits").contains("only providers of type leonardo"), e.getMessage());
+        assertTrue(problem(e, "openai-gpt-image-2.daily-budget-usd").contains("'-1'"), e.getMessage());
         assertTrue(problem(e, "credits.hysteresis").contains("'-5'"), e.getMessage());
         String webhook = problem(e, "router.alerts.webhook-url");
         assertTrue(webhook.contains("http(s) URL"), webhook);

@@ -50,7 +50,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class CreditsAndAlertsTest extends SandboxHttpTest {
 
     static final String LEONARDO = "leonardo-phoenix";
-    static final String OPENAI = "openai-gpt-image-1";
+    static final String OPENAI = "openai-gpt-image-2";
     static final Duration WAIT = Duration.ofSeconds(10);
 
     // Created with the test instance, before the router starts, so that startup is captured too.
@@ -77,7 +77,7 @@ class CreditsAndAlertsTest extends SandboxHttpTest {
         p.put("router.alerts.retries", "3");
         p.put("router.alerts.retry-backoff", "50ms");
         p.put("router.providers.leonardo-phoenix.credits.check-timeout", "500ms");
-        p.put("router.providers.openai-gpt-image-1.daily-budget-usd", "2.00");
+        p.put("router.providers.openai-gpt-image-2.daily-budget-usd", "2.00");
     }
 
     @BeforeEach
@@ -235,15 +235,15 @@ class CreditsAndAlertsTest extends SandboxHttpTest {
         // Leonardo: 1 image and 2 images at 8 credits each (reported as cost.amount in CREDITS)
         assertCost(generate("{\"prompt\":\"" + prompt() + "\"}"), LEONARDO, "8", "CREDITS");
         assertCost(generate("{\"prompt\":\"" + prompt() + "\",\"n\":2}"), LEONARDO, "16", "CREDITS");
-        // OpenAI (Leonardo rate limited): price table of providers/openai-gpt-image-1.yml
+        // OpenAI (Leonardo rate limited): price table of providers/openai-gpt-image-2.yml
         String fault = "leonardo=429";
-        assertCost(generate("{\"prompt\":\"" + prompt() + "\",\"quality\":\"low\",\"size\":\"1024x1024\"}", fault), OPENAI, "0.011", "USD");
-        assertCost(generate("{\"prompt\":\"" + prompt() + "\",\"quality\":\"high\",\"size\":\"1536x1024\",\"n\":2}", fault), OPENAI, "0.50", "USD");
-        assertCost(generate("{\"prompt\":\"" + prompt() + "\",\"quality\":\"medium\",\"size\":\"1024x1536\"}", fault), OPENAI, "0.063", "USD");
-        assertCost(generate("{\"prompt\":\"" + prompt() + "\",\"size\":\"1024x1024\"}", fault), OPENAI, "0.042", "USD"); // auto → medium
+        assertCost(generate("{\"prompt\":\"" + prompt() + "\",\"quality\":\"low\",\"size\":\"1024x1024\"}", fault), OPENAI, "0.006", "USD");
+        assertCost(generate("{\"prompt\":\"" + prompt() + "\",\"quality\":\"high\",\"size\":\"1536x1024\",\"n\":2}", fault), OPENAI, "0.330", "USD");
+        assertCost(generate("{\"prompt\":\"" + prompt() + "\",\"quality\":\"medium\",\"size\":\"1024x1536\"}", fault), OPENAI, "0.041", "USD");
+        assertCost(generate("{\"prompt\":\"" + prompt() + "\",\"size\":\"1024x1024\"}", fault), OPENAI, "0.053", "USD"); // auto → medium
 
         // Then the USD counter grew by exactly the OpenAI estimates, Leonardo's credits are not dollars
-        assertEquals(0.616, metric("image_router_cost_usd_total", "provider", OPENAI) - openAiBefore, 1e-9);
+        assertEquals(0.430, metric("image_router_cost_usd_total", "provider", OPENAI) - openAiBefore, 1e-9);
         assertEquals(0.0, metric("image_router_cost_usd_total", "provider", LEONARDO) - leonardoBefore, 1e-9);
         // and Leonardo's credits went off the balance, which matches the emulator's
         assertEquals(0, new BigDecimal("8976").compareTo(credits.balance(LEONARDO).orElseThrow()));
@@ -254,7 +254,7 @@ class CreditsAndAlertsTest extends SandboxHttpTest {
         assertEquals(0, new BigDecimal("8976").compareTo(new BigDecimal(leonardo.get("credit_balance").toString())), leonardo.toString());
         assertEquals("OK", leonardo.get("credit_level"));
         assertTrue(leonardo.containsKey("credit_checked_at"), leonardo.toString());
-        assertTrue(new BigDecimal(adminEntry(OPENAI).get("spent_today_usd").toString()).compareTo(new BigDecimal("0.616")) >= 0);
+        assertTrue(new BigDecimal(adminEntry(OPENAI).get("spent_today_usd").toString()).compareTo(new BigDecimal("0.430")) >= 0);
     }
 
     @Test

@@ -39,7 +39,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ModelLifecycleTest extends SandboxHttpTest {
 
     static final String RETIRED = "gpt-image-retired";
-    static final String OPENAI = "openai-gpt-image-1";
+    static final String OPENAI = "openai-gpt-image-2";
     static final String LEONARDO = "leonardo-phoenix";
 
     private final LogCapture logs = new LogCapture();
@@ -54,8 +54,8 @@ class ModelLifecycleTest extends SandboxHttpTest {
     @Override
     protected void properties(Map<String, String> p) {
         p.put("router.chain", OPENAI + "," + LEONARDO);
-        p.put("router.providers.openai-gpt-image-1.model", RETIRED);
-        p.put("router.providers.openai-gpt-image-1.model-check.interval", "300ms");
+        p.put("router.providers.openai-gpt-image-2.model", RETIRED);
+        p.put("router.providers.openai-gpt-image-2.model-check.interval", "300ms");
         p.put("router.providers.leonardo-phoenix.credits.check-interval", "300ms");
         p.put("router.alerts.webhook-url", webhook.url());
     }

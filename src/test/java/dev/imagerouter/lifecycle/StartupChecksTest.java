@@ -31,7 +31,7 @@ class StartupChecksTest implements TestPropertyProvider {
     @Override
     public Map<String, String> getProperties() {
         Map<String, String> p = RouterTestSupport.fastSandbox();
-        p.put("router.chain", "openai-gpt-image-1,leonardo-phoenix");
+        p.put("router.chain", "openai-gpt-image-2,leonardo-phoenix");
         p.put("router.sandbox.faults", "leonardo-phoenix.credits=slow");
         p.put("router.providers.leonardo-phoenix.credits.check-timeout", "3s");
         return p;

@@ -88,12 +88,12 @@ class MetricsExportTest implements TestPropertyProvider {
         Map<String, String> p = RouterTestSupport.fastSandbox();
         // The breakers must not trip halfway: an open breaker adds legitimate tag values (skipped,
         // CIRCUIT_OPEN) that would read as growth. And no TIMEOUT on a busy machine, for the same reason.
-        for (String provider : List.of("leonardo-phoenix", "openai-gpt-image-1")) {
+        for (String provider : List.of("leonardo-phoenix", "openai-gpt-image-2")) {
             p.put("router.providers." + provider + ".resilience.minimum-calls", "1000");
             p.put("router.providers." + provider + ".resilience.sliding-window-size", "1000");
         }
         p.put("router.providers.leonardo-phoenix.timeout", "30s");
-        p.put("router.providers.openai-gpt-image-1.timeout", "30s");
+        p.put("router.providers.openai-gpt-image-2.timeout", "30s");
         return p;
     }
 
@@ -114,7 +114,7 @@ class MetricsExportTest implements TestPropertyProvider {
         PrometheusText scrape = scrape();
 
         // Then every provider's breaker, rate limiter and bulkhead is there (the dashboard shows them after a restart)
-        for (String provider : List.of("leonardo-phoenix", "openai-gpt-image-1")) {
+        for (String provider : List.of("leonardo-phoenix", "openai-gpt-image-2")) {
             assertEquals(1.0, value(scrape, "resilience4j_circuitbreaker_state", "name", provider, "state", "closed"), provider);
             assertTrue(value(scrape, "resilience4j_ratelimiter_available_permissions", "name", provider) > 0, provider);
             assertTrue(value(scrape, "resilience4j_bulkhead_max_allowed_concurrent_calls", "name", provider) > 0, provider);
@@ -201,7 +201,7 @@ class MetricsExportTest implements TestPropertyProvider {
             assertEquals(new TreeSet<>(BUCKETS), le, histogram);
         }
         assertTrue(scrape.named("image_router_provider_duration_seconds_bucket").stream()
-                .anyMatch(s -> s.labels().get("provider").equals("openai-gpt-image-1")), "per-provider buckets");
+                .anyMatch(s -> s.labels().get("provider").equals("openai-gpt-image-2")), "per-provider buckets");
         // and Micronaut's HTTP server metrics name the route template, not the request path
         assertTrue(value(scrape, "http_server_requests_seconds_count", "uri", "/v1/images/generations", "status", "200",
                 "method", "POST", "exception", "none") > 0);

@@ -60,7 +60,7 @@ class CircuitBreakerTest extends SandboxHttpTest {
         // When the next request arrives, Leonardo is skipped without a call
         ApiClient.Response skipped = generate(null);
         assertEquals(200, skipped.status(), skipped.text());
-        assertEquals("openai-gpt-image-1", skipped.router().get("provider"));
+        assertEquals("openai-gpt-image-2", skipped.router().get("provider"));
         assertEquals(0, stats.leonardoCreates());
         assertEquals("CIRCUIT_OPEN", skipped.attempts().get(0).get("failure_kind"));
         assertEquals("skipped", skipped.attempts().get(0).get("outcome"));
@@ -77,7 +77,7 @@ class CircuitBreakerTest extends SandboxHttpTest {
     void failuresThatSayNothingAboutHealth_doNotOpenTheBreaker() {
         for (int i = 0; i < 5; i++) {
             ApiClient.Response r = generate("leonardo=auth");
-            assertEquals("openai-gpt-image-1", r.router().get("provider"));
+            assertEquals("openai-gpt-image-2", r.router().get("provider"));
         }
         assertEquals(CircuitBreaker.State.CLOSED, breaker().getState());
         assertEquals(5, stats.leonardoCreates());

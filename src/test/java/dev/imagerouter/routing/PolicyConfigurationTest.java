@@ -69,7 +69,7 @@ class PolicyConfigurationTest {
     void unknownActionAndUnknownChainEntry_areAllReportedAtOnce() {
         TestConfigDir dir = TestConfigDir.copyOfRepository();
         dir.replace(dir.applicationFile(), "TIMEOUT:            { action: FALLBACK }", "TIMEOUT:            { action: RETRI }");
-        dir.replace(dir.applicationFile(), "    - openai-gpt-image-1", "    - openai-gpt-image-1\n    - nope");
+        dir.replace(dir.applicationFile(), "    - openai-gpt-image-2", "    - openai-gpt-image-2\n    - nope");
         dir.replace(dir.providerFile("leonardo-phoenix"), "policy: {}", "policy:\n  NOT_A_KIND: { action: FALLBACK }");
 
         ConfigException e = assertThrows(ConfigException.class, () -> loader().load(dir.configDir()));
@@ -93,7 +93,7 @@ class PolicyConfigurationTest {
                     "X-Sandbox-Fault", "leonardo=moderation");
 
             assertEquals(200, r.status(), r.text());
-            assertEquals("openai-gpt-image-1", r.router().get("provider"));
+            assertEquals("openai-gpt-image-2", r.router().get("provider"));
             assertEquals("CONTENT_REJECTED", r.attempts().get(0).get("failure_kind"));
             assertEquals(1, stats.openAiGenerates());
         }
@@ -102,7 +102,7 @@ class PolicyConfigurationTest {
     @Test
     void openAiRetryAfter_isHonouredAsTheRetryDelay_whenRateLimitedIsARetryRow() {
         TestConfigDir dir = TestConfigDir.copyOfRepository();
-        dir.replace(dir.providerFile("openai-gpt-image-1"), "policy: {}",
+        dir.replace(dir.providerFile("openai-gpt-image-2"), "policy: {}",
                 "policy:\n  RATE_LIMITED: { action: RETRY, max-retries: 1, backoff: 10ms, retry-after-cap: 5s }");
         Map<String, Object> props = new java.util.HashMap<>(RouterTestSupport.fastSandbox());
         props.put("router.config-dir", dir.configDir().toString());

@@ -34,19 +34,19 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 class PolicyTableRowsTest extends SandboxHttpTest {
 
     private static final String LEONARDO = "leonardo-phoenix";
-    private static final String OPENAI = "openai-gpt-image-1";
+    private static final String OPENAI = "openai-gpt-image-2";
 
     @Inject
     MeterRegistry meters;
 
     @Override
     protected void properties(Map<String, String> p) {
-        p.put("router.providers.openai-gpt-image-1.timeout", "2s");
+        p.put("router.providers.openai-gpt-image-2.timeout", "2s");
         // keep the breakers out of this test: every row must reach its provider
         p.put("router.providers.leonardo-phoenix.resilience.minimum-calls", "10000");
         p.put("router.providers.leonardo-phoenix.resilience.sliding-window-size", "10000");
-        p.put("router.providers.openai-gpt-image-1.resilience.minimum-calls", "10000");
-        p.put("router.providers.openai-gpt-image-1.resilience.sliding-window-size", "10000");
+        p.put("router.providers.openai-gpt-image-2.resilience.minimum-calls", "10000");
+        p.put("router.providers.openai-gpt-image-2.resilience.sliding-window-size", "10000");
         // and the Retry-After cooldown: OpenAI's 429 carries retry-after: 1
         p.put("router.policy.RATE_LIMITED.retry-after-cap", "0ms");
     }

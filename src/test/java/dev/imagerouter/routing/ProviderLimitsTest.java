@@ -50,7 +50,7 @@ class ProviderLimitsTest extends SandboxHttpTest {
 
         // When a second request arrives, it does not queue for the slot: OpenAI serves it
         ApiClient.Response second = generate();
-        assertEquals("openai-gpt-image-1", second.router().get("provider"), second.text());
+        assertEquals("openai-gpt-image-2", second.router().get("provider"), second.text());
         assertEquals("SKIPPED", second.attempts().get(0).get("failure_kind"));
         assertEquals("BULKHEAD_FULL", second.attempts().get(0).get("reason"));
         assertEquals("leonardo-phoenix", holding.join().router().get("provider"));
@@ -63,7 +63,7 @@ class ProviderLimitsTest extends SandboxHttpTest {
         assertTrue((System.nanoTime() - start) / 1_000_000 < 5_000);
         List<Map<String, Object>> trail = third.attempts();
         assertEquals("RATE_LIMITER", trail.get(0).get("reason"), third.text());
-        assertEquals("openai-gpt-image-1", third.router().get("provider"));
+        assertEquals("openai-gpt-image-2", third.router().get("provider"));
         assertEquals(1, stats.leonardoCreates());
     }
 }

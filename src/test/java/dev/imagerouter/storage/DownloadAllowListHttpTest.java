@@ -51,7 +51,7 @@ class DownloadAllowListHttpTest implements TestPropertyProvider {
         ApiClient.Response r = api.generate("{\"prompt\":\"a glass greenhouse " + UUID.randomUUID() + "\",\"size\":\"1536x864\"}");
 
         assertEquals(200, r.status(), r.text());
-        assertEquals("openai-gpt-image-1", r.router().get("provider"));
+        assertEquals("openai-gpt-image-2", r.router().get("provider"));
         List<Map<String, Object>> attempts = r.attempts();
         assertEquals("leonardo-phoenix", attempts.get(0).get("provider"));
         assertEquals("MALFORMED_RESPONSE", attempts.get(0).get("failure_kind"));

@@ -137,7 +137,7 @@ class ImageStoreTest {
                 Instant.parse("2025-05-01T10:00:00Z"), false, Optional.empty()));
 
         // When a refresh writes a newer record for the same hash (unlink, then rename)
-        GenerationRecord newer = new GenerationRecord(hash, List.of(image, image), "openai-gpt-image-1", "gpt-image-1",
+        GenerationRecord newer = new GenerationRecord(hash, List.of(image, image), "openai-gpt-image-2", "gpt-image-1",
                 Instant.parse("2025-05-01T11:00:00Z"), true, Optional.empty());
         store.putRecord(newer);
 
@@ -182,7 +182,7 @@ class ImageStoreTest {
         ImageStore store = new ImageStore(new StorageSettings(dir, ""));
         StoredImage image = store.put(BYTES, "png");
         String hash = "9".repeat(64);
-        GenerationRecord record = new GenerationRecord(hash, List.of(image), "openai-gpt-image-1", "gpt-image-1",
+        GenerationRecord record = new GenerationRecord(hash, List.of(image), "openai-gpt-image-2", "gpt-image-1",
                 Instant.parse("2025-05-01T10:00:00Z"), false, Optional.empty());
         store.putRecord(record);
         Files.move(store.recordPath(hash), dir.resolve("records").resolve(hash + ".json"));

@@ -32,7 +32,9 @@ public final class RouterTestSupport {
         p.put("router.providers.leonardo-phoenix.poll.initial-delay", "50ms");
         p.put("router.providers.leonardo-phoenix.poll.max-delay", "100ms");
         p.put("router.providers.leonardo-phoenix.poll.jitter", "0");
-        p.put("router.providers.openai-gpt-image-1.timeout", "5s");
+        p.put("router.providers.openai-gpt-image-2.timeout", "5s");
+        // the shipped file assumes OpenAI's usage tier 1 (5 images a minute): tests send more
+        p.put("router.providers.openai-gpt-image-2.resilience.limit-for-period", "100000");
         return p;
     }
 
