@@ -22,6 +22,8 @@ import jakarta.inject.Singleton;
  *   <li>every provider skipped (circuits open, credits, ...) → 503 {@code no_provider_available}</li>
  *   <li>otherwise → 502 {@code all_providers_failed}</li>
  * </ul>
+ * A request no provider of the chain can serve as asked (e.g. a transparent background) is 400
+ * {@code invalid_value} naming the parameter, before any call.
  * Every error answer carries {@code X-Request-Id}; failed chains carry the attempts trail.
  */
 public final class ApiErrorHandlers {
@@ -116,6 +118,25 @@ public final class ApiErrorHandlers {
                 }
             }
             return respond(request, api, metrics, outcome);
+        }
+    }
+
+    /** No provider of the chain can serve the request as asked: 400 naming the parameter, no provider called. */
+    @Singleton
+    @Produces
+    @Requires(classes = {dev.imagerouter.routing.RequestUnsupportedException.class, ExceptionHandler.class})
+    public static class UnsupportedHandler
+            implements ExceptionHandler<dev.imagerouter.routing.RequestUnsupportedException, HttpResponse<?>> {
+        private final RouterMetrics metrics;
+
+        public UnsupportedHandler(RouterMetrics metrics) {
+            this.metrics = metrics;
+        }
+
+        @Override
+        public HttpResponse<?> handle(HttpRequest request, dev.imagerouter.routing.RequestUnsupportedException e) {
+            return respond(request, ApiException.invalid(e.reason().param(), "invalid_value", e.getMessage()), metrics,
+                    "invalid_request");
         }
     }
 

@@ -66,7 +66,7 @@ public class GenerationController {
         this.limits = limits;
     }
 
-    @Post(uri = "/v1/images/generations", produces = MediaType.APPLICATION_JSON)
+    @Post(uri = "/v1/images/generations", produces = {MediaType.APPLICATION_JSON, MediaType.TEXT_EVENT_STREAM})
     @Consumes(MediaType.ALL)
     public CompletableFuture<HttpResponse<?>> generate(HttpRequest<?> http, @Nullable @Body byte[] body) {
         long start = System.nanoTime();
@@ -95,44 +95,53 @@ public class GenerationController {
             throw ApiException.invalid(IDEMPOTENCY_KEY, "invalid_value",
                     "Idempotency-Key must be 1 to " + IdempotencyKeys.MAX_KEY_LENGTH + " printable ASCII characters.");
         }
+        GenerationEvents events = parsed.stream()
+                ? new GenerationEvents(json, parsed.request(), java.util.Map.of(REQUEST_ID, requestId)) : null;
         CompletableFuture<GenerationService.Generation> generation;
         try {
-            generation = generations.generate(parsed.request(), namespace, noCache, requestId, idempotencyKey);
+            generation = generations.generate(parsed.request(), namespace, noCache, requestId, idempotencyKey,
+                    events == null ? dev.imagerouter.provider.PartialImageListener.NONE : events);
         } catch (IdempotencyKeys.KeyReusedException e) {
             throw new ApiException(io.micronaut.http.HttpStatus.UNPROCESSABLE_ENTITY, e.getMessage() + "; use a new key.",
                     "invalid_request_error", IDEMPOTENCY_KEY, "idempotency_key_reused", java.util.Map.of(), null);
         }
-        return generation
-                .whenComplete((g, e) -> {
-                    if (e != null) {
-                        limits.releaseImages(client, images); // a failed generation does not use the daily allowance
-                    }
-                })
-                // b64_json reads the stored files: never on the event loop (a cache hit completes at once)
-                .thenApplyAsync(g -> {
-                    GenerationResponse response = toResponse(g, parsed, base);
-                    String cache = g.cached() ? "HIT" : "MISS";
-                    metrics.onRequest("success", noCache ? "bypass" : cache.toLowerCase(), System.nanoTime() - start);
-                    MutableHttpResponse<?> ok = HttpResponse.ok(response)
-                            .header(REQUEST_ID, requestId)
-                            .header(ROUTER_PROVIDER, response.router().provider())
-                            .header(ROUTER_CACHE, cache);
-                    return ok;
-                }, "b64_json".equals(parsed.responseFormat()) ? storageIo : Runnable::run);
+        generation.whenComplete((g, e) -> {
+            if (e != null) {
+                limits.releaseImages(client, images); // a failed generation does not use the daily allowance
+            }
+        });
+        // b64_json reads the stored files: never on the event loop (a cache hit completes at once)
+        boolean base64 = parsed.base64() || parsed.stream();
+        CompletableFuture<GenerationEvents.Answer> answer = generation.thenApplyAsync(g -> {
+            GenerationResponse response = toResponse(g, parsed, base64, base);
+            String cache = g.cached() ? "HIT" : "MISS";
+            metrics.onRequest("success", noCache ? "bypass" : cache.toLowerCase(), System.nanoTime() - start);
+            return new GenerationEvents.Answer(response, java.util.Map.of(REQUEST_ID, requestId,
+                    ROUTER_PROVIDER, response.router().provider(), ROUTER_CACHE, cache));
+        }, base64 ? storageIo : Runnable::run);
+        if (events != null) {
+            return events.respond(answer).thenApply(r -> r);
+        }
+        return answer.thenApply(a -> {
+            MutableHttpResponse<?> ok = HttpResponse.ok(a.body());
+            a.headers().forEach(ok::header);
+            return ok;
+        });
     }
 
-    private GenerationResponse toResponse(GenerationService.Generation g, GenerationRequestParser.Parsed parsed, String base) {
+    private GenerationResponse toResponse(GenerationService.Generation g, GenerationRequestParser.Parsed parsed,
+                                          boolean base64, String base) {
         ImageStore.GenerationRecord record = g.generation().record();
-        List<GenerationResponse.ImageData> data = record.images().stream().map(image -> {
-            if ("b64_json".equals(parsed.responseFormat())) {
-                return new GenerationResponse.ImageData(null, Base64.getEncoder().encodeToString(read(image)));
-            }
-            return new GenerationResponse.ImageData(runtime.config().storage().fileUrl(image.fileName(), base), null);
-        }).toList();
+        boolean url = parsed.url();
+        List<GenerationResponse.ImageData> data = record.images().stream().map(image -> new GenerationResponse.ImageData(
+                url ? runtime.config().storage().fileUrl(image.fileName(), base) : null,
+                base64 ? Base64.getEncoder().encodeToString(read(image)) : null)).toList();
         GenerationResponse.Cost cost = record.cost().map(c -> new GenerationResponse.Cost(c.amount(), c.unit())).orElse(null);
         GenerationResponse.RouterInfo info = new GenerationResponse.RouterInfo(record.provider(), record.model(),
                 g.requestHash(), g.cached(), record.normalised(), g.cached() ? List.of() : g.generation().attempts(), cost);
-        return new GenerationResponse(record.created().getEpochSecond(), data, info);
+        ImageRequest request = parsed.request();
+        return new GenerationResponse(record.created().getEpochSecond(), data, request.width() + "x" + request.height(),
+                request.outputFormat(), record.usage().map(GenerationResponse.Usage::of).orElse(null), info);
     }
 
     private byte[] read(ImageStore.StoredImage image) {

@@ -26,27 +26,69 @@ public final class GenerationRequestParser {
             "ENVIRONMENT", "FASHION", "FILM", "FOOD", "GENERAL", "HDR", "ILLUSTRATION", "LEONARDO", "LONG_EXPOSURE", "MACRO",
             "MINIMALISTIC", "MONOCHROME", "MOODY", "NONE", "NEUTRAL", "PHOTOGRAPHY", "PORTRAIT", "RAYTRACED", "RENDER_3D",
             "RETRO", "SKETCH_BW", "SKETCH_COLOR", "STOCK_PHOTO", "VIBRANT", "UNPROCESSED");
+    /**
+     * DALL·E 3's {@code style} values, mapped to Leonardo preset styles: {@code vivid} ("hyper-real and
+     * dramatic") → VIBRANT, {@code natural} ("more natural, less hyper-real") → NEUTRAL. OpenAI never gets
+     * a style (GPT image models have none).
+     */
+    public static final Map<String, String> DALL_E_STYLES = Map.of("VIVID", "VIBRANT", "NATURAL", "NEUTRAL");
+    /** DALL·E 3's {@code quality} values, mapped to GPT Image's: standard → medium, hd → high. */
+    public static final Map<String, String> DALL_E_QUALITIES = Map.of("standard", "medium", "hd", "high");
     /** Largest seed Leonardo accepts for non-Flux models (WIRE.md §2.1). */
     public static final long MAX_SEED = 9_999_999_998L;
+    /** The router's own size limits: edges 256..3840 (gpt-image-2's largest edge), multiples of 8. */
     public static final int MIN_DIMENSION = 256;
-    public static final int MAX_DIMENSION = 2048;
+    public static final int MAX_DIMENSION = 3840;
+    /** At most gpt-image-2's largest image, 3840x2160 (shared/specs/openai/GPT-IMAGE-2.md §1). */
+    public static final long MAX_PIXELS = 8_294_400L;
     public static final int MAX_IMAGES = 4;
+    /** Longest {@code user}/{@code safety_identifier}: an id (OpenAI recommends a hash), not a text. */
+    public static final int MAX_IDENTIFIER_LENGTH = 256;
 
     private static final Set<String> KNOWN = Set.of("prompt", "n", "size", "quality", "style", "negative_prompt", "seed",
-            "response_format", "model", "output_format", "user");
-    private static final List<String> QUALITIES = List.of("low", "medium", "high", "auto");
+            "response_format", "model", "output_format", "user", "safety_identifier", "background", "moderation",
+            "output_compression", "stream", "partial_images");
+    private static final List<String> QUALITIES = List.of("low", "medium", "high", "auto", "standard", "hd");
     private static final List<String> RESPONSE_FORMATS = List.of("url", "b64_json");
-    private static final List<String> OUTPUT_FORMATS = List.of("png", "jpeg");
+    private static final List<String> OUTPUT_FORMATS = List.of("png", "jpeg", "webp");
+    private static final List<String> BACKGROUNDS = List.of("auto", "opaque", "transparent");
+    private static final List<String> MODERATIONS = List.of("auto", "low");
     private static final Pattern SIZE = Pattern.compile("(\\d{1,5})x(\\d{1,5})");
 
-    /** A parsed request plus what only the API layer needs. */
-    public record Parsed(ImageRequest request, String responseFormat) {
+    /**
+     * A parsed request plus what only the API layer needs.
+     *
+     * @param request        the normalised request
+     * @param responseFormat {@code url} or {@code b64_json} as asked, or empty when not given
+     * @param model          the {@code model} the client named, or empty (the chain decides; only the answer's shape uses it)
+     * @param stream         {@code stream: true}: answer in server-sent events
+     */
+    public record Parsed(ImageRequest request, Optional<String> responseFormat, Optional<String> model, boolean stream) {
+
+        /**
+         * Whether the answer carries {@code b64_json} and {@code url} both: a client that names a GPT image
+         * model and no {@code response_format} reads {@code data[0].b64_json}, as OpenAI always answers
+         * base64 for those models, while other clients keep the URL answer they know.
+         */
+        public boolean bothFormats() {
+            return responseFormat.isEmpty() && model.map(m -> m.startsWith("gpt-image") || m.startsWith("chatgpt-image")).orElse(false);
+        }
+
+        /** Whether the answer carries {@code b64_json}. */
+        public boolean base64() {
+            return bothFormats() || responseFormat.map("b64_json"::equals).orElse(false);
+        }
+
+        /** Whether the answer carries {@code url}. */
+        public boolean url() {
+            return bothFormats() || !responseFormat.map("b64_json"::equals).orElse(false);
+        }
     }
 
     private final JsonMapper json;
     private final int maxPromptLength;
 
-    /** @param maxPromptLength prompt length cap in characters (Leonardo's limit is 1500, WIRE.md §2.1) */
+    /** @param maxPromptLength prompt length cap in characters (OpenAI's limit is 32000, GPT-IMAGE-2.md §1) */
     public GenerationRequestParser(JsonMapper json, int maxPromptLength) {
         this.json = json;
         this.maxPromptLength = maxPromptLength;
@@ -81,19 +123,60 @@ public final class GenerationRequestParser {
         int n = optionalLong(root, "n", 1, MAX_IMAGES).orElse(1L).intValue();
         int[] size = size(optionalString(root, "size").orElse("1024x1024"));
         String quality = oneOf(root, "quality", QUALITIES, "auto");
-        Optional<String> style = optionalString(root, "style").map(s -> s.trim().toUpperCase(Locale.ROOT));
+        quality = DALL_E_QUALITIES.getOrDefault(quality, quality);
+        Optional<String> style = optionalString(root, "style").map(s -> s.trim().toUpperCase(Locale.ROOT))
+                .map(s -> DALL_E_STYLES.getOrDefault(s, s));
         if (style.isPresent() && !STYLES.contains(style.get())) {
-            throw ApiException.invalid("style", "invalid_value", "Invalid 'style': expected a Leonardo preset style such as CINEMATIC.");
+            throw ApiException.invalid("style", "invalid_value", "Invalid 'style': expected a Leonardo preset style such as "
+                    + "CINEMATIC, or DALL·E's vivid or natural.");
         }
         Optional<Long> seed = optionalLong(root, "seed", 0, MAX_SEED);
-        String responseFormat = oneOf(root, "response_format", RESPONSE_FORMATS, "url");
+        Optional<String> responseFormat = optionalString(root, "response_format");
+        if (responseFormat.isPresent() && !RESPONSE_FORMATS.contains(responseFormat.get())) {
+            throw ApiException.invalid("response_format", "invalid_value", "Invalid 'response_format': expected one of "
+                    + RESPONSE_FORMATS + ".");
+        }
         String outputFormat = oneOf(root, "output_format", OUTPUT_FORMATS, "png");
-        optionalString(root, "model");
-        optionalString(root, "user");
+        Optional<Integer> compression = optionalLong(root, "output_compression", 0, 100).map(Long::intValue);
+        if (compression.isPresent() && "png".equals(outputFormat)) {
+            throw ApiException.invalid("output_compression", "invalid_value",
+                    "'output_compression' applies to output_format jpeg or webp, not png.");
+        }
+        String background = oneOf(root, "background", BACKGROUNDS, ImageRequest.BACKGROUND_AUTO);
+        if (ImageRequest.BACKGROUND_TRANSPARENT.equals(background) && "jpeg".equals(outputFormat)) {
+            throw ApiException.invalid("background", "invalid_value",
+                    "A transparent background needs output_format png or webp; jpeg has no transparency.");
+        }
+        String moderation = oneOf(root, "moderation", MODERATIONS, ImageRequest.MODERATION_AUTO);
+        Optional<String> model = optionalString(root, "model");
+        Optional<String> user = identifier(root, "user");
+        Optional<String> safetyIdentifier = identifier(root, "safety_identifier").or(() -> user);
+        boolean stream = optionalBoolean(root, "stream");
+        int partialImages = optionalLong(root, "partial_images", 0, 3).orElse(0L).intValue();
         sandboxFaults.ifPresent(GenerationRequestParser::checkFaults);
         ImageRequest request = new ImageRequest(prompt, negative, size[0], size[1], n, quality, style, seed, outputFormat,
-                sandboxFaults);
-        return new Parsed(request, responseFormat);
+                background, moderation, compression, safetyIdentifier, stream ? partialImages : 0, sandboxFaults);
+        return new Parsed(request, responseFormat, model, stream);
+    }
+
+    private static Optional<String> identifier(JsonNode root, String param) {
+        Optional<String> value = optionalString(root, param).filter(s -> !s.isEmpty());
+        if (value.isPresent() && value.get().length() > MAX_IDENTIFIER_LENGTH) {
+            throw ApiException.invalid(param, "string_above_max_length",
+                    "'" + param + "' is longer than the maximum of " + MAX_IDENTIFIER_LENGTH + " characters.");
+        }
+        return value;
+    }
+
+    private static boolean optionalBoolean(JsonNode root, String param) {
+        JsonNode node = root.get(param);
+        if (node == null || node.isNull()) {
+            return false;
+        }
+        if (!node.isBoolean()) {
+            throw ApiException.invalid(param, "invalid_type", "Invalid type for '" + param + "': expected a boolean.");
+        }
+        return node.getBooleanValue();
     }
 
     private void checkLength(String param, String value) {
@@ -120,13 +203,17 @@ public final class GenerationRequestParser {
         }
         Matcher m = SIZE.matcher(text);
         if (!m.matches()) {
-            throw ApiException.invalid("size", "invalid_value", "Invalid 'size': expected WIDTHxHEIGHT such as 1024x1024.");
+            throw ApiException.invalid("size", "invalid_value", "Invalid 'size': expected WIDTHxHEIGHT such as 1024x1024, or auto.");
         }
         int w = Integer.parseInt(m.group(1));
         int h = Integer.parseInt(m.group(2));
         if (w < MIN_DIMENSION || w > MAX_DIMENSION || h < MIN_DIMENSION || h > MAX_DIMENSION || w % 8 != 0 || h % 8 != 0) {
             throw ApiException.invalid("size", "invalid_value", "Invalid 'size': width and height must be multiples of 8 from "
                     + MIN_DIMENSION + " to " + MAX_DIMENSION + ".");
+        }
+        if ((long) w * h > MAX_PIXELS) {
+            throw ApiException.invalid("size", "invalid_value", "Invalid 'size': at most " + MAX_PIXELS
+                    + " pixels (3840x2160), but " + w + "x" + h + " is " + ((long) w * h) + ".");
         }
         return new int[]{w, h};
     }

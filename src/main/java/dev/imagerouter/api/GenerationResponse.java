@@ -2,6 +2,7 @@ package dev.imagerouter.api;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.imagerouter.provider.ProviderResult;
 import dev.imagerouter.routing.Attempt;
 import io.micronaut.core.annotation.Nullable;
 import io.micronaut.serde.annotation.Serdeable;
@@ -11,15 +12,46 @@ import java.util.List;
 
 /**
  * The OpenAI {@code ImagesResponse} shape plus the router's metadata:
- * {@code {"created": <epoch s>, "data": [{"url"} | {"b64_json"}], "router": {...}}}.
+ * {@code {"created": <epoch s>, "data": [{"url"?, "b64_json"?}], "size": "WxH", "output_format",
+ * "usage"?: {...}, "router": {...}}}. {@code usage} is the answering provider's token usage (OpenAI's),
+ * absent when the provider reported none (Leonardo prices in credits: see {@code router.cost}).
  */
 @Serdeable
-public record GenerationResponse(long created, List<ImageData> data, RouterInfo router) {
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record GenerationResponse(long created, List<ImageData> data, @Nullable String size,
+                                 @JsonProperty("output_format") @Nullable String outputFormat,
+                                 @Nullable Usage usage, RouterInfo router) {
 
-    /** One image: {@code url} or {@code b64_json}, whichever {@code response_format} asked for. */
+    /** One image: {@code url}, {@code b64_json} or both (see {@code GenerationRequestParser.Parsed#bothFormats}). */
     @Serdeable
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record ImageData(@Nullable String url, @JsonProperty("b64_json") @Nullable String b64Json) {
+    }
+
+    /**
+     * OpenAI's {@code usage} object (shared/specs/openai/GPT-IMAGE-2.md §3): token counts, all four keys
+     * always present (the Java SDK fails on access to a missing one).
+     */
+    @Serdeable
+    public record Usage(@JsonProperty("input_tokens") long inputTokens, @JsonProperty("output_tokens") long outputTokens,
+                        @JsonProperty("total_tokens") long totalTokens,
+                        @JsonProperty("input_tokens_details") InputDetails inputTokensDetails) {
+
+        /** The provider's usage in OpenAI's shape. */
+        public static Usage of(ProviderResult.Usage u) {
+            return new Usage(u.inputTokens(), u.outputTokens(), u.totalTokens(),
+                    new InputDetails(u.inputTextTokens(), u.inputImageTokens()));
+        }
+
+        /** Zero tokens: the stream's {@code completed} event needs a usage even when the provider has none. */
+        public static Usage zero() {
+            return new Usage(0, 0, 0, new InputDetails(0, 0));
+        }
+    }
+
+    /** {@code input_tokens_details}. */
+    @Serdeable
+    public record InputDetails(@JsonProperty("text_tokens") long textTokens, @JsonProperty("image_tokens") long imageTokens) {
     }
 
     /**

@@ -18,7 +18,10 @@ import java.util.TreeMap;
  * The hash is the lowercase hex SHA-256 (64 characters) of the UTF-8 bytes of one JSON object:
  * <ul>
  *   <li>keys: {@code prompt, negative_prompt, width, height, n, quality, style, seed,
- *       output_format}, plus {@code namespace} when the client's namespace is given, plus
+ *       output_format}, plus {@code background} and {@code moderation} when not {@code auto} and
+ *       {@code output_compression} when given (added for gpt-image-2 callers: a request without them
+ *       hashes exactly as before, so earlier records stay valid and the version stays 1),
+ *       plus {@code namespace} when the client's namespace is given, plus
  *       {@code "v":1}, the version of this canonical form: changing the form means bumping it, so
  *       every key changes and no old record is misread;</li>
  *   <li>keys sorted by code point, no whitespace anywhere;</li>
@@ -30,8 +33,9 @@ import java.util.TreeMap;
  *       {@code \}{@code u00xx}; every other character, non-ASCII included, is written as itself;</li>
  *   <li>numbers as plain base-10 integers ({@code seed} is a {@code long}).</li>
  * </ul>
- * Never part of the key: the provider, the chain, and the sandbox faults, so that a result is
- * shared whichever provider made it and a fault header never splits the cache.
+ * Never part of the key: the provider, the chain, the sandbox faults, the caller's
+ * {@code user}/{@code safety_identifier}, {@code stream} and {@code partial_images}, so that a
+ * result is shared whichever provider made it and however it is delivered.
  *
  * <p>Example: {@code prompt "a \"red\" fox"}, 1536x864, n=1, quality {@code auto}, seed 42,
  * {@code png}, no negative prompt, no style, namespace {@code acme} gives
@@ -78,6 +82,13 @@ public final class RequestHasher {
         request.style().ifPresent(value -> fields.put("style", value));
         request.seed().ifPresent(value -> fields.put("seed", value));
         fields.put("output_format", request.outputFormat());
+        if (!ImageRequest.BACKGROUND_AUTO.equals(request.background())) {
+            fields.put("background", request.background());
+        }
+        if (!ImageRequest.MODERATION_AUTO.equals(request.moderation())) {
+            fields.put("moderation", request.moderation());
+        }
+        request.outputCompression().ifPresent(value -> fields.put("output_compression", value));
         namespace.ifPresent(value -> fields.put("namespace", value));
 
         StringBuilder json = new StringBuilder(128 + request.prompt().length());

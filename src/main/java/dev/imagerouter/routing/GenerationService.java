@@ -7,6 +7,7 @@ import dev.imagerouter.cache.ResultCache;
 import dev.imagerouter.config.RouterRuntime;
 import dev.imagerouter.provider.GeneratedImage;
 import dev.imagerouter.provider.ImageRequest;
+import dev.imagerouter.provider.PartialImageListener;
 import dev.imagerouter.provider.ProviderResult;
 import dev.imagerouter.storage.ImageNormaliser;
 import dev.imagerouter.storage.ImageStore;
@@ -87,33 +88,51 @@ public class GenerationService {
      */
     public CompletableFuture<Generation> generate(ImageRequest request, Optional<String> namespace, boolean noCache,
                                                   String requestId, Optional<String> idempotencyKey) {
+        return generate(request, namespace, noCache, requestId, idempotencyKey, PartialImageListener.NONE);
+    }
+
+    /**
+     * As {@link #generate(ImageRequest, Optional, boolean, String, Optional)}, relaying the partial
+     * images of a streaming provider to {@code partials} when this request is the one that calls
+     * the provider (not when it joins another's flight or is answered from the cache).
+     *
+     * @throws IdempotencyKeys.KeyReusedException  when the key was used with a different request
+     * @throws RequestUnsupportedException when no provider of the chain can serve the request as asked
+     */
+    public CompletableFuture<Generation> generate(ImageRequest request, Optional<String> namespace, boolean noCache,
+                                                  String requestId, Optional<String> idempotencyKey,
+                                                  PartialImageListener partials) {
+        Router.unsupportedByAll(runtime.chain(), request).ifPresent(u -> {
+            throw new RequestUnsupportedException(u);
+        });
         if (idempotencyKey.isEmpty()) {
-            return generateOnce(request, namespace, noCache, requestId);
+            return generateOnce(request, namespace, noCache, requestId, partials);
         }
         String hash = hasher.hash(request, runtime.config().cache().perClient() ? namespace : Optional.empty());
         IdempotencyKeys.Replay<Generation> replay = idempotencyKeys.resolve(namespace.orElse(""), idempotencyKey.get(), hash,
-                () -> generateOnce(request, namespace, noCache, requestId));
+                () -> generateOnce(request, namespace, noCache, requestId, partials));
         return replay.replayed()
                 ? replay.result().thenApply(g -> new Generation(g.generation(), true, g.requestHash()))
                 : replay.result();
     }
 
     private CompletableFuture<Generation> generateOnce(ImageRequest request, Optional<String> namespace, boolean noCache,
-                                                       String requestId) {
+                                                       String requestId, PartialImageListener partials) {
         Optional<String> ns = runtime.config().cache().perClient() ? namespace : Optional.empty();
         String hash = hasher.hash(request, ns);
         Chain chain = runtime.chain();
         if (noCache) {
-            return cache.refresh(hash, () -> produce(chain, hash, request, requestId))
+            return cache.refresh(hash, () -> produce(chain, hash, request, requestId, partials))
                     .thenApply(g -> new Generation(g, false, hash));
         }
-        return cache.get(hash, () -> produce(chain, hash, request, requestId))
+        return cache.get(hash, () -> produce(chain, hash, request, requestId, partials))
                 .thenApply(a -> new Generation(a.generation(), a.source() == ResultCache.Source.HIT, hash));
     }
 
-    private CompletableFuture<CachedGeneration> produce(Chain chain, String hash, ImageRequest request, String requestId) {
+    private CompletableFuture<CachedGeneration> produce(Chain chain, String hash, ImageRequest request, String requestId,
+                                                        PartialImageListener partials) {
         CompletableFuture<CachedGeneration> stored = new CompletableFuture<>();
-        router.route(chain, request, requestId, this::normalise).whenComplete((result, error) -> {
+        router.route(chain, request, requestId, this::normalise, partials).whenComplete((result, error) -> {
             if (error != null) {
                 stored.completeExceptionally(error);
                 return;

@@ -1,6 +1,7 @@
 package dev.imagerouter.routing;
 
 import dev.imagerouter.provider.ImageRequest;
+import dev.imagerouter.provider.PartialImageListener;
 import dev.imagerouter.provider.ProviderFailure;
 import dev.imagerouter.provider.ProviderResult;
 import dev.imagerouter.routing.policy.FailureKind;
@@ -60,15 +61,15 @@ final class ProviderCall {
      * {@link AttemptFailure} for the last attempt. {@code onAttempt} sees every attempt.
      */
     CompletableFuture<ProviderResult> call(ProviderHandle handle, ImageRequest request, ResultProcessor processor,
-                                           BiConsumer<Attempt, ProviderFailure> onAttempt) {
+                                           PartialImageListener partials, BiConsumer<Attempt, ProviderFailure> onAttempt) {
         Map<FailureKind, Integer> counts = new EnumMap<>(FailureKind.class);
         return handle.resilience().retry()
-                .executeCompletionStage(scheduler, () -> attempt(handle, request, processor, counts, onAttempt))
+                .executeCompletionStage(scheduler, () -> attempt(handle, request, processor, partials, counts, onAttempt))
                 .toCompletableFuture();
     }
 
     private CompletableFuture<ProviderResult> attempt(ProviderHandle handle, ImageRequest request, ResultProcessor processor,
-                                                      Map<FailureKind, Integer> counts,
+                                                      PartialImageListener partials, Map<FailureKind, Integer> counts,
                                                       BiConsumer<Attempt, ProviderFailure> onAttempt) {
         CircuitBreaker breaker = handle.resilience().circuitBreaker();
         if (!breaker.tryAcquirePermission()) {
@@ -82,11 +83,11 @@ final class ProviderCall {
         }
         CompletableFuture<Void> permit = waitNanos == 0 ? CompletableFuture.completedFuture(null)
                 : delayed(waitNanos);
-        return permit.thenCompose(ignored -> guardedCall(handle, request, processor, counts, onAttempt));
+        return permit.thenCompose(ignored -> guardedCall(handle, request, processor, partials, counts, onAttempt));
     }
 
     private CompletableFuture<ProviderResult> guardedCall(ProviderHandle handle, ImageRequest request, ResultProcessor processor,
-                                                          Map<FailureKind, Integer> counts,
+                                                          PartialImageListener partials, Map<FailureKind, Integer> counts,
                                                           BiConsumer<Attempt, ProviderFailure> onAttempt) {
         CircuitBreaker breaker = handle.resilience().circuitBreaker();
         Bulkhead bulkhead = handle.resilience().bulkhead();
@@ -98,7 +99,7 @@ final class ProviderCall {
         CompletableFuture<ProviderResult> call;
         try {
             call = handle.resilience().timeLimiter()
-                    .executeCompletionStage(scheduler, () -> handle.provider().generate(request)
+                    .executeCompletionStage(scheduler, () -> handle.provider().generate(request, partials)
                             .thenCompose(result -> processor.process(request, result)))
                     .toCompletableFuture();
         } catch (RuntimeException e) {

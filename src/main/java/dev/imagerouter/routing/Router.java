@@ -1,6 +1,9 @@
 package dev.imagerouter.routing;
 
+import dev.imagerouter.provider.ImageProvider;
 import dev.imagerouter.provider.ImageRequest;
+import dev.imagerouter.provider.PartialImageListener;
+import dev.imagerouter.provider.Unsupported;
 import dev.imagerouter.provider.ProviderFailure;
 import dev.imagerouter.routing.policy.FailureKind;
 import dev.imagerouter.routing.policy.PolicyAction;
@@ -20,7 +23,8 @@ import java.util.concurrent.ScheduledExecutorService;
  * The chain walk
  * --------------
  * for each provider of the chain snapshot, in order:
- *   skip it (trail: SKIPPED + reason) if a Retry-After cooldown runs or a ProviderGate says so;
+ *   skip it (trail: SKIPPED + reason) if it cannot serve the request as asked (UNSUPPORTED: ...),
+ *   a Retry-After cooldown runs or a ProviderGate says so;
  *   otherwise run its turn (ProviderCall: Retry(CircuitBreaker(RateLimiter(TimeLimiter(Bulkhead(call))))));
  *   success → done; failure → the policy row of its failure kind says FAIL (stop) or fall back to the next.
  * The chain ends in ChainFailedException, whose Ending decides the client's status.
@@ -30,6 +34,8 @@ import java.util.concurrent.ScheduledExecutorService;
 public final class Router {
 
     private static final Logger LOG = LoggerFactory.getLogger(Router.class);
+    /** Trail reason prefix of a provider that cannot serve the request as asked (see {@link ImageProvider#unsupported}). */
+    public static final String UNSUPPORTED = "UNSUPPORTED";
 
     private final ProviderCall providerCall;
     private final List<RoutingListener> listeners;
@@ -58,15 +64,42 @@ public final class Router {
      */
     public CompletableFuture<RoutingResult> route(Chain chain, ImageRequest request, String requestId,
                                                   ResultProcessor processor) {
+        return route(chain, request, requestId, processor, PartialImageListener.NONE);
+    }
+
+    /**
+     * As {@link #route(Chain, ImageRequest, String, ResultProcessor)}, relaying a streaming provider's
+     * partial images to {@code partials}.
+     */
+    public CompletableFuture<RoutingResult> route(Chain chain, ImageRequest request, String requestId,
+                                                  ResultProcessor processor, PartialImageListener partials) {
         CompletableFuture<RoutingResult> result = new CompletableFuture<>();
         List<Attempt> trail = Collections.synchronizedList(new ArrayList<>());
-        walk(new Walk(chain, request, requestId, processor, trail, result), 0, null);
+        walk(new Walk(chain, request, requestId, processor, partials, trail, result), 0, null);
         return result;
+    }
+
+    /**
+     * What no provider of {@code chain} can serve, when that is the case: the first provider's reason
+     * (the request then gets a 400 naming its parameter, not a failed chain).
+     */
+    public static Optional<Unsupported> unsupportedByAll(Chain chain, ImageRequest request) {
+        Unsupported first = null;
+        for (ProviderHandle handle : chain.providers()) {
+            Optional<Unsupported> reason = handle.provider().unsupported(request);
+            if (reason.isEmpty()) {
+                return Optional.empty();
+            }
+            if (first == null) {
+                first = reason.get();
+            }
+        }
+        return Optional.ofNullable(first);
     }
 
     /** One request's walk: what stays the same from provider to provider. */
     private record Walk(Chain chain, ImageRequest request, String requestId, ResultProcessor processor,
-                        List<Attempt> trail, CompletableFuture<RoutingResult> result) {
+                        PartialImageListener partials, List<Attempt> trail, CompletableFuture<RoutingResult> result) {
     }
 
     private void walk(Walk w, int index, ProviderFailure lastFailure) {
@@ -80,7 +113,8 @@ public final class Router {
             return;
         }
         ProviderHandle handle = chain.providers().get(index);
-        Optional<String> skipReason = handle.coolingDown() ? Optional.of("COOLDOWN") : gateReason(handle);
+        Optional<String> skipReason = handle.provider().unsupported(request).map(u -> UNSUPPORTED + ": " + u.reason())
+                .or(() -> handle.coolingDown() ? Optional.of("COOLDOWN") : gateReason(handle));
         if (skipReason.isPresent()) {
             Attempt skipped = new Attempt(handle.name(), Attempt.SKIPPED, FailureKind.SKIPPED.name(), null, 0, skipReason.get());
             trail.add(skipped);
@@ -89,7 +123,7 @@ public final class Router {
             walk(w, index + 1, lastFailure);
             return;
         }
-        providerCall.call(handle, request, w.processor(), (attempt, failure) -> {
+        providerCall.call(handle, request, w.processor(), w.partials(), (attempt, failure) -> {
             trail.add(attempt);
             notifyAttempt(handle, attempt, failure);
             if (failure != null) {

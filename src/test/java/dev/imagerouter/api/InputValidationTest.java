@@ -54,9 +54,12 @@ class InputValidationTest extends SandboxHttpTest {
                 Arguments.of("{\"prompt\":\"x\",\"n\":1e300}", "n", "invalid_value"),
                 Arguments.of("{\"prompt\":\"x\",\"n\":\"2\"}", "n", "invalid_type"),
                 Arguments.of("{\"prompt\":\"x\",\"n\":true}", "n", "invalid_type"),
-                // size: 256..2048, multiples of 8
+                // size: edges 256..3840, multiples of 8, at most 8,294,400 pixels (3840x2160)
                 Arguments.of("{\"prompt\":\"x\",\"size\":\"248x256\"}", "size", "invalid_value"),
-                Arguments.of("{\"prompt\":\"x\",\"size\":\"256x2056\"}", "size", "invalid_value"),
+                Arguments.of("{\"prompt\":\"x\",\"size\":\"256x3848\"}", "size", "invalid_value"),
+                Arguments.of("{\"prompt\":\"x\",\"size\":\"3840x2168\"}", "size", "invalid_value"),
+                Arguments.of("{\"prompt\":\"x\",\"size\":\"1024X1024\"}", "size", "invalid_value"),
+                Arguments.of("{\"prompt\":\"x\",\"size\":\"16:9\"}", "size", "invalid_value"),
                 Arguments.of("{\"prompt\":\"x\",\"size\":\"1020x1024\"}", "size", "invalid_value"),
                 Arguments.of("{\"prompt\":\"x\",\"size\":\"1024x1022\"}", "size", "invalid_value"),
                 Arguments.of("{\"prompt\":\"x\",\"size\":\"1024\"}", "size", "invalid_value"),
@@ -68,7 +71,22 @@ class InputValidationTest extends SandboxHttpTest {
                 Arguments.of("{\"prompt\":\"x\",\"style\":\"WATERCOLOUR\"}", "style", "invalid_value"),
                 Arguments.of("{\"prompt\":\"x\",\"style\":[]}", "style", "invalid_type"),
                 Arguments.of("{\"prompt\":\"x\",\"response_format\":\"png\"}", "response_format", "invalid_value"),
-                Arguments.of("{\"prompt\":\"x\",\"output_format\":\"webp\"}", "output_format", "invalid_value"),
+                Arguments.of("{\"prompt\":\"x\",\"output_format\":\"gif\"}", "output_format", "invalid_value"),
+                // gpt-image-2's fields
+                Arguments.of("{\"prompt\":\"x\",\"background\":\"clear\"}", "background", "invalid_value"),
+                Arguments.of("{\"prompt\":\"x\",\"background\":\"transparent\",\"output_format\":\"jpeg\"}", "background", "invalid_value"),
+                Arguments.of("{\"prompt\":\"x\",\"background\":\"transparent\"}", "background", "invalid_value"),
+                Arguments.of("{\"prompt\":\"x\",\"moderation\":\"high\"}", "moderation", "invalid_value"),
+                Arguments.of("{\"prompt\":\"x\",\"output_format\":\"jpeg\",\"output_compression\":101}", "output_compression", "invalid_value"),
+                Arguments.of("{\"prompt\":\"x\",\"output_format\":\"webp\",\"output_compression\":-1}", "output_compression", "invalid_value"),
+                Arguments.of("{\"prompt\":\"x\",\"output_format\":\"jpeg\",\"output_compression\":50.5}", "output_compression", "invalid_value"),
+                Arguments.of("{\"prompt\":\"x\",\"output_format\":\"jpeg\",\"output_compression\":\"80\"}", "output_compression", "invalid_type"),
+                Arguments.of("{\"prompt\":\"x\",\"output_compression\":80}", "output_compression", "invalid_value"),
+                Arguments.of("{\"prompt\":\"x\",\"stream\":\"yes\"}", "stream", "invalid_type"),
+                Arguments.of("{\"prompt\":\"x\",\"stream\":true,\"partial_images\":4}", "partial_images", "invalid_value"),
+                Arguments.of("{\"prompt\":\"x\",\"safety_identifier\":7}", "safety_identifier", "invalid_type"),
+                Arguments.of("{\"prompt\":\"x\",\"safety_identifier\":\"" + "u".repeat(257) + "\"}", "safety_identifier", "string_above_max_length"),
+                Arguments.of("{\"prompt\":\"x\",\"quality\":\"max\"}", "quality", "invalid_value"),
                 Arguments.of("{\"prompt\":\"x\",\"output_format\":false}", "output_format", "invalid_type"),
                 // seed: 0..9999999998 (Leonardo, WIRE §2.1)
                 Arguments.of("{\"prompt\":\"x\",\"seed\":-1}", "seed", "invalid_value"),
@@ -120,7 +138,7 @@ class InputValidationTest extends SandboxHttpTest {
 
     @Test
     void boundaryValues_areAccepted() {
-        ApiClient.Response r = api.generate("{\"prompt\":\"boundaries " + UUID.randomUUID() + "\",\"size\":\"2048x256\",\"n\":4,"
+        ApiClient.Response r = api.generate("{\"prompt\":\"boundaries " + UUID.randomUUID() + "\",\"size\":\"3840x256\",\"n\":4,"
                 + "\"seed\":9999999998,\"quality\":\"low\",\"style\":\"cinematic\",\"response_format\":\"url\","
                 + "\"output_format\":\"jpeg\",\"model\":\"gpt-image-1\",\"user\":\"u-1\"}");
         assertEquals(200, r.status(), r.text());

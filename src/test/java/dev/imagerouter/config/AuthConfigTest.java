@@ -47,7 +47,7 @@ class AuthConfigTest {
         assertTrue(config.auth().adminKey().isEmpty());
         assertTrue(config.auth().leonardoWebhookKey().orElseThrow().matches(SandboxKeys.LEONARDO_WEBHOOK_KEY));
         assertEquals(new AuthConfig.Limits(0, 0), config.auth().limits());
-        assertEquals(1500, config.api().maxPromptLength());
+        assertEquals(32000, config.api().maxPromptLength());
     }
 
     @Test

@@ -71,6 +71,32 @@ public final class LeonardoProvider implements ImageProvider, AutoCloseable {
         return config.model();
     }
 
+    /** Longest prompt and negative prompt Leonardo accepts, in characters (shared/specs/leonardo/WIRE.md §2.1). */
+    public static final int MAX_PROMPT = 1500;
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>A prompt or negative prompt over {@value #MAX_PROMPT} characters (Leonardo answers 400), or a
+     * transparent background (Phoenix has no transparency option in v1 generations).
+     */
+    @Override
+    public java.util.Optional<dev.imagerouter.provider.Unsupported> unsupported(ImageRequest request) {
+        if (request.prompt().codePointCount(0, request.prompt().length()) > MAX_PROMPT) {
+            return java.util.Optional.of(new dev.imagerouter.provider.Unsupported("prompt",
+                    "prompt longer than Leonardo's " + MAX_PROMPT + " characters"));
+        }
+        if (request.negativePrompt().map(n -> n.codePointCount(0, n.length()) > MAX_PROMPT).orElse(false)) {
+            return java.util.Optional.of(new dev.imagerouter.provider.Unsupported("negative_prompt",
+                    "negative_prompt longer than Leonardo's " + MAX_PROMPT + " characters"));
+        }
+        if (ImageRequest.BACKGROUND_TRANSPARENT.equals(request.background())) {
+            return java.util.Optional.of(new dev.imagerouter.provider.Unsupported("background",
+                    "Leonardo Phoenix cannot make transparent backgrounds"));
+        }
+        return java.util.Optional.empty();
+    }
+
     /** The HTTP client, shared with the credit monitor. */
     public LeonardoClient client() {
         return client;

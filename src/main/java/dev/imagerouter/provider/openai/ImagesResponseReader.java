@@ -7,6 +7,7 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import dev.imagerouter.provider.ProviderFailure;
+import dev.imagerouter.provider.ProviderResult;
 import dev.imagerouter.routing.policy.FailureKind;
 
 import java.io.IOException;
@@ -27,15 +28,15 @@ import java.util.Optional;
  */
 /**
  * Reads the body of a 200 answer to {@code POST /images/generations} (an {@code ImagesResponse},
- * shared/specs/openai/WIRE.md §1.2): the decoded {@code data[].b64_json} images, in order, and the
- * resolved {@code quality} when the answer carries it. Every other field ({@code created},
- * {@code usage}, {@code size}, {@code background}, {@code output_format}, {@code revised_prompt},
- * and fields added later) is skipped. Stateless and thread-safe.
+ * shared/specs/openai/GPT-IMAGE-2.md §3): the decoded {@code data[].b64_json} images, in order, the
+ * resolved {@code quality} and the token {@code usage} when the answer carries them. Every other
+ * field ({@code created}, {@code size}, {@code background}, {@code output_format},
+ * {@code revised_prompt}, and fields added later) is skipped. Stateless and thread-safe.
  */
 final class ImagesResponseReader {
 
-    /** The images and the quality the model resolved ({@code low|medium|high}), if stated. */
-    record Images(List<byte[]> images, Optional<String> quality) {
+    /** The images, the quality the model resolved ({@code low|medium|high}) and the token usage, if stated. */
+    record Images(List<byte[]> images, Optional<String> quality, Optional<ProviderResult.Usage> usage) {
     }
 
     // The SDK's own limit for a string is Jackson's default (20 MB); one gpt-image image is a few
@@ -65,6 +66,7 @@ final class ImagesResponseReader {
             }
             List<byte[]> images = new ArrayList<>();
             String quality = null;
+            ProviderResult.Usage usage = null;
             while (parser.nextToken() == JsonToken.FIELD_NAME) {
                 String field = parser.currentName();
                 JsonToken value = parser.nextToken();
@@ -74,6 +76,8 @@ final class ImagesResponseReader {
                     }
                 } else if ("quality".equals(field) && value == JsonToken.VALUE_STRING) {
                     quality = parser.getText();
+                } else if ("usage".equals(field) && value == JsonToken.START_OBJECT) {
+                    usage = usage(parser);
                 } else {
                     parser.skipChildren();
                 }
@@ -81,10 +85,54 @@ final class ImagesResponseReader {
             if (images.isEmpty()) {
                 throw malformed("response has no images");
             }
-            return new Images(images, Optional.ofNullable(quality));
+            return new Images(images, Optional.ofNullable(quality), Optional.ofNullable(usage));
         } catch (IOException e) {
             throw malformed("response is not valid JSON: " + e.getClass().getSimpleName());
         }
+    }
+
+    /**
+     * {@code usage}, the parser on its START_OBJECT: {@code input_tokens}, {@code output_tokens},
+     * {@code total_tokens}, {@code input_tokens_details.{text_tokens,image_tokens}}; a missing count is 0
+     * (a missing text count is all of {@code input_tokens}), a non-integer one is MALFORMED_RESPONSE.
+     */
+    private static ProviderResult.Usage usage(JsonParser parser) throws IOException {
+        long input = 0, output = 0, total = -1, text = -1, image = 0;
+        while (parser.nextToken() == JsonToken.FIELD_NAME) {
+            String field = parser.currentName();
+            JsonToken value = parser.nextToken();
+            switch (field) {
+                case "input_tokens" -> input = count(parser, value, field);
+                case "output_tokens" -> output = count(parser, value, field);
+                case "total_tokens" -> total = count(parser, value, field);
+                case "input_tokens_details" -> {
+                    if (value != JsonToken.START_OBJECT) {
+                        parser.skipChildren();
+                        break;
+                    }
+                    while (parser.nextToken() == JsonToken.FIELD_NAME) {
+                        String detail = parser.currentName();
+                        JsonToken v = parser.nextToken();
+                        if ("text_tokens".equals(detail)) {
+                            text = count(parser, v, detail);
+                        } else if ("image_tokens".equals(detail)) {
+                            image = count(parser, v, detail);
+                        } else {
+                            parser.skipChildren();
+                        }
+                    }
+                }
+                default -> parser.skipChildren();
+            }
+        }
+        return new ProviderResult.Usage(input, output, total < 0 ? input + output : total, text < 0 ? input - image : text, image);
+    }
+
+    private static long count(JsonParser parser, JsonToken value, String field) throws IOException {
+        if (value != JsonToken.VALUE_NUMBER_INT || parser.getLongValue() < 0) {
+            throw malformed("usage." + field + " is not a token count");
+        }
+        return parser.getLongValue();
     }
 
     /** One {@code data[]} element, the parser (reading {@code body}) on its START_OBJECT. */

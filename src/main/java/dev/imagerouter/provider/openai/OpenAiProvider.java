@@ -14,6 +14,11 @@ import dev.imagerouter.provider.ProviderConfig;
 import dev.imagerouter.provider.ProviderContext;
 import dev.imagerouter.provider.ProviderFailure;
 import dev.imagerouter.provider.ProviderResult;
+import dev.imagerouter.provider.PartialImageListener;
+import dev.imagerouter.provider.Unsupported;
+import com.openai.core.http.AsyncStreamResponse;
+import com.openai.models.images.ImageGenStreamEvent;
+import java.util.Base64;
 import dev.imagerouter.routing.policy.FailureKind;
 
 import java.io.IOException;
@@ -31,12 +36,16 @@ import java.util.concurrent.CompletableFuture;
  * ({@link NettyHttpTransport}: no 64-request cap, responses completed on the context's
  * {@code responses} workers). GPT image models return base64 only
  * (shared/specs/openai/WIRE.md §1.2): the SDK maps every error status to its exceptions, and a 200
- * body is read by {@link ImagesResponseReader} in one streaming pass. Sizes are mapped to the
- * nearest supported aspect (1024x1024, 1536x1024, 1024x1536) and the router resizes to what the
- * caller asked for.
+ * body is read by {@link ImagesResponseReader} in one streaming pass. A size the model does not
+ * accept ({@link SizeRules}, the file's {@code sizes:}) is asked for at the nearest one it does, and
+ * the router resizes to what the caller asked for. Cost comes from the answer's {@code usage} and
+ * the file's per-token prices (the per-image table only when no usage came back).
  * Thread-safe.
  */
 public final class OpenAiProvider implements ImageProvider, AutoCloseable {
+
+    /** Longest prompt of GPT image models, in characters (shared/specs/openai/GPT-IMAGE-2.md §1). */
+    public static final int MAX_PROMPT = 32_000;
 
     private final ProviderConfig config;
     private final OpenAiSettings settings;
@@ -85,40 +94,129 @@ public final class OpenAiProvider implements ImageProvider, AutoCloseable {
 
     @Override
     public CompletableFuture<ProviderResult> generate(ImageRequest request) {
-        String size = nearestSize(request.width(), request.height());
-        ImageGenerateParams.Builder params = ImageGenerateParams.builder()
-                .model(config.model())
-                .prompt(request.negativePrompt().map(n -> request.prompt() + "\nAvoid: " + n).orElse(request.prompt()))
-                .n(request.n())
-                .size(ImageGenerateParams.Size.of(size))
-                .quality(ImageGenerateParams.Quality.of(request.quality()))
-                .outputFormat(ImageGenerateParams.OutputFormat.PNG);
-        if (context.sandbox()) {
-            params.putAdditionalHeader(ProviderContext.SANDBOX_PROVIDER_HEADER, config.name());
-            request.sandboxFaults().ifPresent(f -> params.putAdditionalHeader(ProviderContext.SANDBOX_FAULT_HEADER, f));
+        return generate(request, PartialImageListener.NONE);
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Prompt longer than {@value #MAX_PROMPT} characters (GPT-IMAGE-2.md §1), or a transparent
+     * background when the file does not say {@code transparent-background: true}.
+     */
+    @Override
+    public Optional<Unsupported> unsupported(ImageRequest request) {
+        if (request.prompt().codePointCount(0, request.prompt().length()) > MAX_PROMPT) {
+            return Optional.of(new Unsupported("prompt", "prompt longer than OpenAI's " + MAX_PROMPT + " characters"));
         }
+        if (ImageRequest.BACKGROUND_TRANSPARENT.equals(request.background()) && !settings.transparentBackground()) {
+            return Optional.of(new Unsupported("background", config.name() + " (" + config.model()
+                    + ") is not configured for transparent backgrounds (transparent-background: false)"));
+        }
+        return Optional.empty();
+    }
+
+    @Override
+    public CompletableFuture<ProviderResult> generate(ImageRequest request, PartialImageListener partials) {
+        int[] size = settings.sizes().nearest(request.width(), request.height());
+        ImageGenerateParams params = params(request, size);
         CompletableFuture<ProviderResult> result = new CompletableFuture<>();
+        if (request.partialImages() > 0 && partials != PartialImageListener.NONE) {
+            stream(params, request, size, partials, result);
+            return result;
+        }
         // The raw response: the SDK still builds and sends the request and turns every non-2xx into
         // its typed exception; the 200 body is read here (ImagesResponseReader), not parsed by the SDK.
-        client.images().withRawResponse().generate(params.build()).whenComplete((response, error) -> {
+        client.images().withRawResponse().generate(params).whenComplete((response, error) -> {
             if (error != null) {
                 result.completeExceptionally(classifier.classify(error));
                 return;
             }
-            ImagesResponseReader.Images images;
             try {
-                images = readImages(response);
-            } catch (RuntimeException e) {
-                result.completeExceptionally(classifier.classify(e));
-                return;
-            }
-            try {
-                result.complete(toResult(images, request, size));
+                ImagesResponseReader.Images images = readImages(response);
+                result.complete(toResult(images.images(), images.quality(), images.usage(), request, size));
             } catch (RuntimeException e) {
                 result.completeExceptionally(classifier.classify(e));
             }
         });
         return result;
+    }
+
+    /** The SDK's request: the model, the size this model accepts, and every gpt-image field the caller set. */
+    ImageGenerateParams params(ImageRequest request, int[] size) {
+        ImageGenerateParams.Builder params = ImageGenerateParams.builder()
+                .model(config.model())
+                .prompt(request.negativePrompt().map(n -> request.prompt() + "\nAvoid: " + n).orElse(request.prompt()))
+                .n(request.n())
+                .size(ImageGenerateParams.Size.of(size[0] + "x" + size[1]))
+                .quality(ImageGenerateParams.Quality.of(request.quality()))
+                .outputFormat(ImageGenerateParams.OutputFormat.of(request.outputFormat()));
+        if (!ImageRequest.BACKGROUND_AUTO.equals(request.background())) {
+            params.background(ImageGenerateParams.Background.of(request.background()));
+        }
+        if (!ImageRequest.MODERATION_AUTO.equals(request.moderation())) {
+            params.moderation(ImageGenerateParams.Moderation.of(request.moderation()));
+        }
+        request.outputCompression().ifPresent(c -> params.outputCompression(c.longValue()));
+        request.safetyIdentifier().ifPresent(params::safetyIdentifier);
+        if (request.partialImages() > 0) {
+            params.partialImages(request.partialImages());
+        }
+        if (context.sandbox()) {
+            params.putAdditionalHeader(ProviderContext.SANDBOX_PROVIDER_HEADER, config.name());
+            request.sandboxFaults().ifPresent(f -> params.putAdditionalHeader(ProviderContext.SANDBOX_FAULT_HEADER, f));
+        }
+        return params.build();
+    }
+
+    /**
+     * A streaming call ({@code stream: true}, GPT-IMAGE-2.md §4): partial images go to {@code partials}
+     * as they are parsed, completed events are collected into the result. The SDK parses the events;
+     * with this transport the body arrives whole, so partials are relayed when the answer is complete.
+     */
+    private void stream(ImageGenerateParams params, ImageRequest request, int[] size, PartialImageListener partials,
+                        CompletableFuture<ProviderResult> result) {
+        List<byte[]> images = new ArrayList<>();
+        ProviderResult.Usage[] usage = {null};
+        AsyncStreamResponse<ImageGenStreamEvent> events;
+        try {
+            events = client.images().generateStreaming(params);
+        } catch (RuntimeException e) {
+            result.completeExceptionally(classifier.classify(e));
+            return;
+        }
+        events.subscribe(new AsyncStreamResponse.Handler<>() {
+            @Override
+            public void onNext(ImageGenStreamEvent event) {
+                if (event.isGenerationPartialImage()) {
+                    var partial = event.asGenerationPartialImage();
+                    partials.onPartialImage((int) partial.partialImageIndex(), partial.b64Json(),
+                            partial.outputFormat().asString());
+                } else if (event.isGenerationCompleted()) {
+                    var completed = event.asGenerationCompleted();
+                    images.add(Base64.getDecoder().decode(completed.b64Json()));
+                    var u = completed.usage();
+                    ProviderResult.Usage one = new ProviderResult.Usage(u.inputTokens(), u.outputTokens(), u.totalTokens(),
+                            u.inputTokensDetails().textTokens(), u.inputTokensDetails().imageTokens());
+                    usage[0] = usage[0] == null ? one : usage[0].plus(one);
+                }
+            }
+
+            @Override
+            public void onComplete(Optional<Throwable> error) {
+                if (error.isPresent()) {
+                    result.completeExceptionally(classifier.classify(error.get()));
+                    return;
+                }
+                try {
+                    if (images.isEmpty()) {
+                        throw new ProviderFailure(FailureKind.MALFORMED_RESPONSE, "stream ended without a completed image", 200);
+                    }
+                    result.complete(toResult(images, Optional.empty(), Optional.ofNullable(usage[0]), request, size));
+                } catch (RuntimeException e) {
+                    result.completeExceptionally(classifier.classify(e));
+                }
+            }
+        }, context.responses());
     }
 
     /**
@@ -139,31 +237,25 @@ public final class OpenAiProvider implements ImageProvider, AutoCloseable {
         return ImagesResponseReader.read(bytes);
     }
 
-    private ProviderResult toResult(ImagesResponseReader.Images response, ImageRequest request, String size) {
+    /**
+     * The result, its cost in USD: from {@code usage} and the file's {@code token-prices} when both are
+     * there, else from the per-image price table ({@code quality} as the answer resolved it, else as
+     * asked, {@code auto} read as medium) at the priced size nearest the size asked for.
+     */
+    private ProviderResult toResult(List<byte[]> encoded, Optional<String> resolvedQuality, Optional<ProviderResult.Usage> usage,
+                                    ImageRequest request, int[] size) {
         List<GeneratedImage> images = new ArrayList<>();
-        for (byte[] png : response.images()) {
-            images.add(new GeneratedImage(png, "image/png"));
+        String contentType = "image/" + request.outputFormat();
+        for (byte[] bytes : encoded) {
+            images.add(new GeneratedImage(bytes, contentType));
         }
-        String quality = response.quality().orElse("auto".equals(request.quality()) ? "medium" : request.quality());
-        Optional<ProviderResult.Cost> cost = Optional.ofNullable(settings.prices().get(quality + "." + size))
-                .map(p -> new ProviderResult.Cost(p.multiply(BigDecimal.valueOf(images.size())), ProviderResult.Cost.USD));
-        return new ProviderResult(images, config.model(), Optional.empty(), cost);
-    }
-
-    /** The supported size nearest in aspect ratio to {@code width x height}. */
-    static String nearestSize(int width, int height) {
-        double aspect = (double) width / height;
-        String best = OpenAiSettings.SIZES[0];
-        double bestDistance = Double.MAX_VALUE;
-        for (String size : OpenAiSettings.SIZES) {
-            String[] wh = size.split("x");
-            double distance = Math.abs(Math.log(aspect) - Math.log(Double.parseDouble(wh[0]) / Double.parseDouble(wh[1])));
-            if (distance < bestDistance) {
-                bestDistance = distance;
-                best = size;
-            }
+        Optional<BigDecimal> usd = usage.flatMap(u -> settings.tokenPrices().map(p -> p.cost(u)));
+        if (usd.isEmpty()) {
+            String quality = resolvedQuality.orElse("auto".equals(request.quality()) ? "medium" : request.quality());
+            usd = settings.imagePrice(quality, size[0], size[1]).map(p -> p.multiply(BigDecimal.valueOf(images.size())));
         }
-        return best;
+        Optional<ProviderResult.Cost> cost = usd.map(p -> new ProviderResult.Cost(p, ProviderResult.Cost.USD));
+        return new ProviderResult(images, config.model(), Optional.empty(), cost, usage);
     }
 
     @Override
