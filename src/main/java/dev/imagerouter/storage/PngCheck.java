@@ -13,6 +13,8 @@ final class PngCheck {
     private static final byte[] SIGNATURE = {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
     private static final int IHDR = 0x49484452;
     private static final int IEND = 0x49454e44;
+    private static final int IDAT = 0x49444154;
+    private static final int TRNS = 0x74524e53;
 
     private PngCheck() {
     }
@@ -53,6 +55,34 @@ final class PngCheck {
             if (type == IEND) {
                 return pos == bytes.length;
             }
+        }
+        return false;
+    }
+
+    /**
+     * Whether a PNG that {@link #isIntact} accepted can hold transparency: colour type 4 or 6
+     * (grey or RGB with alpha), or a {@code tRNS} chunk before the image data. Reads headers only,
+     * so an alpha channel whose every pixel is opaque still counts.
+     */
+    static boolean hasAlpha(byte[] bytes) {
+        int colourType = bytes[SIGNATURE.length + 8 + 9] & 0xff;
+        if (colourType == 4 || colourType == 6) {
+            return true;
+        }
+        int pos = SIGNATURE.length;
+        while (pos + 12 <= bytes.length) {
+            int type = readInt(bytes, pos + 4);
+            if (type == TRNS) {
+                return true;
+            }
+            if (type == IDAT || type == IEND) {
+                return false;
+            }
+            int length = readInt(bytes, pos);
+            if (length < 0) {
+                return false;
+            }
+            pos += 12 + length;
         }
         return false;
     }
