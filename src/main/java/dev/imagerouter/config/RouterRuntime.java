@@ -121,6 +121,8 @@ public class RouterRuntime {
                 .pending(s.pendingMin(), s.pendingMax())
                 .faults(s.faults())
                 .openaiLatency(s.openaiLatency())
+                .openaiTransparent(s.openaiTransparent())
+                .openaiShutdownDates(s.openaiShutdownDates())
                 .webhook(s.webhook() ? s.webhookUrl() : "", c.auth().leonardoWebhookKey().map(Secret::reveal).orElse(""))
                 .build();
         sandboxState.configure(s.enabled(), settings);
