@@ -78,7 +78,7 @@ OPENAI_EMU_PATH=/sandbox/openai/v1/images/generations
 # the emulator (DIRECT, DIRECT_BODY, $WORK/direct.json) and through the router with the cache
 # bypassed (ROUTED, ROUTED_BODY, $WORK/router.json); {seq} gives every request its own hash.
 overhead_requests() {
-  DIRECT_BODY='{"model":"gpt-image-1","prompt":"overhead bench {seq}","n":1,"size":"1024x1024","quality":"low","output_format":"png"}'
+  DIRECT_BODY='{"model":"gpt-image-2","prompt":"overhead bench {seq}","n":1,"size":"1024x1024","quality":"low","output_format":"png"}'
   ROUTED_BODY='{"prompt":"overhead bench {seq}","size":"1024x1024","quality":"low"}'
   DIRECT="http://127.0.0.1:$EMU_PORT$OPENAI_EMU_PATH"
   ROUTED="http://127.0.0.1:$ROUTER_PORT/v1/images/generations"

@@ -14,7 +14,7 @@ SECONDS_PER_STEP=${1:-10}; shift || true
 RATES=${*:-100 500 1000}
 start_emulator 0ms 100ms 200ms
 start_router openai-gpt-image-2,leonardo-phoenix -Xms512m -Xmx512m ${ROUTER_OPTS:-}   # -Xms512m: the floor bin/image-router sets
-echo '{"model":"gpt-image-1","prompt":"overhead bench {seq}","n":1,"size":"1024x1024","quality":"low","output_format":"png"}' > "$WORK/direct.json"
+echo '{"model":"gpt-image-2","prompt":"overhead bench {seq}","n":1,"size":"1024x1024","quality":"low","output_format":"png"}' > "$WORK/direct.json"
 echo '{"prompt":"overhead bench {seq}","size":"1024x1024","quality":"low"}' > "$WORK/router.json"
 DIRECT="http://127.0.0.1:$EMU_PORT/sandbox/openai/v1/images/generations"
 ROUTED="http://127.0.0.1:$ROUTER_PORT/v1/images/generations"

@@ -175,7 +175,9 @@ public final class ConfigLoader {
                 sandboxWebhook.bool("enabled", false),
                 sandboxWebhook.string("url", SandboxConfig.DEFAULT_WEBHOOK_URL),
                 sandboxNode.bool("allow-emulator-downloads", true),
-                sandboxNode.bool("flat-images", false));
+                sandboxNode.bool("flat-images", false),
+                sandboxNode.bool("openai-transparent", false),
+                openAiShutdownDates(sandboxNode));
         if (!sandboxConfig.webhookUrl().startsWith("/") && !sandboxConfig.webhookUrl().matches("https?://.+")) {
             sandboxWebhook.problem("url", sandboxConfig.webhookUrl(), "an http(s) URL or a path on this server such as "
                     + SandboxConfig.DEFAULT_WEBHOOK_URL);
@@ -193,6 +195,17 @@ public final class ConfigLoader {
                 reloadNode.duration("debounce", Duration.ofMillis(500)));
         return new RouterConfig(enabledChain, defaults, providers, cache, storage, download, sandboxConfig,
                 effective, files, auth, api, alerts, reload);
+    }
+
+    /** {@code router.sandbox.openai-shutdown-dates}: comma-separated {@code model=YYYY-MM-DD}; a bad entry is a problem. */
+    private static Map<String, java.time.LocalDate> openAiShutdownDates(ConfigNode sandboxNode) {
+        String text = sandboxNode.string("openai-shutdown-dates", "");
+        try {
+            return dev.imagerouter.sandbox.SandboxSettings.parseShutdownDates(text);
+        } catch (IllegalArgumentException e) {
+            sandboxNode.problem("openai-shutdown-dates", text, "comma-separated model=YYYY-MM-DD entries, e.g. gpt-image-2=2027-01-15");
+            return Map.of();
+        }
     }
 
     private boolean sandboxMode(ConfigNode router) {

@@ -112,7 +112,7 @@ public class RouterRuntime {
         String url = "leonardo".equals(p.type()) ? base + SandboxKeys.LEONARDO_BASE_PATH : base + SandboxKeys.OPENAI_BASE_PATH;
         String key = "leonardo".equals(p.type()) ? SandboxKeys.LEONARDO_API_KEY : SandboxKeys.OPENAI_API_KEY;
         return new ProviderConfig(p.name(), p.type(), p.enabled(), url, p.apiKeyEnv(), Optional.of(key), p.model(),
-                p.timeout(), p.resilience(), p.policy(), p.settings());
+                p.timeout(), p.resilience(), p.policy(), p.settings(), p.shutdownDate());
     }
 
     private void configureSandbox(RouterConfig c) {
@@ -121,6 +121,8 @@ public class RouterRuntime {
                 .pending(s.pendingMin(), s.pendingMax())
                 .faults(s.faults())
                 .openaiLatency(s.openaiLatency())
+                .openaiTransparent(s.openaiTransparent())
+                .openaiShutdownDates(s.openaiShutdownDates())
                 .webhook(s.webhook() ? s.webhookUrl() : "", c.auth().leonardoWebhookKey().map(Secret::reveal).orElse(""))
                 .build();
         sandboxState.configure(s.enabled(), settings);

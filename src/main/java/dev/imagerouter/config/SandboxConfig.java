@@ -1,6 +1,8 @@
 package dev.imagerouter.config;
 
 import java.time.Duration;
+import java.time.LocalDate;
+import java.util.Map;
 
 /**
  * Sandbox mode: in-process emulators of the providers on this server, used when no provider key
@@ -18,10 +20,18 @@ import java.time.Duration;
  *                    ({@code router.sandbox.allow-emulator-downloads}, default true; false lets a test prove that an
  *                    image URL outside the allow-list is never fetched)
  * @param flatImages  render one-colour images (a few KiB): benchmarks of the router's own overhead
+ * @param openaiTransparent whether the OpenAI emulator renders {@code background: transparent}
+ *                    ({@code router.sandbox.openai-transparent}, default false: 400 as for organisations without the preview)
+ * @param openaiShutdownDates shutdown dates the OpenAI emulator announces in {@code GET /models/{model}}
+ *                    ({@code router.sandbox.openai-shutdown-dates: "gpt-image-2=2027-01-15"}, default none)
  */
 public record SandboxConfig(boolean enabled, Duration pendingMin, Duration pendingMax, String faults,
                             Duration openaiLatency, boolean webhook, String webhookUrl, boolean allowEmulatorDownloads,
-                            boolean flatImages) {
+                            boolean flatImages, boolean openaiTransparent, Map<String, LocalDate> openaiShutdownDates) {
+
+    public SandboxConfig {
+        openaiShutdownDates = openaiShutdownDates == null ? Map.of() : Map.copyOf(openaiShutdownDates);
+    }
 
     /** The router's own receiver. */
     public static final String DEFAULT_WEBHOOK_URL = "/v1/webhooks/leonardo";

@@ -1,6 +1,7 @@
 package dev.imagerouter.lifecycle;
 
 import com.openai.core.RequestOptions;
+import com.openai.models.models.Model;
 import com.openai.models.models.ModelRetrieveParams;
 import dev.imagerouter.alerts.Alert;
 import dev.imagerouter.alerts.AlertService;
@@ -25,6 +26,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
+import java.time.LocalDate;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -46,8 +48,12 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *   404 (any)    → unavailable (gauge 0), one MODEL_UNAVAILABLE alert, and the router skips the
  *                  provider (trail reason MODEL_UNAVAILABLE) until a later check answers 200
  *   anything else (timeout, 5xx, 401, network) → the state is kept, the failure is logged
- * gpt-image-1 was announced for shutdown on 2026-10-23 (shared/specs/openai/WIRE.md §0); the fix
- * is one line in the provider file (model: gpt-image-2), then a reload.
+ * A 200 also carries the model's shutdown_date (null while none is announced, GPT-IMAGE-2.md §6):
+ * it is kept per provider and model for ModelShutdowns, which exports and alerts it together with
+ * the provider file's shutdown-date. As of 2026-12 the live model is gpt-image-2 (no shutdown
+ * announced); gpt-image-1 was shut down on 2026-10-23 and its provider file stays, disabled, with
+ * that date. When OpenAI retires a model, the fix is one line in the provider file (model: its
+ * successor), then a reload.
  */
 /** Watches whether each configured OpenAI model still exists, and routes around a missing one. Thread-safe. */
 @Singleton
@@ -107,6 +113,15 @@ public class ModelLifecycle implements ProviderGate, RoutingListener, ProviderSt
             s.book(now, settings(h).interval().toNanos());
             return check(h, s);
         }).toArray(CompletableFuture[]::new));
+    }
+
+    /**
+     * The {@code shutdown_date} the newest check of {@code provider}'s model reported, when that model
+     * is still {@code model} (empty before the first 200, when none is announced, or after the model changed).
+     */
+    public Optional<LocalDate> reportedShutdownDate(String provider, String model) {
+        ModelState s = states.get(provider);
+        return s != null && s.model().equals(model) ? s.shutdownDate() : Optional.empty();
     }
 
     /** Whether a provider's configured model is known to be gone. */
@@ -178,12 +193,25 @@ public class ModelLifecycle implements ProviderGate, RoutingListener, ProviderSt
         }
         return call.handle((ok, error) -> {
             ProviderFailure failure = error == null ? null : openai.classifier().classify(error);
+            if (ok instanceof Model answer) {
+                s.reportShutdownDate(sequence, shutdownDateOf(h.name(), model, answer));
+            }
             record(h.name(), s, sequence, failure);
             return (Void) null;
         }).exceptionally(e -> {
             LOG.warn("model check of {} could not be recorded: {}", h.name(), e.toString());
             return null;
         });
+    }
+
+    /** The answer's {@code shutdown_date}; a value the SDK cannot read counts as none announced (and is logged). */
+    private static Optional<LocalDate> shutdownDateOf(String provider, String model, Model answer) {
+        try {
+            return answer.shutdownDate();
+        } catch (RuntimeException e) {
+            LOG.warn("model check provider={} model={}: unreadable shutdown_date ({})", provider, model, e.toString());
+            return Optional.empty();
+        }
     }
 
     private void record(String provider, ModelState s, long sequence, ProviderFailure failure) {

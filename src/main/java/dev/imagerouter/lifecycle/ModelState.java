@@ -1,5 +1,8 @@
 package dev.imagerouter.lifecycle;
 
+import java.time.LocalDate;
+import java.util.Optional;
+
 /**
  * What the router knows about one provider's configured model, and the bookkeeping of its checks.
  * A new model (after a reload) gets a new state. Thread-safe: every method is synchronized.
@@ -10,6 +13,7 @@ final class ModelState {
 
     private final String model;
     private Availability availability = Availability.UNKNOWN;
+    private Optional<LocalDate> shutdownDate = Optional.empty();
     private long started;
     private long newestApplied;
     private boolean inFlight;
@@ -26,6 +30,18 @@ final class ModelState {
 
     synchronized Availability availability() {
         return availability;
+    }
+
+    /** The {@code shutdown_date} the newest conclusive check reported (empty: none announced, or not checked yet). */
+    synchronized Optional<LocalDate> shutdownDate() {
+        return shutdownDate;
+    }
+
+    /** Records the {@code shutdown_date} of check {@code sequence}'s 200 answer, unless a newer check has already applied. */
+    synchronized void reportShutdownDate(long sequence, Optional<LocalDate> date) {
+        if (sequence >= newestApplied) {
+            shutdownDate = date;
+        }
     }
 
     /** 1 available, 0 unavailable, NaN before the first conclusive check. */

@@ -40,6 +40,12 @@ public final class MetricNames {
     public static final String DAILY_BUDGET_USD = "image_router_provider_daily_budget_usd";
     /** Gauge {provider, model}: 1 while the configured model is available. */
     public static final String MODEL_AVAILABLE = "image_router_model_available";
+    /**
+     * Gauge {provider, model}: the model's shutdown date as Unix seconds (00:00 UTC of that day), for every
+     * configured provider with a known date, disabled ones included: the earlier of the provider file's
+     * {@code shutdown-date} and the {@code shutdown_date} OpenAI's models API reports.
+     */
+    public static final String MODEL_SHUTDOWN_TIMESTAMP = "image_router_model_shutdown_timestamp_seconds";
     /** Counter {result}: configuration reloads. */
     public static final String CONFIG_RELOADS = "image_router_config_reloads";
     /** Counter {alert, severity}: alerts sent. */

@@ -22,21 +22,27 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The OpenAI Images emulator at {@value SandboxKeys#OPENAI_BASE_PATH}: {@code POST /images/generations}
- * and {@code GET /models/{model}} (OpenAI WIRE.md §1, §2, §5).
+ * The OpenAI Images emulator at {@value SandboxKeys#OPENAI_BASE_PATH}, speaking gpt-image-2
+ * (shared/specs/openai/GPT-IMAGE-2.md): {@code POST /images/generations}, as JSON or, with
+ * {@code stream: true}, as {@code text/event-stream} (§4), and {@code GET /models/{model}} (§6).
  *
  * <p>Never blocks: images render on {@link SandboxImages}' executor, and latency
  * ({@link SandboxSettings#openaiLatency()}, measured from the request's arrival), the {@code slow}
  * and {@code timeout} faults are futures completed by {@link SandboxScheduler}. Every answer carries
  * {@code x-request-id: req_<32 hex>}, {@code openai-processing-ms}, {@code openai-version: 2020-10-01}
  * and {@code openai-organization} (WIRE §2.3). Order of checks: sandbox enabled (else 404) → auth →
- * fault ({@link OpenAiFaults}) → body ({@link OpenAiValidator}) → rendering.
+ * fault ({@link OpenAiFaults}) → body ({@link OpenAiValidator}) → rendering. Faults therefore apply
+ * before a stream starts. A streamed answer is written once every image and partial image is rendered
+ * (the events arrive together, which SSE clients cannot tell from a fast generation) and ends after
+ * the last {@code completed} event, without {@code [DONE]} (§4).
  */
 @Controller(SandboxKeys.OPENAI_BASE_PATH)
 public class OpenAiController {
 
     /** How long the {@code timeout} fault withholds an answer: the SDK's default request timeout (WIRE §4.6). */
     public static final Duration HANG = Duration.ofMinutes(10);
+    /** Content type of a streamed generation (GPT-IMAGE-2.md §4). */
+    static final String EVENT_STREAM = "text/event-stream";
 
     private final SandboxState state;
     private final SandboxStats stats;
@@ -53,7 +59,7 @@ public class OpenAiController {
     }
 
     /** {@code POST /images/generations}: 200 {@code ImagesResponse} or an OpenAI error. */
-    @Post(uri = "/images/generations", consumes = MediaType.ALL, produces = MediaType.APPLICATION_JSON)
+    @Post(uri = "/images/generations", consumes = MediaType.ALL, produces = {MediaType.APPLICATION_JSON, MediaType.TEXT_EVENT_STREAM})
     public CompletableFuture<HttpResponse<?>> generate(HttpRequest<?> request, @Nullable @Body String body) {
         long start = System.nanoTime();
         String requestId = "req_" + UUID.randomUUID().toString().replace("-", "");
@@ -86,12 +92,16 @@ public class OpenAiController {
                         }
                 }
             }
-            OpenAiRequest r = OpenAiValidator.validate(jsonMapper, body, settings.openaiAvailableModels());
+            OpenAiRequest r = OpenAiValidator.validate(jsonMapper, body, settings);
             long created = TimeUnit.MILLISECONDS.toSeconds(System.currentTimeMillis());
             if (fault.orElse(null) == SandboxFault.MALFORMED) {
                 return deliver(ok(OpenAiBodies.images(r, List.of(), true, created)), deadline, requestId, start);
             }
             long finalDeadline = deadline;
+            if (r.stream()) {
+                return render(r).thenCombine(partials(r), (pictures, sketches) -> OpenAiBodies.stream(r, pictures, sketches, created))
+                        .thenCompose(events -> deliver(SandboxHttp.raw(200, EVENT_STREAM, events), finalDeadline, requestId, start));
+            }
             return render(r).thenCompose(pictures ->
                     deliver(ok(OpenAiBodies.images(r, pictures, false, created)), finalDeadline, requestId, start));
         } catch (EmulatorException e) {
@@ -99,7 +109,11 @@ public class OpenAiController {
         }
     }
 
-    /** {@code GET /models/{model}}: the model object, or 404 {@code model_not_found} for a model not configured available. */
+    /**
+     * {@code GET /models/{model}}: the model object with {@code shutdown_date} from
+     * {@link SandboxSettings#openaiShutdownDates()} (null when none), or 404 {@code model_not_found}
+     * for a model not configured available.
+     */
     @Get(uri = "/models/{model}", produces = MediaType.APPLICATION_JSON)
     public HttpResponse<?> model(HttpRequest<?> request, @PathVariable String model) {
         long start = System.nanoTime();
@@ -113,8 +127,9 @@ public class OpenAiController {
         } catch (EmulatorException e) {
             return stamp(e.response(), requestId, start);
         }
-        MutableHttpResponse<byte[]> answer = state.settings().openaiAvailableModels().contains(model)
-                ? ok(OpenAiBodies.model(model)) : OpenAiErrors.modelNotFound(model);
+        SandboxSettings settings = state.settings();
+        MutableHttpResponse<byte[]> answer = settings.openaiAvailableModels().contains(model)
+                ? ok(OpenAiBodies.model(model, settings.openaiShutdownDates().get(model))) : OpenAiErrors.modelNotFound(model);
         return stamp(answer, requestId, start);
     }
 
@@ -144,14 +159,34 @@ public class OpenAiController {
         return fault;
     }
 
-    /** Renders the {@code n} images: image i from (prompt, seed(prompt) + i); JPEG for jpeg, else PNG. */
+    /** Renders the {@code n} images: image i from (prompt, seed(prompt) + i), in the requested format. */
     private CompletableFuture<List<byte[]>> render(OpenAiRequest r) {
         long seed = LeonardoJobs.seedFor(r.prompt());
-        SandboxImages.Format format = "jpeg".equals(r.outputFormat()) ? SandboxImages.Format.JPEG : SandboxImages.Format.PNG;
         List<CompletableFuture<byte[]>> parts = new ArrayList<>(r.n());
         for (int i = 0; i < r.n(); i++) {
-            parts.add(images.image(r.prompt(), seed + i, r.width(), r.height(), format, r.compression()));
+            parts.add(images.image(r.prompt(), seed + i, r.width(), r.height(), r.format(), r.compression(), r.transparent()));
         }
+        return all(parts);
+    }
+
+    /**
+     * The partial images of each image while streaming: {@code partial_images} one-colour sketches of
+     * the final picture (cheap: cached, and a flat image encodes fast), in the requested size and format.
+     */
+    private CompletableFuture<List<List<byte[]>>> partials(OpenAiRequest r) {
+        long seed = LeonardoJobs.seedFor(r.prompt());
+        List<CompletableFuture<List<byte[]>>> perImage = new ArrayList<>(r.n());
+        for (int i = 0; i < r.n(); i++) {
+            List<CompletableFuture<byte[]>> sketches = new ArrayList<>(r.partialImages());
+            for (int p = 0; p < r.partialImages(); p++) {
+                sketches.add(images.sketch(r.prompt(), seed + i, r.width(), r.height(), r.format(), r.compression(), r.transparent()));
+            }
+            perImage.add(all(sketches));
+        }
+        return all(perImage);
+    }
+
+    private static <T> CompletableFuture<List<T>> all(List<CompletableFuture<T>> parts) {
         return CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new))
                 .thenApply(v -> parts.stream().map(CompletableFuture::join).toList());
     }

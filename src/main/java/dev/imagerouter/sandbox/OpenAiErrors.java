@@ -109,7 +109,28 @@ final class OpenAiErrors {
         return invalid(message, param, "invalid_value");
     }
 
-    /** 404 {@code model_not_found} (§0: the likely answer for a shut-down model). */
+    /**
+     * 400 {@code invalid_value}, type {@code image_generation_user_error}, param {@code size}
+     * (GPT-IMAGE-2.md §2: "Invalid size '1792x936'. Width and height must both be divisible by 16.";
+     * {@code why} for the other size rules is emulator wording in the same pattern).
+     */
+    static MutableHttpResponse<byte[]> invalidSize(String size, String why) {
+        return error(400, "Invalid size '" + size + "'. " + why, "image_generation_user_error", "size", "invalid_value");
+    }
+
+    /**
+     * 400 {@code invalid_value} for {@code background: transparent} on a model (or organisation) without
+     * transparency (GPT-IMAGE-2.md §2, [3P]; the param is unconfirmed, here {@code background}).
+     */
+    static MutableHttpResponse<byte[]> transparentUnsupported() {
+        return error(400, "Transparent background is not supported for this model.", "image_generation_user_error",
+                "background", "invalid_value");
+    }
+
+    /**
+     * 404 {@code model_not_found} for a shut-down or unknown model (GPT-IMAGE-2.md §2, the first of
+     * the two [3P] message patterns; the text after the 2026 shutdowns is unconfirmed).
+     */
     static MutableHttpResponse<byte[]> modelNotFound(String model) {
         return error(404, "The model `" + model + "` does not exist or you do not have access to it.", "invalid_request_error",
                 null, "model_not_found");

@@ -44,7 +44,7 @@ final class OpenAiFaults {
             case CONTENT_POLICY -> OpenAiErrors.contentPolicyViolation();
             case AUTH -> OpenAiErrors.incorrectKey(key);
             case FORBIDDEN -> OpenAiErrors.organizationNotVerified(model);
-            case BAD_REQUEST -> OpenAiErrors.invalidValue("size", "1254x836", java.util.List.of("1024x1024", "1024x1536", "1536x1024", "auto"));
+            case BAD_REQUEST -> OpenAiErrors.invalidSize("1792x936", "Width and height must both be divisible by 16.");
             case MODEL -> OpenAiErrors.modelNotFound(model);
             default -> null;
         });

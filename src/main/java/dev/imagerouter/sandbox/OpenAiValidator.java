@@ -5,33 +5,43 @@ import io.micronaut.json.tree.JsonNode;
 
 import java.math.BigDecimal;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
- * Validates an OpenAI {@code POST /images/generations} body per OpenAI WIRE.md §5, in this order:
+ * Validates an OpenAI {@code POST /images/generations} body per GPT-IMAGE-2.md §1–§2, in this order:
  * body a JSON object → no unknown keys ({@code response_format}, {@code style} and anything not in
  * {@link #KNOWN} → 400 {@code unknown_parameter}) → model served (else 404 {@code model_not_found})
- * → prompt present and ≤ 32000 chars → n 1..10 → size, quality, background, output_format,
- * moderation in their enums → output_compression 0..100 → partial_images 0..3 → transparent
- * background needs png/webp [?] → {@code stream: true} is refused (the emulator does not stream).
- * {@code null} counts as absent. Failures are thrown as {@link EmulatorException}. Stateless.
+ * → prompt present and ≤ 32000 chars → n 1..10 → size ({@link #checkSize}) → quality, background,
+ * output_format, moderation in their enums → safety_identifier, user strings → output_compression
+ * 0..100 → partial_images 0..3 → stream a boolean → transparent background needs png/webp [?] and
+ * {@link SandboxSettings#openaiTransparent()}. {@code null} counts as absent. Failures are thrown as
+ * {@link EmulatorException}. Stateless.
  */
 final class OpenAiValidator {
 
-    /** Keys accepted for GPT image models (WIRE §1.1); DALL·E-only {@code response_format} and {@code style} are not among them. */
+    /** Keys accepted for GPT image models (§1); DALL·E-only {@code response_format} and {@code style} are not among them. */
     static final Set<String> KNOWN = Set.of("model", "prompt", "n", "size", "quality", "background", "output_format",
-            "output_compression", "moderation", "user", "stream", "partial_images");
+            "output_compression", "moderation", "user", "safety_identifier", "stream", "partial_images");
 
-    static final List<String> SIZES = List.of("1024x1024", "1024x1536", "1536x1024", "auto");
     static final List<String> QUALITIES = List.of("low", "medium", "high", "auto");
     static final List<String> BACKGROUNDS = List.of("transparent", "opaque", "auto");
     static final List<String> FORMATS = List.of("png", "jpeg", "webp");
     static final List<String> MODERATIONS = List.of("low", "auto");
     static final int MAX_PROMPT = 32_000;
 
+    /** gpt-image-2 size rules (§1, [O] O1): edges multiples of 16, edge ≤ 3840, long:short ≤ 3:1, pixels in range. */
+    static final int SIZE_STEP = 16;
+    static final int MAX_EDGE = 3840;
+    static final int MAX_RATIO = 3;
+    static final long MIN_PIXELS = 655_360;
+    static final long MAX_PIXELS = 8_294_400;
+    private static final Pattern WXH = Pattern.compile("(\\d{1,6})x(\\d{1,6})");
+
     private OpenAiValidator() {
     }
-
 
     /** The model a body asks for, {@code dall-e-2} when absent or not a string. */
     static String modelOf(JsonNode json) {
@@ -39,7 +49,7 @@ final class OpenAiValidator {
         return model != null && model.isString() ? model.getStringValue() : "dall-e-2";
     }
 
-    static OpenAiRequest validate(JsonMapper mapper, String body, Set<String> availableModels) {
+    static OpenAiRequest validate(JsonMapper mapper, String body, SandboxSettings settings) {
         JsonNode json = SandboxJson.parseObject(mapper, body);
         if (json == null) {
             throw new EmulatorException(OpenAiErrors.invalidJson());
@@ -50,7 +60,7 @@ final class OpenAiValidator {
             }
         }
         String model = string(json, "model", "dall-e-2");
-        if (!availableModels.contains(model)) {
+        if (!settings.openaiAvailableModels().contains(model)) {
             throw new EmulatorException(OpenAiErrors.modelNotFound(model));
         }
         String prompt = string(json, "prompt", null);
@@ -61,32 +71,68 @@ final class OpenAiValidator {
             throw new EmulatorException(OpenAiErrors.stringTooLong("prompt", MAX_PROMPT, prompt.length()));
         }
         int n = integer(json, "n", 1, 1, 10);
-        String size = oneOf(json, "size", SIZES, "auto");
+        String size = string(json, "size", "auto");
+        int[] wh = "auto".equals(size) ? new int[]{1024, 1024} : checkSize(size);
         String quality = oneOf(json, "quality", QUALITIES, "auto");
         String background = oneOf(json, "background", BACKGROUNDS, "auto");
         String format = oneOf(json, "output_format", FORMATS, "png");
         oneOf(json, "moderation", MODERATIONS, "auto");
-        string(json, "user", null);
+        String safetyIdentifier = string(json, "safety_identifier", null);
+        String user = string(json, "user", null);
         int compression = integer(json, "output_compression", 100, 0, 100);
-        integer(json, "partial_images", 0, 0, 3);
-        if ("transparent".equals(background) && "jpeg".equals(format)) {
-            throw new EmulatorException(OpenAiErrors.unsupported("background",
-                    "Transparent background requires output_format 'png' or 'webp', but got 'jpeg'."));
-        }
-        JsonNode stream = json.get("stream");
-        if (stream != null && !stream.isNull()) {
-            if (!stream.isBoolean()) {
-                throw new EmulatorException(OpenAiErrors.invalidType("stream", "a boolean", typeName(stream)));
+        int partials = integer(json, "partial_images", 0, 0, 3);
+        boolean stream = false;
+        JsonNode streamNode = json.get("stream");
+        if (streamNode != null && !streamNode.isNull()) {
+            if (!streamNode.isBoolean()) {
+                throw new EmulatorException(OpenAiErrors.invalidType("stream", "a boolean", typeName(streamNode)));
             }
-            if (stream.getBooleanValue()) {
-                throw new EmulatorException(OpenAiErrors.unsupported("stream", "The sandbox emulator does not stream; send stream: false."));
+            stream = streamNode.getBooleanValue();
+        }
+        if ("transparent".equals(background)) {
+            if ("jpeg".equals(format)) {
+                throw new EmulatorException(OpenAiErrors.unsupported("background",
+                        "Transparent background requires output_format 'png' or 'webp', but got 'jpeg'."));
+            }
+            if (!settings.openaiTransparent()) {
+                throw new EmulatorException(OpenAiErrors.transparentUnsupported());
             }
         }
-        String resolvedSize = "auto".equals(size) ? "1024x1024" : size;
-        int x = resolvedSize.indexOf('x');
-        return new OpenAiRequest(model, prompt, n, Integer.parseInt(resolvedSize.substring(0, x)),
-                Integer.parseInt(resolvedSize.substring(x + 1)), "auto".equals(quality) ? "medium" : quality,
-                "auto".equals(background) ? "opaque" : background, format, compression);
+        Optional<String> effectiveId = safetyIdentifier != null && !safetyIdentifier.isEmpty() ? Optional.of(safetyIdentifier)
+                : Optional.ofNullable(user).filter(u -> !u.isEmpty());
+        return new OpenAiRequest(model, prompt, n, wh[0], wh[1], "auto".equals(quality) ? "medium" : quality,
+                "auto".equals(background) ? "opaque" : background, format, compression, stream, stream ? partials : 0,
+                effectiveId);
+    }
+
+    /**
+     * Checks a {@code WxH} size against the gpt-image-2 rules and returns {width, height}.
+     *
+     * @throws EmulatorException 400 {@code invalid_value} (param {@code size}) naming the broken rule
+     */
+    static int[] checkSize(String size) {
+        Matcher m = WXH.matcher(size);
+        if (!m.matches()) {
+            throw new EmulatorException(OpenAiErrors.invalidSize(size, "Expected WIDTHxHEIGHT, for example '1824x1024'."));
+        }
+        int w = Integer.parseInt(m.group(1));
+        int h = Integer.parseInt(m.group(2));
+        if (w % SIZE_STEP != 0 || h % SIZE_STEP != 0) {
+            throw new EmulatorException(OpenAiErrors.invalidSize(size, "Width and height must both be divisible by 16."));
+        }
+        if (Math.max(w, h) > MAX_EDGE) {
+            throw new EmulatorException(OpenAiErrors.invalidSize(size, "Width and height must both be at most 3840."));
+        }
+        if (Math.max(w, h) > (long) MAX_RATIO * Math.min(w, h)) {
+            throw new EmulatorException(OpenAiErrors.invalidSize(size,
+                    "The ratio between the long and the short edge must be at most 3:1."));
+        }
+        long pixels = (long) w * h;
+        if (pixels < MIN_PIXELS || pixels > MAX_PIXELS) {
+            throw new EmulatorException(OpenAiErrors.invalidSize(size,
+                    "The total number of pixels must be between 655360 and 8294400."));
+        }
+        return new int[]{w, h};
     }
 
     private static String string(JsonNode json, String key, String fallback) {

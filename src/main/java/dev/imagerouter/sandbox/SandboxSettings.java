@@ -2,6 +2,9 @@ package dev.imagerouter.sandbox;
 
 import java.math.BigDecimal;
 import java.time.Duration;
+import java.time.LocalDate;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 
@@ -24,6 +27,13 @@ import java.util.UUID;
  * @param webhookUrl               where the Leonardo emulator posts completion callbacks (WIRE §5): an http(s) URL, or a
  *                                 path resolved against the host the create call was sent to; "" = no callbacks (default)
  * @param webhookKey               the bearer key of those callbacks ("" = none sent)
+ * @param openaiTransparent        whether the OpenAI emulator renders {@code background: transparent} (with alpha) or
+ *                                 refuses it with 400 {@code invalid_value} "Transparent background is not supported for
+ *                                 this model." (default false: GPT-IMAGE-2.md §1, transparency on gpt-image-2 is a preview
+ *                                 that organisations without it were refused)
+ * @param openaiShutdownDates      announced shutdown dates by model, reported as {@code shutdown_date} by
+ *                                 {@code GET /models/{model}} (GPT-IMAGE-2.md §6); the model is still served
+ *                                 ({@code router.sandbox.openai-shutdown-dates: "gpt-image-2=2027-01-15"})
  */
 public record SandboxSettings(
         Duration pendingMin,
@@ -39,10 +49,17 @@ public record SandboxSettings(
         Set<String> openaiApiKeys,
         Long randomSeed,
         String webhookUrl,
-        String webhookKey) {
+        String webhookKey,
+        boolean openaiTransparent,
+        Map<String, LocalDate> openaiShutdownDates) {
 
-    /** Models served by default: gpt-image-1 and its announced successors (OpenAI WIRE.md §0, §1.1). */
-    public static final Set<String> DEFAULT_OPENAI_MODELS = Set.of("gpt-image-1", "gpt-image-1.5", "gpt-image-2");
+    /**
+     * Models served by default: those active on 2026-12-05 (GPT-IMAGE-2.md §0). gpt-image-1 (shut down
+     * 2026-10-23), gpt-image-1.5, gpt-image-1-mini, chatgpt-image-latest (2026-12-01) and dall-e-2/3
+     * (retired 2026-05-12) are not among them, so they answer 404 {@code model_not_found}.
+     */
+    public static final Set<String> DEFAULT_OPENAI_MODELS = Set.of("gpt-image-2", "gpt-image-2-2026-04-21",
+            "gpt-image-2.5-sunburst", "gpt-image-2.5-flare", "gpt-image-2.6-sunburst", "gpt-image-2.6-flare");
 
     public SandboxSettings {
         nonNegative("pending-min", pendingMin);
@@ -84,6 +101,35 @@ public record SandboxSettings(
             throw new IllegalArgumentException("router.sandbox.webhook.url must be an http(s) URL or a path, but was " + webhookUrl);
         }
         webhookKey = webhookKey == null ? "" : webhookKey;
+        openaiShutdownDates = openaiShutdownDates == null ? Map.of() : Map.copyOf(openaiShutdownDates);
+    }
+
+    /**
+     * Parses {@code router.sandbox.openai-shutdown-dates}: comma-separated {@code model=YYYY-MM-DD}, "" for none.
+     *
+     * @throws IllegalArgumentException naming the entry that does not parse
+     */
+    public static Map<String, LocalDate> parseShutdownDates(String text) {
+        Map<String, LocalDate> dates = new LinkedHashMap<>();
+        if (text == null || text.isBlank()) {
+            return Map.of();
+        }
+        for (String entry : text.split(",")) {
+            if (entry.isBlank()) {
+                continue;
+            }
+            int eq = entry.indexOf('=');
+            try {
+                if (eq <= 0) {
+                    throw new IllegalArgumentException("no '='");
+                }
+                dates.put(entry.substring(0, eq).trim(), LocalDate.parse(entry.substring(eq + 1).trim()));
+            } catch (RuntimeException e) {
+                throw new IllegalArgumentException("router.sandbox.openai-shutdown-dates must be comma-separated model=YYYY-MM-DD "
+                        + "entries, but '" + entry.trim() + "' is not one", e);
+            }
+        }
+        return Map.copyOf(dates);
     }
 
     /** Like the record's, without the keys (the webhook key may be a real one). */
@@ -91,7 +137,8 @@ public record SandboxSettings(
     public String toString() {
         return "SandboxSettings[pending=" + pendingMin + ".." + pendingMax + ", faults=" + faults + ", openaiLatency="
                 + openaiLatency + ", slowDelay=" + slowDelay + ", startingBalance=" + startingBalance + ", creditsPerImage="
-                + creditsPerImage + ", webhookUrl=" + webhookUrl + "]";
+                + creditsPerImage + ", webhookUrl=" + webhookUrl + ", openaiTransparent=" + openaiTransparent
+                + ", openaiShutdownDates=" + openaiShutdownDates + "]";
     }
 
     private static void nonNegative(String key, Duration value) {
@@ -100,10 +147,14 @@ public record SandboxSettings(
         }
     }
 
-    /** Pending 1–3 s, no faults, no OpenAI latency, slow = 5 s, 10000 credits, 8 credits/image, moderation 400, default models, unseeded. */
+    /**
+     * Pending 1–3 s, no faults, no OpenAI latency, slow = 5 s, 10000 credits, 8 credits/image, moderation 400, default
+     * models, unseeded, transparency refused, no shutdown dates.
+     */
     public static SandboxSettings defaults() {
         return new SandboxSettings(Duration.ofSeconds(1), Duration.ofSeconds(3), "", Duration.ZERO, Duration.ofSeconds(5),
-                BigDecimal.valueOf(10_000), BigDecimal.valueOf(8), 400, DEFAULT_OPENAI_MODELS, Set.of(), Set.of(), null, "", "");
+                BigDecimal.valueOf(10_000), BigDecimal.valueOf(8), 400, DEFAULT_OPENAI_MODELS, Set.of(), Set.of(), null, "", "",
+                false, Map.of());
     }
 
     /** A builder starting from {@link #defaults()}. */
@@ -132,6 +183,8 @@ public record SandboxSettings(
         private Long randomSeed;
         private String webhookUrl;
         private String webhookKey;
+        private boolean openaiTransparent;
+        private Map<String, LocalDate> openaiShutdownDates;
 
         private Builder(SandboxSettings s) {
             pendingMin = s.pendingMin;
@@ -148,6 +201,8 @@ public record SandboxSettings(
             randomSeed = s.randomSeed;
             webhookUrl = s.webhookUrl;
             webhookKey = s.webhookKey;
+            openaiTransparent = s.openaiTransparent;
+            openaiShutdownDates = s.openaiShutdownDates;
         }
 
         /** Sets both ends of the PENDING range. */
@@ -215,10 +270,22 @@ public record SandboxSettings(
             return this;
         }
 
+        /** Whether the OpenAI emulator renders {@code background: transparent} (else 400). */
+        public Builder openaiTransparent(boolean transparent) {
+            this.openaiTransparent = transparent;
+            return this;
+        }
+
+        /** Shutdown dates the OpenAI emulator announces in {@code GET /models/{model}}. */
+        public Builder openaiShutdownDates(Map<String, LocalDate> dates) {
+            this.openaiShutdownDates = dates;
+            return this;
+        }
+
         public SandboxSettings build() {
             return new SandboxSettings(pendingMin, pendingMax, faults, openaiLatency, slowDelay, startingBalance,
                     creditsPerImage, leonardoModerationStatus, openaiAvailableModels, leonardoApiKeys, openaiApiKeys, randomSeed,
-                    webhookUrl, webhookKey);
+                    webhookUrl, webhookKey, openaiTransparent, openaiShutdownDates);
         }
     }
 }

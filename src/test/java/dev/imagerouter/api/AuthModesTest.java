@@ -85,7 +85,7 @@ class AuthModesTest {
             }
             assertEquals(200, run.api().get("/health").status());
             // the emulators are off outside sandbox mode
-            assertEquals(404, run.api().get("/sandbox/openai/v1/models/gpt-image-1").status());
+            assertEquals(404, run.api().get("/sandbox/openai/v1/models/gpt-image-2").status());
         });
     }
 }

@@ -23,7 +23,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @MicronautTest
 class OpenAiFaultsTest extends EmulatorTest {
 
-    static final String BODY = "{\"model\":\"gpt-image-1\",\"prompt\":\"p\",\"quality\":\"low\"}";
+    static final String BODY = "{\"model\":\"gpt-image-2\",\"prompt\":\"p\",\"quality\":\"low\"}";
 
     @Inject
     SandboxScheduler scheduler;
@@ -49,6 +49,7 @@ class OpenAiFaultsTest extends EmulatorTest {
             "openai=auth                     | 401 | invalid_api_key             | invalid_api_key",
             "openai=forbidden                | 403 | invalid_request_error       |",
             "openai=model_not_found          | 404 | invalid_request_error       | model_not_found",
+            "openai=bad_request              | 400 | image_generation_user_error | invalid_value",
     })
     void errorFaultsAnswerTheWireShape(String fault, int status, String type, String code) throws Exception {
         SandboxTestClient.Response r = generate(fault);
@@ -68,17 +69,27 @@ class OpenAiFaultsTest extends EmulatorTest {
     }
 
     @Test
+    void faultsApplyBeforeAStreamStarts() throws Exception {
+        SandboxTestClient.Response r = client.post(GENERATIONS, "{\"model\":\"gpt-image-2\",\"prompt\":\"p\",\"stream\":true,"
+                + "\"partial_images\":1}", AUTH[0], AUTH[1], SandboxKeys.FAULT_HEADER, "openai=429");
+
+        assertEquals(429, r.status());
+        assertEquals("application/json", r.header("content-type").orElseThrow());
+        assertEquals("rate_limit_exceeded", r.json().get("error").get("code").getStringValue());
+    }
+
+    @Test
     void rateLimitCarriesRetryAfterOne() throws Exception {
         SandboxTestClient.Response r = generate("openai=429");
 
         assertEquals("1", r.header("retry-after").orElseThrow());
-        assertTrue(r.json().get("error").get("message").getStringValue().startsWith("Rate limit reached for gpt-image-1 in organization org-sandbox"));
+        assertTrue(r.json().get("error").get("message").getStringValue().startsWith("Rate limit reached for gpt-image-2 in organization org-sandbox"));
     }
 
     @Test
     void forbiddenNamesTheModel() throws Exception {
         assertTrue(generate("openai=forbidden").json().get("error").get("message").getStringValue()
-                .startsWith("Your organization must be verified to use the model `gpt-image-1`."));
+                .startsWith("Your organization must be verified to use the model `gpt-image-2`."));
     }
 
     @Test
