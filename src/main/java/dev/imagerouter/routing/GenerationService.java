@@ -171,7 +171,8 @@ public class GenerationService {
     private CompletableFuture<ProviderResult> normalise(ImageRequest request, ProviderResult result) {
         List<GeneratedImage> asIs = new ArrayList<>();
         for (GeneratedImage image : result.images()) {
-            var same = normaliser.asIs(image.bytes(), request.width(), request.height(), request.outputFormat());
+            var same = normaliser.asIs(image.bytes(), request.width(), request.height(), request.outputFormat(),
+                    request.background());
             if (same.isEmpty()) {
                 asIs = null;
                 break;
@@ -186,7 +187,7 @@ public class GenerationService {
             List<GeneratedImage> images = new ArrayList<>();
             for (GeneratedImage image : result.images()) {
                 ImageNormaliser.NormalisedImage out = normaliser.normalise(image.bytes(), request.width(), request.height(),
-                        request.outputFormat());
+                        request.outputFormat(), request.outputCompression(), request.background());
                 images.add(new GeneratedImage(out.bytes(), out.contentType(), out.normalised()));
             }
             return result.withImages(images);

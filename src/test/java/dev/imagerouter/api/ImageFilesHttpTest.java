@@ -54,14 +54,15 @@ class ImageFilesHttpTest extends SandboxHttpTest {
     }
 
     @Test
-    void openAiAnswerForSize1536x864_isCroppedAndResized_toAPngOfExactlyThatSize() {
-        // Given Leonardo rate limited, so OpenAI answers (it only makes 1536x1024)
-        ApiClient.Response r = api.generate("{\"prompt\":\"" + prompt() + "\",\"size\":\"1536x864\"}",
+    void openAiAnswerForSize1000x600_isCroppedAndResized_toAPngOfExactlyThatSize() {
+        // Given Leonardo rate limited, so OpenAI answers (gpt-image-2 needs edges in multiples of 16
+        // and at least 655,360 pixels: it is asked for the nearest such size, 1056x624)
+        ApiClient.Response r = api.generate("{\"prompt\":\"" + prompt() + "\",\"size\":\"1000x600\"}",
                 "X-Sandbox-Fault", "leonardo=429");
 
         assertEquals(200, r.status(), r.text());
         assertEquals("openai-gpt-image-2", r.router().get("provider"));
-        assertTrue(stats.openAiGenerateBodies().get(0).contains("1536x1024"), stats.openAiGenerateBodies().toString());
+        assertTrue(stats.openAiGenerateBodies().get(0).contains("\"size\":\"1056x624\""), stats.openAiGenerateBodies().toString());
         assertEquals(true, r.router().get("normalised"));
         String url = (String) r.data().get(0).get("url");
         assertTrue(url.endsWith(".png"), url);
@@ -69,7 +70,7 @@ class ImageFilesHttpTest extends SandboxHttpTest {
         assertEquals(200, file.status());
         assertEquals("image/png", file.header("Content-Type"));
         assertTrue(RouterTestSupport.isPng(file.body()));
-        assertArrayEquals(new int[]{1536, 864}, RouterTestSupport.imageSize(file.body()));
+        assertArrayEquals(new int[]{1000, 600}, RouterTestSupport.imageSize(file.body()));
     }
 
     @Test

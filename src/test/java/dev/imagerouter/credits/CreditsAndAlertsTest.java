@@ -227,7 +227,7 @@ class CreditsAndAlertsTest extends SandboxHttpTest {
 
     @Test
     @Order(4)
-    void costCounters_matchLeonardoReportedCredits_andTheOpenAiPriceTable_forAKnownMix() {
+    void costCounters_matchLeonardoReportedCredits_andOpenAiUsageAtTokenPrices_forAKnownMix() {
         baseline(new BigDecimal("9000"));
         double openAiBefore = metric("image_router_cost_usd_total", "provider", OPENAI);
         double leonardoBefore = metric("image_router_cost_usd_total", "provider", LEONARDO);
@@ -235,15 +235,16 @@ class CreditsAndAlertsTest extends SandboxHttpTest {
         // Leonardo: 1 image and 2 images at 8 credits each (reported as cost.amount in CREDITS)
         assertCost(generate("{\"prompt\":\"" + prompt() + "\"}"), LEONARDO, "8", "CREDITS");
         assertCost(generate("{\"prompt\":\"" + prompt() + "\",\"n\":2}"), LEONARDO, "16", "CREDITS");
-        // OpenAI (Leonardo rate limited): price table of providers/openai-gpt-image-2.yml
+        // OpenAI (Leonardo rate limited): the answer's usage at the token prices of providers/openai-gpt-image-2.yml
         String fault = "leonardo=429";
-        assertCost(generate("{\"prompt\":\"" + prompt() + "\",\"quality\":\"low\",\"size\":\"1024x1024\"}", fault), OPENAI, "0.006", "USD");
-        assertCost(generate("{\"prompt\":\"" + prompt() + "\",\"quality\":\"high\",\"size\":\"1536x1024\",\"n\":2}", fault), OPENAI, "0.330", "USD");
-        assertCost(generate("{\"prompt\":\"" + prompt() + "\",\"quality\":\"medium\",\"size\":\"1024x1536\"}", fault), OPENAI, "0.041", "USD");
-        assertCost(generate("{\"prompt\":\"" + prompt() + "\",\"size\":\"1024x1024\"}", fault), OPENAI, "0.053", "USD"); // auto → medium
+        BigDecimal openAi = BigDecimal.ZERO;
+        openAi = openAi.add(assertTokenCost(generate("{\"prompt\":\"" + prompt() + "\",\"quality\":\"low\",\"size\":\"1024x1024\"}", fault), 200));
+        openAi = openAi.add(assertTokenCost(generate("{\"prompt\":\"" + prompt() + "\",\"quality\":\"high\",\"size\":\"1536x1024\",\"n\":2}", fault), 2 * 5500));
+        openAi = openAi.add(assertTokenCost(generate("{\"prompt\":\"" + prompt() + "\",\"quality\":\"medium\",\"size\":\"1024x1536\"}", fault), 1367));
+        openAi = openAi.add(assertTokenCost(generate("{\"prompt\":\"" + prompt() + "\",\"size\":\"1024x1024\"}", fault), 1767)); // auto → medium
 
-        // Then the USD counter grew by exactly the OpenAI estimates, Leonardo's credits are not dollars
-        assertEquals(0.430, metric("image_router_cost_usd_total", "provider", OPENAI) - openAiBefore, 1e-9);
+        // Then the USD counter grew by exactly the costs of the answers' tokens, Leonardo's credits are not dollars
+        assertEquals(openAi.doubleValue(), metric("image_router_cost_usd_total", "provider", OPENAI) - openAiBefore, 1e-9);
         assertEquals(0.0, metric("image_router_cost_usd_total", "provider", LEONARDO) - leonardoBefore, 1e-9);
         // and Leonardo's credits went off the balance, which matches the emulator's
         assertEquals(0, new BigDecimal("8976").compareTo(credits.balance(LEONARDO).orElseThrow()));
@@ -254,7 +255,7 @@ class CreditsAndAlertsTest extends SandboxHttpTest {
         assertEquals(0, new BigDecimal("8976").compareTo(new BigDecimal(leonardo.get("credit_balance").toString())), leonardo.toString());
         assertEquals("OK", leonardo.get("credit_level"));
         assertTrue(leonardo.containsKey("credit_checked_at"), leonardo.toString());
-        assertTrue(new BigDecimal(adminEntry(OPENAI).get("spent_today_usd").toString()).compareTo(new BigDecimal("0.430")) >= 0);
+        assertTrue(new BigDecimal(adminEntry(OPENAI).get("spent_today_usd").toString()).compareTo(openAi) >= 0);
     }
 
     @Test
@@ -398,6 +399,26 @@ class CreditsAndAlertsTest extends SandboxHttpTest {
 
     private static String prompt() {
         return "a lighthouse at dusk " + UUID.randomUUID();
+    }
+
+    /**
+     * Asserts an OpenAI answer: {@code outputTokens} image output tokens in its usage (the emulator's
+     * gpt-image-2 table) and router.cost = text tokens × $5 + output tokens × $30 per 1M tokens.
+     *
+     * @return the cost in USD
+     */
+    @SuppressWarnings("unchecked")
+    private static BigDecimal assertTokenCost(ApiClient.Response r, long outputTokens) {
+        assertEquals(200, r.status(), r.text());
+        assertEquals(OPENAI, r.router().get("provider"));
+        Map<String, Object> usage = (Map<String, Object>) r.json().get("usage");
+        assertEquals(outputTokens, ((Number) usage.get("output_tokens")).longValue(), usage.toString());
+        long text = ((Number) ((Map<String, Object>) usage.get("input_tokens_details")).get("text_tokens")).longValue();
+        BigDecimal expected = BigDecimal.valueOf(text * 5 + outputTokens * 30).movePointLeft(6);
+        Map<String, Object> cost = (Map<String, Object>) r.router().get("cost");
+        assertEquals("USD", cost.get("unit"));
+        assertEquals(0, expected.compareTo(new BigDecimal(cost.get("amount").toString())), cost + " vs " + expected);
+        return expected;
     }
 
     private static void assertCost(ApiClient.Response r, String provider, String amount, String unit) {
