@@ -59,6 +59,7 @@ KNOWN = {
     "image_router_provider_credits", "image_router_provider_credits_threshold",
     "image_router_credit_checks_total", "image_router_cost_usd_total",
     "image_router_provider_daily_budget_usd", "image_router_model_available",
+    "image_router_model_shutdown_timestamp_seconds",
     "image_router_config_reloads_total", "image_router_alerts_total",
     "resilience4j_circuitbreaker_state", "resilience4j_circuitbreaker_calls_seconds_count",
     "resilience4j_circuitbreaker_not_permitted_calls_total", "resilience4j_circuitbreaker_failure_rate",

@@ -127,6 +127,8 @@ JAVA_OPTS=(
   -Drouter.providers.leonardo-phoenix.resilience.wait-in-open=5m
   -Drouter.providers.openai-gpt-image-2.timeout=10s
   -Drouter.providers.openai-gpt-image-2.daily-budget-usd=1000
+  # the shipped file assumes OpenAI's usage tier 1 (5 images a minute): the traffic below sends more
+  -Drouter.providers.openai-gpt-image-2.resilience.limit-for-period=100000
 )
 (cd "$TMP" && exec env PORT="$ROUTER_PORT" ROUTER_SANDBOX=true ROUTER_CONFIG_DIR="$ROOT/config" \
    ROUTER_ADMIN_KEY="$ADMIN_KEY" LEONARDO_API_KEY= OPENAI_API_KEY= \

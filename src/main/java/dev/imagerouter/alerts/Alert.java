@@ -9,7 +9,8 @@ import java.util.Optional;
  * One operator alert.
  *
  * @param alert     what happened, upper snake case: {@code CREDITS_WARN}, {@code CREDITS_CRITICAL},
- *                  {@code CREDITS_SKIP}, {@code BUDGET_EXCEEDED}, {@code MODEL_UNAVAILABLE}, or a failure kind
+ *                  {@code CREDITS_SKIP}, {@code BUDGET_EXCEEDED}, {@code MODEL_UNAVAILABLE},
+ *                  {@code MODEL_SHUTDOWN_SOON}, or a failure kind
  *                  whose policy row has {@code alert: true} ({@code QUOTA_EXHAUSTED}, {@code AUTH_FAILED}, ...)
  * @param severity  how urgent
  * @param status    firing or resolved

@@ -6,7 +6,8 @@ import java.time.Duration;
 
 /**
  * The model lifecycle check of a provider whose models can be retired (type {@code openai}:
- * {@code GET /v1/models/{model}}), from its provider file:
+ * {@code GET /v1/models/{model}}, whose answer also carries the model's {@code shutdown_date},
+ * shared/specs/openai/GPT-IMAGE-2.md §6), from its provider file:
  * <pre>
  * model-check:
  *   interval: 24h   # once at startup, then this often

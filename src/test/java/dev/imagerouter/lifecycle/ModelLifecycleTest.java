@@ -29,7 +29,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Issue #5 acceptance: the configured OpenAI model is missing at startup (the emulator does not
- * serve {@value #RETIRED}, as the real API will not serve gpt-image-1 after its shutdown) → an
+ * serve {@value #RETIRED}, as the real API no longer serves gpt-image-1 since its shutdown on
+ * 2026-10-23) → an
  * alert, OpenAI skipped, the chain still served by Leonardo; a later check that finds the model
  * puts OpenAI back. OpenAI is first in this chain so every request shows the skip. Checks run every
  * 300 ms here (default: daily), balance checks too (default: 5 min).
