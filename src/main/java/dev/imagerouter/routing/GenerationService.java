@@ -97,11 +97,17 @@ public class GenerationService {
      * the provider (not when it joins another's flight or is answered from the cache).
      *
      * @throws IdempotencyKeys.KeyReusedException  when the key was used with a different request
-     * @throws RequestUnsupportedException when no provider of the chain can serve the request as asked
+     * @throws RequestUnsupportedException when no provider of the chain can serve the request as asked, or
+     *                                     its output format cannot be encoded here (WebP's native encoder did not load)
      */
     public CompletableFuture<Generation> generate(ImageRequest request, Optional<String> namespace, boolean noCache,
                                                   String requestId, Optional<String> idempotencyKey,
                                                   PartialImageListener partials) {
+        if (!normaliser.outputFormats().contains(request.outputFormat())) {
+            throw new RequestUnsupportedException(new dev.imagerouter.provider.Unsupported("output_format",
+                    "output_format " + request.outputFormat() + " cannot be encoded on this host (supported: "
+                            + String.join(", ", normaliser.outputFormats()) + ")"));
+        }
         Router.unsupportedByAll(runtime.chain(), request).ifPresent(u -> {
             throw new RequestUnsupportedException(u);
         });
