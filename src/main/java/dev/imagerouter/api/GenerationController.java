@@ -102,8 +102,12 @@ public class GenerationController {
             generation = generations.generate(parsed.request(), namespace, noCache, requestId, idempotencyKey,
                     events == null ? dev.imagerouter.provider.PartialImageListener.NONE : events);
         } catch (IdempotencyKeys.KeyReusedException e) {
+            limits.releaseImages(client, images); // refused before any generation: the allowance is not used
             throw new ApiException(io.micronaut.http.HttpStatus.UNPROCESSABLE_ENTITY, e.getMessage() + "; use a new key.",
                     "invalid_request_error", IDEMPOTENCY_KEY, "idempotency_key_reused", java.util.Map.of(), null);
+        } catch (RuntimeException e) {
+            limits.releaseImages(client, images); // e.g. no provider can serve the request (400)
+            throw e;
         }
         generation.whenComplete((g, e) -> {
             if (e != null) {

@@ -228,7 +228,7 @@ public class ModelLifecycle implements ProviderGate, RoutingListener, ProviderSt
                 alerts.raise(Alert.firing(MODEL_UNAVAILABLE, Alert.Severity.CRITICAL, provider, null, null,
                         "model " + model + " is not available (" + failure.getMessage() + "); the router skips "
                                 + provider + " until a check finds it again. Set a successor model in providers/"
-                                + provider + ".yml (e.g. model: gpt-image-2) and reload"));
+                                + provider + ".yml (e.g. model: gpt-image-2.6-sunburst) and reload"));
             }
         } else if (scheduler.isShutdown()) {
             s.finish(sequence, null); // the service is stopping: the SDK's client is closed

@@ -70,6 +70,15 @@ public class GenerationService {
     }
 
     /**
+     * Loads the WebP encoder (a native library, probed with a 2x2 image once) on the image-work pool
+     * at startup, so that the first webp request does not pay for it on an event-loop thread.
+     */
+    @io.micronaut.runtime.event.annotation.EventListener
+    void warmEncoders(io.micronaut.runtime.server.event.ServerStartupEvent event) {
+        imageWork.execute(normaliser::outputFormats);
+    }
+
+    /**
      * @param namespace the client's name, part of the hash when per-client isolation is on
      * @param noCache   {@code Cache-Control: no-cache}: always generate, then replace the entry
      * @return the generation, or failed with {@link ChainFailedException}
@@ -103,7 +112,8 @@ public class GenerationService {
     public CompletableFuture<Generation> generate(ImageRequest request, Optional<String> namespace, boolean noCache,
                                                   String requestId, Optional<String> idempotencyKey,
                                                   PartialImageListener partials) {
-        if (!normaliser.outputFormats().contains(request.outputFormat())) {
+        if (!"png".equals(request.outputFormat()) && !"jpeg".equals(request.outputFormat())
+                && !normaliser.outputFormats().contains(request.outputFormat())) {
             throw new RequestUnsupportedException(new dev.imagerouter.provider.Unsupported("output_format",
                     "output_format " + request.outputFormat() + " cannot be encoded on this host (supported: "
                             + String.join(", ", normaliser.outputFormats()) + ")"));

@@ -20,7 +20,7 @@ class ClientLimitsHttpTest extends SandboxHttpTest {
     protected void properties(Map<String, String> p) {
         p.put("router.auth.api-keys", "burst:burst-key-00000000000001,daily:daily-key-00000000000002,"
                 + "failing:failing-key-0000000000003,ns-a:ns-a-key-00000000000004,ns-b:ns-b-key-00000000000005,"
-                + "quiet:quiet-key-0000000000006");
+                + "quiet:quiet-key-0000000000006,refused:refused-key-000000000007");
         p.put("router.auth.limits.requests-per-minute", "4");
         p.put("router.auth.limits.images-per-day", "5");
         p.put("router.cache.per-client", "true");
@@ -67,6 +67,17 @@ class ClientLimitsHttpTest extends SandboxHttpTest {
         String key = "Bearer failing-key-0000000000003";
         ApiClient.Response failed = api.generate(body(4), "Authorization", key, "X-Sandbox-Fault", "leonardo=failed,openai=moderation");
         assertTrue(failed.status() >= 400, failed.text());
+
+        ApiClient.Response ok = api.generate(body(4), "Authorization", key);
+        assertEquals(200, ok.status(), ok.text());
+    }
+
+    @Test
+    void requestNoProviderCanServe_doesNotUseTheDailyAllowance() {
+        String key = "Bearer refused-key-000000000007";
+        String transparent = "{\"prompt\":\"a paper boat " + UUID.randomUUID() + "\",\"n\":4,\"background\":\"transparent\"}";
+        assertEquals(400, api.generate(transparent, "Authorization", key).status());
+        assertEquals(400, api.generate(transparent, "Authorization", key).status());
 
         ApiClient.Response ok = api.generate(body(4), "Authorization", key);
         assertEquals(200, ok.status(), ok.text());

@@ -119,9 +119,35 @@ class GptImage2ApiTest extends SandboxHttpTest {
         assertEquals(dallE.router().get("request_hash"), today.router().get("request_hash"));
         assertEquals("HIT", today.header("X-Router-Cache"));
 
+        // standard is medium, as hd is high
+        String other = prompt("dall-e 3 standard");
+        assertEquals(api.generate("{\"prompt\":\"" + other + "\",\"quality\":\"standard\"}").router().get("request_hash"),
+                api.generate("{\"prompt\":\"" + other + "\",\"quality\":\"medium\"}").router().get("request_hash"));
+
         ApiClient.Response natural = api.generate("{\"prompt\":\"" + prompt("natural") + "\",\"style\":\"natural\"}");
         assertEquals(200, natural.status(), natural.text());
         assertTrue(stats.leonardoCreateBodies().get(stats.leonardoCreateBodies().size() - 1).contains("\"presetStyle\":\"NEUTRAL\""));
+    }
+
+    @Test
+    void webpOutput_isStoredAndServedAsWebp_whicheverProviderAnswered_andLeonardoNeverGetsTheCallersId() {
+        for (String fault : new String[]{"", "leonardo=429"}) {
+            String[] headers = fault.isEmpty() ? new String[0] : new String[]{"X-Sandbox-Fault", fault};
+            ApiClient.Response r = api.generate("{\"prompt\":\"" + prompt("webp " + fault) + "\",\"size\":\"1000x600\","
+                    + "\"output_format\":\"webp\",\"output_compression\":70,\"safety_identifier\":\"hashed-user-9\"}", headers);
+
+            assertEquals(200, r.status(), r.text());
+            assertEquals(fault.isEmpty() ? "leonardo-phoenix" : "openai-gpt-image-2", r.router().get("provider"));
+            String url = (String) r.data().get(0).get("url");
+            assertTrue(url.endsWith(".webp"), url);
+            ApiClient.Response file = api.get(url);
+            assertEquals("image/webp", file.header("Content-Type"));
+            assertEquals("RIFF", new String(file.body(), 0, 4, java.nio.charset.StandardCharsets.US_ASCII));
+            assertEquals("WEBP", new String(file.body(), 8, 4, java.nio.charset.StandardCharsets.US_ASCII));
+            assertArrayEquals(new int[]{1000, 600}, RouterTestSupport.imageSize(file.body()));
+        }
+        assertFalse(String.join("", stats.leonardoCreateBodies()).contains("hashed-user-9"), stats.leonardoCreateBodies().toString());
+        assertTrue(stats.openAiGenerateBodies().get(0).contains("\"safety_identifier\":\"hashed-user-9\""));
     }
 
     @Test

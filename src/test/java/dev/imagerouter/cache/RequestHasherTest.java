@@ -9,6 +9,7 @@ import java.util.Optional;
 import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
@@ -60,6 +61,35 @@ class RequestHasherTest {
             hashes.add(hasher.hash(variant, Optional.empty()));
         }
         assertEquals(variants.size(), hashes.size(), "every variant has its own hash");
+    }
+
+    @Test
+    void gptImage2Fields_changeTheHashOnlyWhenSet_andDeliveryFieldsNever() {
+        ImageRequest b = base();
+        ImageRequest defaults = new ImageRequest(b.prompt(), b.negativePrompt(), b.width(), b.height(), b.n(), b.quality(),
+                b.style(), b.seed(), b.outputFormat(), "auto", "auto", Optional.empty(), Optional.empty(), 0, b.sandboxFaults());
+        // auto/auto/absent hash exactly as a request from before these fields existed
+        assertEquals(hasher.canonicalJson(b, Optional.empty()), hasher.canonicalJson(defaults, Optional.empty()));
+        ImageRequest opaque = new ImageRequest(b.prompt(), b.negativePrompt(), b.width(), b.height(), b.n(), b.quality(),
+                b.style(), b.seed(), "jpeg", "opaque", "low", Optional.of(80), Optional.empty(), 0, b.sandboxFaults());
+        assertTrue(hasher.canonicalJson(opaque, Optional.empty())
+                .contains("\"background\":\"opaque\",\"height\""), hasher.canonicalJson(opaque, Optional.empty()));
+        assertTrue(hasher.canonicalJson(opaque, Optional.empty()).contains("\"moderation\":\"low\",\"n\":1,\"output_compression\":80,"));
+        Set<String> hashes = new HashSet<>();
+        for (ImageRequest r : List.of(opaque,
+                new ImageRequest(b.prompt(), b.negativePrompt(), b.width(), b.height(), b.n(), b.quality(), b.style(), b.seed(),
+                        "jpeg", "auto", "low", Optional.of(80), Optional.empty(), 0, b.sandboxFaults()),
+                new ImageRequest(b.prompt(), b.negativePrompt(), b.width(), b.height(), b.n(), b.quality(), b.style(), b.seed(),
+                        "jpeg", "opaque", "auto", Optional.of(80), Optional.empty(), 0, b.sandboxFaults()),
+                new ImageRequest(b.prompt(), b.negativePrompt(), b.width(), b.height(), b.n(), b.quality(), b.style(), b.seed(),
+                        "jpeg", "opaque", "low", Optional.of(81), Optional.empty(), 0, b.sandboxFaults()))) {
+            hashes.add(hasher.hash(r, Optional.empty()));
+        }
+        assertEquals(4, hashes.size());
+        // the caller's id and how the answer is delivered are not the request
+        ImageRequest delivered = new ImageRequest(b.prompt(), b.negativePrompt(), b.width(), b.height(), b.n(), b.quality(),
+                b.style(), b.seed(), "jpeg", "opaque", "low", Optional.of(80), Optional.of("user-7"), 3, b.sandboxFaults());
+        assertEquals(hasher.hash(opaque, Optional.empty()), hasher.hash(delivered, Optional.empty()));
     }
 
     @Test

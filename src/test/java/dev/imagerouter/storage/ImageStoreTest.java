@@ -118,12 +118,19 @@ class ImageStoreTest {
                 "gpt-image-1", Instant.parse("2025-05-01T10:15:31Z"), false, Optional.empty());
         before.putRecord(noCost);
 
+        GenerationRecord withUsage = new GenerationRecord("d".repeat(64), List.of(image), "openai-gpt-image-2",
+                "gpt-image-2", Instant.parse("2026-12-05T10:15:31Z"), false,
+                Optional.of(new ProviderResult.Cost(new BigDecimal("0.05321"), ProviderResult.Cost.USD)),
+                Optional.of(new ProviderResult.Usage(40, 1767, 1807, 40, 0)));
+        before.putRecord(withUsage);
+
         // When a new instance (a restarted process) reads them
         ImageStore after = new ImageStore(settings);
 
-        // Then they are equal, and an absent cost stays absent
+        // Then they are equal (token usage included, so a cached answer repeats it), and an absent cost stays absent
         assertEquals(Optional.of(record), after.findRecord(hash));
         assertEquals(Optional.of(noCost), after.findRecord("b".repeat(64)));
+        assertEquals(Optional.of(withUsage), after.findRecord("d".repeat(64)));
         assertEquals(Optional.empty(), after.findRecord("c".repeat(64)));
     }
 

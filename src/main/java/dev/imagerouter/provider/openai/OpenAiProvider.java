@@ -35,7 +35,7 @@ import java.util.concurrent.CompletableFuture;
  * retries), explicit timeouts, base URL from config, and a Netty HTTP transport
  * ({@link NettyHttpTransport}: no 64-request cap, responses completed on the context's
  * {@code responses} workers). GPT image models return base64 only
- * (shared/specs/openai/WIRE.md §1.2): the SDK maps every error status to its exceptions, and a 200
+ * (shared/specs/openai/GPT-IMAGE-2.md §3): the SDK maps every error status to its exceptions, and a 200
  * body is read by {@link ImagesResponseReader} in one streaming pass. A size the model does not
  * accept ({@link SizeRules}, the file's {@code sizes:}) is asked for at the nearest one it does, and
  * the router resizes to what the caller asked for. Cost comes from the answer's {@code usage} and
@@ -237,11 +237,7 @@ public final class OpenAiProvider implements ImageProvider, AutoCloseable {
         return ImagesResponseReader.read(bytes);
     }
 
-    /**
-     * The result, its cost in USD: from {@code usage} and the file's {@code token-prices} when both are
-     * there, else from the per-image price table ({@code quality} as the answer resolved it, else as
-     * asked, {@code auto} read as medium) at the priced size nearest the size asked for.
-     */
+    /** The result, with its cost in USD ({@link OpenAiSettings#cost}). */
     private ProviderResult toResult(List<byte[]> encoded, Optional<String> resolvedQuality, Optional<ProviderResult.Usage> usage,
                                     ImageRequest request, int[] size) {
         List<GeneratedImage> images = new ArrayList<>();
@@ -249,12 +245,8 @@ public final class OpenAiProvider implements ImageProvider, AutoCloseable {
         for (byte[] bytes : encoded) {
             images.add(new GeneratedImage(bytes, contentType));
         }
-        Optional<BigDecimal> usd = usage.flatMap(u -> settings.tokenPrices().map(p -> p.cost(u)));
-        if (usd.isEmpty()) {
-            String quality = resolvedQuality.orElse("auto".equals(request.quality()) ? "medium" : request.quality());
-            usd = settings.imagePrice(quality, size[0], size[1]).map(p -> p.multiply(BigDecimal.valueOf(images.size())));
-        }
-        Optional<ProviderResult.Cost> cost = usd.map(p -> new ProviderResult.Cost(p, ProviderResult.Cost.USD));
+        Optional<ProviderResult.Cost> cost = settings.cost(usage, resolvedQuality.orElse(request.quality()), size, images.size())
+                .map(p -> new ProviderResult.Cost(p, ProviderResult.Cost.USD));
         return new ProviderResult(images, config.model(), Optional.empty(), cost, usage);
     }
 

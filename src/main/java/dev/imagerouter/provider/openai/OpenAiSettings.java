@@ -72,9 +72,23 @@ public record OpenAiSettings(Duration connectTimeout, Map<String, BigDecimal> pr
                 SizeRules.read(node), node.bool("transparent-background", false));
     }
 
-    /** The per-image price of one image at {@code quality} and the priced size nearest to {@code width x height}, if listed. */
-    Optional<BigDecimal> imagePrice(String quality, int width, int height) {
-        int[] priced = PRICED_SIZES.nearest(width, height);
-        return Optional.ofNullable(prices.get(quality + "." + priced[0] + "x" + priced[1]));
+    /**
+     * What an answer cost in USD: from {@code usage} at {@link #tokenPrices()} when both are there,
+     * else from the per-image table: {@code images} × the price at {@code quality} ({@code auto} read as
+     * {@code medium}, the quality it resolves to) and the priced size nearest to {@code size}.
+     *
+     * @param quality the quality the answer resolved, else the one asked for
+     * @param size    {@code {width, height}} asked of the provider
+     * @return empty when neither prices nor usage allow an estimate
+     */
+    Optional<BigDecimal> cost(Optional<ProviderResult.Usage> usage, String quality, int[] size, int images) {
+        Optional<BigDecimal> fromTokens = usage.flatMap(u -> tokenPrices.map(p -> p.cost(u)));
+        if (fromTokens.isPresent()) {
+            return fromTokens;
+        }
+        int[] priced = PRICED_SIZES.nearest(size[0], size[1]);
+        String row = "auto".equals(quality) ? "medium" : quality;
+        return Optional.ofNullable(prices.get(row + "." + priced[0] + "x" + priced[1]))
+                .map(p -> p.multiply(BigDecimal.valueOf(images)));
     }
 }

@@ -1,11 +1,9 @@
 package dev.imagerouter.provider.openai;
 
-import dev.imagerouter.provider.ProviderResult;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-import java.math.BigDecimal;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -63,15 +61,5 @@ class SizeRulesTest {
         assertArrayEquals(new int[]{1536, 1024}, gptImage1.nearest(1536, 864));
         assertArrayEquals(new int[]{1024, 1536}, gptImage1.nearest(512, 900));
         assertArrayEquals(new int[]{1024, 1024}, gptImage1.nearest(700, 640));
-    }
-
-    @Test
-    void tokenCost_isTextInPlusImageInPlusOutputTokens_atTheirPricesPerMillion() {
-        OpenAiSettings.TokenPrices prices = new OpenAiSettings.TokenPrices(new BigDecimal("5.00"), new BigDecimal("8.00"),
-                new BigDecimal("30.00"));
-        // GPT-IMAGE-2.md §5's example: medium 1024x1024 with a 40-token prompt ≈ $0.0532
-        ProviderResult.Usage usage = new ProviderResult.Usage(40, 1767, 1807, 40, 0);
-        assertEquals(0, new BigDecimal("0.05321").compareTo(prices.cost(usage)), prices.cost(usage).toPlainString());
-        assertEquals(0, new BigDecimal("0.000008").compareTo(prices.cost(new ProviderResult.Usage(1, 0, 1, 0, 1))));
     }
 }
