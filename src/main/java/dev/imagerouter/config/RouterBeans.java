@@ -143,8 +143,9 @@ public class RouterBeans {
 
     @Singleton
     Router router(@Named("router-scheduler") ScheduledExecutorService scheduler, List<RoutingListener> listeners,
-                  List<ProviderGate> gates) {
-        return new Router(scheduler, listeners, gates);
+                  List<ProviderGate> gates, @io.micronaut.core.annotation.Nullable dev.imagerouter.routing.SpendReservations reservations) {
+        return new Router(scheduler, listeners, gates,
+                reservations == null ? dev.imagerouter.routing.SpendReservations.NONE : reservations);
     }
 
     private static ThreadFactory daemonThreads(String prefix) {

@@ -50,10 +50,15 @@ final class ProviderCall {
         }
     }
 
-    private final ScheduledExecutorService scheduler;
+    /** Trail reason of a provider whose daily budget cannot take another call. */
+    static final String BUDGET = "BUDGET";
 
-    ProviderCall(ScheduledExecutorService scheduler) {
+    private final ScheduledExecutorService scheduler;
+    private final SpendReservations reservations;
+
+    ProviderCall(ScheduledExecutorService scheduler, SpendReservations reservations) {
         this.scheduler = scheduler;
+        this.reservations = reservations;
     }
 
     /**
@@ -95,6 +100,20 @@ final class ProviderCall {
             breaker.releasePermission();
             return skip(handle, FailureKind.SKIPPED, "BULKHEAD_FULL", onAttempt);
         }
+        Optional<SpendReservations.Reservation> reserved;
+        try {
+            reserved = reservations.reserve(handle, request);
+        } catch (RuntimeException e) {
+            bulkhead.onComplete();
+            breaker.releasePermission();
+            throw e;
+        }
+        if (reserved.isEmpty()) {
+            bulkhead.onComplete();
+            breaker.releasePermission();
+            return skip(handle, FailureKind.SKIPPED, BUDGET, onAttempt);
+        }
+        SpendReservations.Reservation reservation = reserved.get();
         long start = System.nanoTime();
         CompletableFuture<ProviderResult> call;
         try {
@@ -110,10 +129,12 @@ final class ProviderCall {
             long nanos = System.nanoTime() - start;
             long millis = TimeUnit.NANOSECONDS.toMillis(nanos);
             if (error == null) {
+                reservation.settle(result.cost());
                 breaker.onSuccess(nanos, TimeUnit.NANOSECONDS);
                 onAttempt.accept(new Attempt(handle.name(), Attempt.SUCCESS, null, null, millis, null), null);
                 return result;
             }
+            reservation.release();
             ProviderFailure failure = toFailure(error);
             breaker.onError(nanos, TimeUnit.NANOSECONDS, failure);
             Attempt attempt = new Attempt(handle.name(), Attempt.FAILURE, failure.kind().name(),

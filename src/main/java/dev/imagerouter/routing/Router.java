@@ -42,7 +42,13 @@ public final class Router {
     private final List<ProviderGate> gates;
 
     public Router(ScheduledExecutorService scheduler, List<RoutingListener> listeners, List<ProviderGate> gates) {
-        this.providerCall = new ProviderCall(scheduler);
+        this(scheduler, listeners, gates, SpendReservations.NONE);
+    }
+
+    /** A router that reserves each call's expected cost against the providers' daily budgets. */
+    public Router(ScheduledExecutorService scheduler, List<RoutingListener> listeners, List<ProviderGate> gates,
+                  SpendReservations reservations) {
+        this.providerCall = new ProviderCall(scheduler, reservations);
         this.listeners = List.copyOf(listeners);
         this.gates = List.copyOf(gates);
     }
@@ -133,6 +139,7 @@ public final class Router {
             if (error == null) {
                 for (RoutingListener l : listeners) {
                     safely(() -> l.onSuccess(handle, request, providerResult));
+                    safely(() -> l.onPaid(handle, request, providerResult.cost(), true));
                 }
                 result.complete(new RoutingResult(handle.name(), providerResult, List.copyOf(trail)));
                 return;

@@ -25,4 +25,17 @@ public interface RoutingListener {
     /** After a provider produced a result (before storage). */
     default void onSuccess(ProviderHandle provider, ImageRequest request, ProviderResult result) {
     }
+
+    /**
+     * Once per paid generation, when its fate is known: a result that came back in time, a late
+     * result of an accepted job whose attempt had timed out, or an accepted job that failed after
+     * it was paid (download, normalisation, job-max-age). Not for calls that were not paid (refused,
+     * failed before accept, Leonardo jobs that ended FAILED).
+     *
+     * @param cost what the provider reported the generation cost, or empty when it reported nothing
+     * @param used whether its images reached a client or the result cache
+     */
+    default void onPaid(ProviderHandle provider, ImageRequest request, java.util.Optional<ProviderResult.Cost> cost,
+                        boolean used) {
+    }
 }
