@@ -171,6 +171,17 @@ public final class ResultCache {
         });
     }
 
+    /**
+     * Makes {@code generation} the entry for {@code requestHash} only if memory holds none (nothing
+     * cached, nothing in flight): how a late image of an accepted job becomes the cached result
+     * without replacing an answer already given. The caller checks the disk record first.
+     *
+     * @return whether it became the entry
+     */
+    public boolean offer(String requestHash, CachedGeneration generation) {
+        return cache.asMap().putIfAbsent(requestHash, CompletableFuture.completedFuture(new Outcome(generation, null))) == null;
+    }
+
     /** The record if it was created within the TTL ({@code findRecord} already checked its images are stored). */
     private Optional<ImageStore.GenerationRecord> fresh(Optional<ImageStore.GenerationRecord> record) {
         Instant oldest = clock.instant().minus(ttl);

@@ -262,8 +262,22 @@ public final class ConfigLoader {
                 shutdownDate);
     }
 
+    /** {@code wait-for-accepted-job}, which only the TIMEOUT row may set. */
+    private static boolean waitForAcceptedJob(FailureKind kind, ConfigNode row, PolicyRule inherited) {
+        boolean inheritedValue = inherited != null && inherited.waitForAcceptedJob();
+        if (kind != FailureKind.TIMEOUT) {
+            if (row.keys().contains("wait-for-accepted-job")) {
+                row.problem("wait-for-accepted-job", row.bool("wait-for-accepted-job", false),
+                        "no key here: only the TIMEOUT row can wait for an accepted job");
+            }
+            return false;
+        }
+        return row.bool("wait-for-accepted-job", inheritedValue);
+    }
+
     /**
-     * Reads a policy table: {@code <KIND>: {action, max-retries, backoff, jitter, retry-after-cap, alert, log-prompt}}.
+     * Reads a policy table: {@code <KIND>: {action, max-retries, backoff, jitter, retry-after-cap, alert, log-prompt}},
+     * and on the TIMEOUT row {@code wait-for-accepted-job}.
      * With {@code base} given, rows override the base row field by field and missing rows are inherited.
      */
     static PolicyTable readPolicy(ConfigNode node, PolicyTable base) {
@@ -295,7 +309,8 @@ public final class ConfigLoader {
                         row.decimal("jitter", inherited == null ? 0.0 : inherited.jitter(), 0.0, 1.0),
                         row.duration("retry-after-cap", inherited == null ? Duration.ofSeconds(30) : inherited.retryAfterCap()),
                         row.bool("alert", inherited != null && inherited.alert()),
-                        row.bool("log-prompt", inherited != null && inherited.logPrompt())));
+                        row.bool("log-prompt", inherited != null && inherited.logPrompt()),
+                        waitForAcceptedJob(kind, row, inherited)));
             } catch (IllegalArgumentException e) {
                 row.problem("action", actionText, e.getMessage());
             }

@@ -25,6 +25,11 @@ public interface ImageProvider {
      * Starts one generation. The future completes with a result whose images are already fetched,
      * or exceptionally with a {@link ProviderFailure}; any other exception is a bug and is treated
      * as {@code MALFORMED_RESPONSE}.
+     *
+     * <p>The future covers the generation's whole life, up to its terminal state: the router never
+     * cancels it (cancelling would abandon a job that is already paid), so the provider bounds it
+     * itself (its HTTP timeouts; Leonardo also its {@code job-max-age}). A failure after the provider
+     * accepted a job says so ({@link ProviderFailure#phase()}, {@link ProviderFailure#paid()}).
      */
     CompletableFuture<ProviderResult> generate(ImageRequest request);
 
@@ -34,6 +39,14 @@ public interface ImageProvider {
      */
     default CompletableFuture<ProviderResult> generate(ImageRequest request, PartialImageListener partials) {
         return generate(request);
+    }
+
+    /**
+     * As {@link #generate(ImageRequest, PartialImageListener)}, telling {@code jobs} when the provider
+     * accepted a paid job (providers without jobs never call it).
+     */
+    default CompletableFuture<ProviderResult> generate(ImageRequest request, PartialImageListener partials, JobListener jobs) {
+        return generate(request, partials);
     }
 
     /**

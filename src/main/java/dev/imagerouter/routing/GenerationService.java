@@ -148,7 +148,18 @@ public class GenerationService {
     private CompletableFuture<CachedGeneration> produce(Chain chain, String hash, ImageRequest request, String requestId,
                                                         PartialImageListener partials) {
         CompletableFuture<CachedGeneration> stored = new CompletableFuture<>();
-        router.route(chain, request, requestId, this::normalise, partials).whenComplete((result, error) -> {
+        ResultProcessor processor = new ResultProcessor() {
+            @Override
+            public CompletableFuture<ProviderResult> process(ImageRequest r, ProviderResult result) {
+                return normalise(r, result);
+            }
+
+            @Override
+            public CompletableFuture<Boolean> late(String provider, ImageRequest r, ProviderResult result) {
+                return storeLate(hash, provider, result, requestId);
+            }
+        };
+        router.route(chain, request, requestId, processor, partials).whenComplete((result, error) -> {
             if (error != null) {
                 stored.completeExceptionally(error);
                 return;
@@ -177,6 +188,31 @@ public class GenerationService {
             }
         });
         return stored;
+    }
+
+    /**
+     * A late result: an accepted job that finished after its attempt had timed out (the chain fell
+     * back, or failed). Its images are paid for, so they are stored; they become the cached result of
+     * the request hash only when there is none yet (in memory or a fresh record on disk). When the
+     * fallback already answered, the fallback's image stays the cached one: it is what the caller
+     * got, and identical requests keep getting the same image. Runs on a storage-io worker.
+     *
+     * @return whether the images became the cached result
+     */
+    private CompletableFuture<Boolean> storeLate(String hash, String provider, ProviderResult result, String requestId) {
+        return CompletableFuture.supplyAsync(() -> {
+            CachedGeneration generation = storeImages(hash, new RoutingResult(provider, result, List.of()));
+            java.time.Instant oldest = clock.instant().minus(runtime.config().cache().ttl());
+            boolean cachedOnDisk = store.findRecord(hash).filter(r -> r.created().isAfter(oldest)).isPresent();
+            boolean used = !cachedOnDisk && cache.offer(hash, generation);
+            if (used) {
+                writeRecord(generation.record());
+            }
+            LOG.info("late result of request_id={} from provider={} stored ({} image(s)); {}", requestId, provider,
+                    generation.record().images().size(), used ? "it is now the cached result of its request hash"
+                            : "an earlier result is cached, so it is kept unused");
+            return used;
+        }, storageIo);
     }
 
     /**

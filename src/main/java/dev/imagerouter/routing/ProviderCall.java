@@ -23,6 +23,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BiConsumer;
 
 /*
@@ -30,10 +31,18 @@ import java.util.function.BiConsumer;
  *   Retry ( CircuitBreaker ( RateLimiter ( TimeLimiter ( Bulkhead ( provider.generate )))))
  *
  * Each inner attempt classifies its failure (the provider's classifier already did) and decides,
- * from the provider's policy table, whether the Retry may call again: a RETRY row whose own
+ * from the provider's policy table, whether the Retry may call again: a failure BEFORE_ACCEPT (an
+ * accepted or possibly created job is never created again) of a RETRY row whose own
  * max-retries is not used up gets a delay (its backoff ± jitter, or the provider's Retry-After capped
  * by retry-after-cap); everything else stops the Retry. Nothing waits on a thread: the Retry,
  * rate-limiter waits and the time limiter use the shared scheduler.
+ *
+ * Money safety: the provider's future is the generation's whole life and is never cancelled. The
+ * time limiter ends the attempt, not the job: on timeout the chain moves on (or, with the TIMEOUT
+ * row's wait-for-accepted-job, keeps waiting for an accepted job) while the job's end is still
+ * awaited: its bulkhead slot (the provider's concurrent jobs) is held until then, a late result goes
+ * to ResultProcessor.late, and the spend reservation is settled (paid) or released. Every paid
+ * generation is reported once to the PaidListener, with whether its images were used.
  */
 /** Runs one provider's turn: the Resilience4j stack around the adapter call. Stateless; thread-safe. */
 final class ProviderCall {
@@ -66,16 +75,23 @@ final class ProviderCall {
      * {@link AttemptFailure} for the last attempt. {@code onAttempt} sees every attempt.
      */
     CompletableFuture<ProviderResult> call(ProviderHandle handle, ImageRequest request, ResultProcessor processor,
-                                           PartialImageListener partials, BiConsumer<Attempt, ProviderFailure> onAttempt) {
+                                           PartialImageListener partials, BiConsumer<Attempt, ProviderFailure> onAttempt,
+                                           PaidListener onPaid) {
         Map<FailureKind, Integer> counts = new EnumMap<>(FailureKind.class);
         return handle.resilience().retry()
-                .executeCompletionStage(scheduler, () -> attempt(handle, request, processor, partials, counts, onAttempt))
+                .executeCompletionStage(scheduler, () -> attempt(handle, request, processor, partials, counts, onAttempt, onPaid))
                 .toCompletableFuture();
+    }
+
+    /** Hears every paid generation once, when its fate is known (see {@link RoutingListener#onPaid}). */
+    @FunctionalInterface
+    interface PaidListener {
+        void paid(Optional<ProviderResult.Cost> cost, boolean used);
     }
 
     private CompletableFuture<ProviderResult> attempt(ProviderHandle handle, ImageRequest request, ResultProcessor processor,
                                                       PartialImageListener partials, Map<FailureKind, Integer> counts,
-                                                      BiConsumer<Attempt, ProviderFailure> onAttempt) {
+                                                      BiConsumer<Attempt, ProviderFailure> onAttempt, PaidListener onPaid) {
         CircuitBreaker breaker = handle.resilience().circuitBreaker();
         if (!breaker.tryAcquirePermission()) {
             return skip(handle, FailureKind.CIRCUIT_OPEN, "circuit breaker " + breaker.getState(), onAttempt);
@@ -88,12 +104,12 @@ final class ProviderCall {
         }
         CompletableFuture<Void> permit = waitNanos == 0 ? CompletableFuture.completedFuture(null)
                 : delayed(waitNanos);
-        return permit.thenCompose(ignored -> guardedCall(handle, request, processor, partials, counts, onAttempt));
+        return permit.thenCompose(ignored -> guardedCall(handle, request, processor, partials, counts, onAttempt, onPaid));
     }
 
     private CompletableFuture<ProviderResult> guardedCall(ProviderHandle handle, ImageRequest request, ResultProcessor processor,
                                                           PartialImageListener partials, Map<FailureKind, Integer> counts,
-                                                          BiConsumer<Attempt, ProviderFailure> onAttempt) {
+                                                          BiConsumer<Attempt, ProviderFailure> onAttempt, PaidListener onPaid) {
         CircuitBreaker breaker = handle.resilience().circuitBreaker();
         Bulkhead bulkhead = handle.resilience().bulkhead();
         if (!bulkhead.tryAcquirePermission()) {
@@ -115,42 +131,130 @@ final class ProviderCall {
         }
         SpendReservations.Reservation reservation = reserved.get();
         long start = System.nanoTime();
-        CompletableFuture<ProviderResult> call;
+        AtomicReference<String> acceptedJob = new AtomicReference<>();
+        // work: the generation's whole life (a Leonardo job to its terminal state); never cancelled
+        CompletableFuture<ProviderResult> work;
         try {
-            call = handle.resilience().timeLimiter()
-                    .executeCompletionStage(scheduler, () -> handle.provider().generate(request, partials)
-                            .thenCompose(result -> processor.process(request, result)))
+            work = handle.provider().generate(request, partials, acceptedJob::set);
+        } catch (RuntimeException e) {
+            work = CompletableFuture.failedFuture(e);
+        }
+        CompletableFuture<ProviderResult> generation = work;
+        CompletableFuture<ProviderResult> processed = work.thenCompose(result -> processor.process(request, result));
+        // The bulkhead slot is the provider's concurrent job: held until the job is terminal, even
+        // when the attempt timed out and the chain moved on.
+        processed.whenComplete((r, e) -> bulkhead.onComplete());
+        boolean waitForAccepted = handle.policy().rule(FailureKind.TIMEOUT).map(PolicyRule::waitForAcceptedJob).orElse(false);
+        CompletableFuture<ProviderResult> attempt;
+        try {
+            // the time limiter cancels only this copy on timeout, never the job
+            attempt = handle.resilience().timeLimiter()
+                    .executeCompletionStage(scheduler, () -> processed.thenApply(r -> r))
                     .toCompletableFuture();
         } catch (RuntimeException e) {
-            call = CompletableFuture.failedFuture(e);
+            attempt = CompletableFuture.failedFuture(e);
         }
-        return call.handle((result, error) -> {
-            bulkhead.onComplete();
+        if (waitForAccepted) {
+            attempt = attempt.exceptionallyCompose(e -> isTimeout(e) && acceptedJob.get() != null
+                    ? processed : CompletableFuture.failedFuture(e));
+        }
+        return attempt.handle((result, error) -> {
             long nanos = System.nanoTime() - start;
             long millis = TimeUnit.NANOSECONDS.toMillis(nanos);
             if (error == null) {
                 reservation.settle(result.cost());
+                onPaid.paid(result.cost(), true);
                 breaker.onSuccess(nanos, TimeUnit.NANOSECONDS);
                 onAttempt.accept(new Attempt(handle.name(), Attempt.SUCCESS, null, null, millis, null), null);
                 return result;
             }
-            reservation.release();
-            ProviderFailure failure = toFailure(error);
+            ProviderFailure failure;
+            if (isTimeout(error)) { // only the time limiter ends an attempt with a timeout: providers classify theirs
+                String job = acceptedJob.get();
+                failure = new ProviderFailure(FailureKind.TIMEOUT, job == null
+                        ? "no result within the provider timeout"
+                        : "no result within the provider timeout; accepted job " + job + " is tracked to its end");
+                // accepted: a paid job exists; not yet: the request is out without an answer
+                failure = job == null ? failure.ambiguous() : failure.accepted(false, Optional.empty());
+                settleLate(handle.name(), request, processor, generation, processed, reservation, onPaid);
+            } else {
+                failure = toFailure(error);
+                Optional<Optional<ProviderResult.Cost>> paid = paid(generation, failure);
+                if (paid.isPresent()) {
+                    reservation.settle(paid.get());
+                    onPaid.paid(paid.get(), false);
+                } else {
+                    reservation.release();
+                }
+            }
             breaker.onError(nanos, TimeUnit.NANOSECONDS, failure);
-            Attempt attempt = new Attempt(handle.name(), Attempt.FAILURE, failure.kind().name(),
+            Attempt attemptRecord = new Attempt(handle.name(), Attempt.FAILURE, failure.kind().name(),
                     failure.httpStatus().orElse(null), millis, failure.getMessage());
-            handle.recordFailure(attempt);
-            onAttempt.accept(attempt, failure);
+            handle.recordFailure(attemptRecord);
+            onAttempt.accept(attemptRecord, failure);
             int count = counts.merge(failure.kind(), 1, Integer::sum);
             Optional<PolicyRule> rule = handle.policy().rule(failure.kind());
             Duration retryDelay = null;
-            if (rule.isPresent() && rule.get().action() == PolicyAction.RETRY && count <= rule.get().maxRetries()) {
+            // RETRY applies before accept only: an accepted or possibly created job is never created again
+            if (rule.isPresent() && rule.get().action() == PolicyAction.RETRY && count <= rule.get().maxRetries()
+                    && failure.phase() == ProviderFailure.Phase.BEFORE_ACCEPT) {
                 retryDelay = delayFor(rule.get(), failure);
             } else if (rule.isPresent() && failure.retryAfter().isPresent()) {
                 handle.coolDown(min(failure.retryAfter().get(), rule.get().retryAfterCap()));
             }
             throw new AttemptFailure(failure, retryDelay);
         });
+    }
+
+    /**
+     * After the attempt timed out: waits for the generation's end and settles it. A result that
+     * arrives goes to the processor's {@link ResultProcessor#late} (stored, made the cached result
+     * when none is); a paid failure is counted unused; anything else gives the reservation back.
+     */
+    private static void settleLate(String provider, ImageRequest request, ResultProcessor processor, CompletableFuture<ProviderResult> generation,
+                                   CompletableFuture<ProviderResult> processed, SpendReservations.Reservation reservation,
+                                   PaidListener onPaid) {
+        processed.whenComplete((result, error) -> {
+            if (result != null) {
+                CompletableFuture<Boolean> used;
+                try {
+                    used = processor.late(provider, request, result);
+                } catch (RuntimeException e) {
+                    used = CompletableFuture.failedFuture(e);
+                }
+                used.whenComplete((u, e) -> {
+                    reservation.settle(result.cost());
+                    onPaid.paid(result.cost(), e == null && Boolean.TRUE.equals(u));
+                });
+                return;
+            }
+            Optional<Optional<ProviderResult.Cost>> paid = paid(generation, toFailure(error));
+            if (paid.isPresent()) {
+                reservation.settle(paid.get());
+                onPaid.paid(paid.get(), false);
+            } else {
+                reservation.release();
+            }
+        });
+    }
+
+    /**
+     * Whether a failed generation was paid, and what it cost: the provider's result came back but
+     * could not be used (processing failed), or the provider says its accepted job was paid.
+     *
+     * @return empty when nothing was paid; else the cost (itself empty when unknown)
+     */
+    private static Optional<Optional<ProviderResult.Cost>> paid(CompletableFuture<ProviderResult> generation,
+                                                               ProviderFailure failure) {
+        if (generation.isDone() && !generation.isCompletedExceptionally()) {
+            return Optional.of(generation.join().cost());
+        }
+        return failure.paid() ? Optional.of(failure.cost()) : Optional.empty();
+    }
+
+    private static boolean isTimeout(Throwable error) {
+        Throwable t = unwrap(error);
+        return t instanceof TimeoutException || t instanceof CancellationException;
     }
 
     private CompletableFuture<ProviderResult> skip(ProviderHandle handle, FailureKind kind, String reason,

@@ -135,11 +135,14 @@ public final class Router {
             if (failure != null) {
                 logFailure(handle, request, requestId, failure);
             }
+        }, (cost, used) -> {
+            for (RoutingListener l : listeners) {
+                safely(() -> l.onPaid(handle, request, cost, used));
+            }
         }).whenComplete((providerResult, error) -> {
             if (error == null) {
                 for (RoutingListener l : listeners) {
                     safely(() -> l.onSuccess(handle, request, providerResult));
-                    safely(() -> l.onPaid(handle, request, providerResult.cost(), true));
                 }
                 result.complete(new RoutingResult(handle.name(), providerResult, List.copyOf(trail)));
                 return;

@@ -68,7 +68,7 @@ class PolicyConfigurationTest {
     @Test
     void unknownActionAndUnknownChainEntry_areAllReportedAtOnce() {
         TestConfigDir dir = TestConfigDir.copyOfRepository();
-        dir.replace(dir.applicationFile(), "TIMEOUT:            { action: FALLBACK }", "TIMEOUT:            { action: RETRI }");
+        dir.replace(dir.applicationFile(), "TIMEOUT:            { action: FALLBACK,", "TIMEOUT:            { action: RETRI,");
         dir.replace(dir.applicationFile(), "    - openai-gpt-image-2", "    - openai-gpt-image-2\n    - nope");
         dir.replace(dir.providerFile("leonardo-phoenix"), "policy: {}", "policy:\n  NOT_A_KIND: { action: FALLBACK }");
 

@@ -94,6 +94,22 @@ public final class LeonardoFailureClassifier {
         return new ProviderFailure(FailureKind.MALFORMED_RESPONSE, "unexpected error: " + t.getClass().getSimpleName(), null, null, t);
     }
 
+    /**
+     * Whether a failed call may have reached Leonardo and been acted on although no answer came back:
+     * true for read timeouts and connections reset or closed after the request was written; false
+     * for an error answer (Leonardo said no), a refused or timed-out connect and an unknown host (the
+     * request never left).
+     */
+    public boolean sentWithoutAnswer(Throwable error) {
+        Throwable t = unwrap(error);
+        if (t instanceof ProviderFailure || t instanceof HttpClientResponseException) {
+            return false;
+        }
+        Throwable root = rootCause(t);
+        return !(root instanceof ConnectException || root instanceof UnknownHostException
+                || root instanceof java.nio.channels.UnresolvedAddressException);
+    }
+
     private String errorMessage(String body) {
         if (body == null || body.isBlank()) {
             return "";

@@ -3,6 +3,7 @@ package dev.imagerouter.provider.leonardo;
 import dev.imagerouter.provider.GeneratedImage;
 import dev.imagerouter.provider.ImageProvider;
 import dev.imagerouter.provider.ImageRequest;
+import dev.imagerouter.provider.JobListener;
 import dev.imagerouter.provider.ProviderConfig;
 import dev.imagerouter.provider.ProviderContext;
 import dev.imagerouter.provider.ProviderFailure;
@@ -22,22 +23,31 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /*
- * Leonardo generation lifecycle
- * -----------------------------
- * 1. POST /generations (Phoenix model id, alchemy, contrast, presetStyle/styleUUID, width/height,
- *    num_images, seed) → generationId and the cost of the job.
- * 2. Poll GET /generations/{id} on the shared scheduler: first after poll.initial-delay, then each
- *    delay × poll.multiplier up to poll.max-delay, each ± poll.jitter. No thread waits between
- *    polls. A webhook callback for the id (LeonardoWebhooks) completes the wait at once; with
- *    webhook.enabled the first poll waits webhook.poll-initial-delay instead (polling is the fallback).
- * 3. COMPLETE → download every image URL (allow-listed hosts, size cap); FAILED → GENERATION_FAILED.
- * The whole attempt is bounded by the provider timeout, applied by the router's time limiter, which
- * cancels the returned future; the poll loop stops when it sees the future done.
+ * Leonardo generation lifecycle (money safety)
+ * --------------------------------------------
+ * before accept  POST /generations (Phoenix model id, alchemy, contrast, presetStyle/styleUUID,
+ *                width/height, num_images, seed). An error answer fails BEFORE_ACCEPT (the router may
+ *                retry it per policy). Sent without an answer (read timeout, reset) fails AMBIGUOUS: a
+ *                job may exist and be paid, Leonardo has no idempotency key, so the router does not
+ *                retry it by default.
+ * accepted       the answer's generationId: the job is paid unless it ends FAILED. The JobListener
+ *                hears it. From here the job is tracked to its end and never created again:
+ *                - poll GET /generations/{id} on the shared scheduler: first after poll.initial-delay
+ *                  (webhook.poll-initial-delay when callbacks are on), then each delay x poll.multiplier
+ *                  up to poll.max-delay, +- poll.jitter; a poll error (5xx, 429 with its Retry-After,
+ *                  network, an unreadable answer) only delays the next poll (polls are free);
+ *                - a webhook callback for the id (LeonardoWebhooks) ends the wait at once;
+ *                - COMPLETE: download every image URL (allow-listed hosts, size cap); a transient
+ *                  download failure retries the download with the same backoff;
+ * terminal       COMPLETE and downloaded (the result), FAILED (GENERATION_FAILED, not paid), or
+ *                job-max-age after the create (TIMEOUT, paid): no poll and no download happens after
+ *                job-max-age. A failure after accept says ACCEPTED and whether it was paid.
+ * The returned future is this whole life; the router never cancels it. When the router's attempt
+ * times out first, the router decides by policy (fall back, or wait) and takes the late result.
+ * No thread waits between polls.
  */
 /** The Leonardo adapter: one instance per provider file of type {@code leonardo}. Thread-safe. */
 public final class LeonardoProvider implements ImageProvider, AutoCloseable {
-
-    private static final int MAX_CONSECUTIVE_POLL_ERRORS = 3;
 
     private final ProviderConfig config;
     private final LeonardoSettings settings;
@@ -45,6 +55,9 @@ public final class LeonardoProvider implements ImageProvider, AutoCloseable {
     private final LeonardoClient client;
     private final LeonardoFailureClassifier classifier;
     private final LeonardoWebhooks webhooks;
+    private final java.util.concurrent.atomic.AtomicInteger activeJobs = new java.util.concurrent.atomic.AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicLong pollErrors = new java.util.concurrent.atomic.AtomicLong();
+    private volatile boolean closing;
 
     public LeonardoProvider(ProviderConfig config, LeonardoSettings settings, ProviderContext context,
                             LeonardoWebhooks webhooks, Clock clock) {
@@ -109,6 +122,22 @@ public final class LeonardoProvider implements ImageProvider, AutoCloseable {
 
     @Override
     public CompletableFuture<ProviderResult> generate(ImageRequest request) {
+        return generate(request, dev.imagerouter.provider.PartialImageListener.NONE, JobListener.NONE);
+    }
+
+    @Override
+    public CompletableFuture<ProviderResult> generate(ImageRequest request, dev.imagerouter.provider.PartialImageListener partials) {
+        return generate(request, partials, JobListener.NONE);
+    }
+
+    /**
+     * Creates the job and tracks it to its terminal state (see the lifecycle above). Completes with
+     * the downloaded images, or exceptionally with a {@link ProviderFailure} whose phase says whether
+     * the job had been accepted and whether it was paid.
+     */
+    @Override
+    public CompletableFuture<ProviderResult> generate(ImageRequest request, dev.imagerouter.provider.PartialImageListener partials,
+                                                      JobListener jobs) {
         CompletableFuture<ProviderResult> result = new CompletableFuture<>();
         Map<String, String> headers = LeonardoClient.sandboxHeaders(context, config.name(), request.sandboxFaults());
         String body;
@@ -118,9 +147,11 @@ public final class LeonardoProvider implements ImageProvider, AutoCloseable {
             result.completeExceptionally(new ProviderFailure(FailureKind.INVALID_REQUEST, "request could not be encoded"));
             return result;
         }
+        long deadline = System.nanoTime() + settings.jobMaxAge().toNanos();
         client.createGeneration(body, headers).whenComplete((responseBody, error) -> {
             if (error != null) {
-                result.completeExceptionally(classifier.classify(error));
+                ProviderFailure failure = classifier.classify(error);
+                result.completeExceptionally(classifier.sentWithoutAnswer(error) ? failure.ambiguous() : failure);
                 return;
             }
             LeonardoWire.SdGenerationJob job;
@@ -131,26 +162,18 @@ public final class LeonardoProvider implements ImageProvider, AutoCloseable {
                 job = null;
             }
             if (job == null || job.generationId() == null || job.generationId().isBlank()) {
-                result.completeExceptionally(new ProviderFailure(FailureKind.MALFORMED_RESPONSE, "create answer has no generationId", 200));
+                // a 2xx to a create may well have made a (paid) job that this answer does not name
+                result.completeExceptionally(new ProviderFailure(FailureKind.MALFORMED_RESPONSE,
+                        "create answer has no generationId", 200).ambiguous());
                 return;
             }
-            Optional<ProviderResult.Cost> cost = cost(job);
             String id = job.generationId();
-            CompletableFuture<LeonardoWire.Generation> done = new CompletableFuture<>();
-            webhooks.register(id, done);
-            result.whenComplete((r, e) -> {
-                webhooks.unregister(id);
-                done.cancel(false);
-            });
-            schedulePoll(id, headers, done, settings.firstPollDelay(), 0);
-            done.thenCompose(generation -> downloadImages(id, generation))
-                    .whenComplete((images, e) -> {
-                        if (e != null) {
-                            result.completeExceptionally(classifier.classify(e));
-                        } else {
-                            result.complete(new ProviderResult(images, config.model(), Optional.of(id), cost));
-                        }
-                    });
+            try {
+                jobs.accepted(id);
+            } catch (RuntimeException e) {
+                // a listener's bug must not abandon a paid job
+            }
+            new TrackedJob(id, headers, cost(job), deadline, result).start();
         });
         return result;
     }
@@ -183,65 +206,154 @@ public final class LeonardoProvider implements ImageProvider, AutoCloseable {
         return body;
     }
 
-    private void schedulePoll(String id, Map<String, String> headers, CompletableFuture<LeonardoWire.Generation> done,
-                              Duration delay, int consecutiveErrors) {
-        if (done.isDone()) {
-            return;
-        }
-        context.scheduler().schedule(() -> poll(id, headers, done, delay, consecutiveErrors),
-                jittered(delay).toNanos(), TimeUnit.NANOSECONDS);
-    }
+    /**
+     * One accepted job, tracked to its terminal state: polls (and the webhook), then the download,
+     * bounded by the job's deadline (create + job-max-age, monotonic clock).
+     */
+    private final class TrackedJob {
+        private final String id;
+        private final Map<String, String> headers;
+        private final Optional<ProviderResult.Cost> cost;
+        private final long deadline;
+        private final CompletableFuture<ProviderResult> result;
+        private final CompletableFuture<LeonardoWire.Generation> done = new CompletableFuture<>();
+        private volatile String lastPollError;
 
-    private void poll(String id, Map<String, String> headers, CompletableFuture<LeonardoWire.Generation> done,
-                      Duration delay, int consecutiveErrors) {
-        if (done.isDone()) {
-            return;
+        TrackedJob(String id, Map<String, String> headers, Optional<ProviderResult.Cost> cost, long deadline,
+                   CompletableFuture<ProviderResult> result) {
+            this.id = id;
+            this.headers = headers;
+            this.cost = cost;
+            this.deadline = deadline;
+            this.result = result;
         }
-        Duration next = nextDelay(delay);
-        client.getGeneration(id, headers).whenComplete((body, error) -> {
+
+        void start() {
+            activeJobs.incrementAndGet();
+            webhooks.register(id, done);
+            result.whenComplete((r, e) -> {
+                webhooks.unregister(id);
+                done.cancel(false);
+                if (activeJobs.decrementAndGet() == 0 && closing) {
+                    client.close();
+                }
+            });
+            done.whenComplete((generation, error) -> {
+                if (error != null) {
+                    ProviderFailure failure = classifier.classify(error);
+                    // FAILED is the one terminal state Leonardo does not charge for
+                    fail(failure, failure.kind() != FailureKind.GENERATION_FAILED);
+                } else {
+                    download(generation, settings.pollInitialDelay());
+                }
+            });
+            schedulePoll(settings.firstPollDelay());
+        }
+
+        private long remainingNanos() {
+            return deadline - System.nanoTime();
+        }
+
+        private void fail(ProviderFailure failure, boolean paid) {
+            result.completeExceptionally(failure.accepted(paid, cost));
+        }
+
+        private void expire(String what) {
+            String last = lastPollError;
+            fail(new ProviderFailure(FailureKind.TIMEOUT, "generation " + id + ": job-max-age "
+                    + settings.jobMaxAge() + " passed " + what + (last == null ? "" : "; last poll error: " + last)), true);
+        }
+
+        private void schedulePoll(Duration delay) {
             if (done.isDone()) {
                 return;
             }
-            if (error != null) {
-                ProviderFailure failure = classifier.classify(error);
-                boolean transientError = failure.kind() == FailureKind.SERVER_ERROR || failure.kind() == FailureKind.NETWORK
-                        || failure.kind() == FailureKind.TIMEOUT || failure.kind() == FailureKind.RATE_LIMITED;
-                if (transientError && consecutiveErrors + 1 < MAX_CONSECUTIVE_POLL_ERRORS) {
-                    schedulePoll(id, headers, done, next, consecutiveErrors + 1);
-                } else {
-                    done.completeExceptionally(failure);
+            long remaining = remainingNanos();
+            if (remaining <= 0) {
+                expire("while it was PENDING");
+                return;
+            }
+            long wait = Math.min(jittered(delay).toNanos(), remaining);
+            context.scheduler().schedule(() -> poll(delay), wait, TimeUnit.NANOSECONDS);
+        }
+
+        private void poll(Duration delay) {
+            if (done.isDone()) {
+                return;
+            }
+            if (remainingNanos() <= 0) {
+                expire("while it was PENDING");
+                return;
+            }
+            Duration next = nextDelay(delay);
+            client.getGeneration(id, headers).whenComplete((body, error) -> {
+                if (done.isDone()) {
+                    return;
                 }
-                return;
-            }
-            LeonardoWire.Generation generation;
-            try {
-                LeonardoWire.GenerationResponse response = context.json().readValue(body, LeonardoWire.GenerationResponse.class);
-                generation = response == null ? null : response.generation();
-            } catch (IOException | RuntimeException e) {
-                done.completeExceptionally(new ProviderFailure(FailureKind.MALFORMED_RESPONSE,
-                        "generation " + id + ": unparsable poll answer", 200));
-                return;
-            }
-            handleStatus(id, generation, done, () -> schedulePoll(id, headers, done, next, 0));
-        });
+                if (error != null) {
+                    // polls are free: any error only delays the next one (honouring a Retry-After)
+                    ProviderFailure failure = classifier.classify(error);
+                    Duration wait = failure.retryAfter().filter(r -> r.compareTo(next) > 0).orElse(next);
+                    lastPollError = failure.getMessage();
+                    pollErrors.incrementAndGet();
+                    schedulePoll(wait);
+                    return;
+                }
+                LeonardoWire.Generation generation;
+                try {
+                    LeonardoWire.GenerationResponse response = context.json().readValue(body, LeonardoWire.GenerationResponse.class);
+                    generation = response == null ? null : response.generation();
+                } catch (IOException | RuntimeException e) {
+                    lastPollError = "unparsable poll answer";
+                    pollErrors.incrementAndGet();
+                    schedulePoll(next);
+                    return;
+                }
+                handleStatus(id, generation, done, () -> schedulePoll(next));
+            });
+        }
+
+        private void download(LeonardoWire.Generation generation, Duration delay) {
+            downloadImages(id, generation).whenComplete((images, error) -> {
+                if (error == null) {
+                    result.complete(new ProviderResult(images, config.model(), Optional.of(id), cost));
+                    return;
+                }
+                ProviderFailure failure = classifier.classify(error);
+                boolean transientFailure = failure.kind() == FailureKind.NETWORK || failure.kind() == FailureKind.SERVER_ERROR
+                        || failure.kind() == FailureKind.TIMEOUT || failure.kind() == FailureKind.RATE_LIMITED;
+                long remaining = remainingNanos();
+                if (!transientFailure || remaining <= 0) {
+                    fail(failure, true);
+                    return;
+                }
+                long wait = Math.min(jittered(delay).toNanos(), remaining);
+                context.scheduler().schedule(() -> {
+                    if (remainingNanos() <= 0) {
+                        expire("before its images could be downloaded (" + failure.getMessage() + ")");
+                    } else {
+                        download(generation, nextDelay(delay));
+                    }
+                }, wait, TimeUnit.NANOSECONDS);
+            });
+        }
     }
 
-    /** Applies one observed generation state (from a poll or a webhook); shared by both paths. */
+    /**
+     * Applies one observed generation state (from a poll or a webhook); shared by both paths.
+     * COMPLETE and FAILED end the wait; PENDING, an unknown status and a missing generation
+     * ({@code generations_by_pk: null}, e.g. read just after the create) run {@code stillPending}:
+     * only the job's own terminal state or its deadline ends an accepted job.
+     */
     static void handleStatus(String id, LeonardoWire.Generation generation, CompletableFuture<LeonardoWire.Generation> done,
                              Runnable stillPending) {
-        if (generation == null) {
-            done.completeExceptionally(new ProviderFailure(FailureKind.MALFORMED_RESPONSE,
-                    "generation " + id + ": generations_by_pk is null", 200));
-        } else if ("COMPLETE".equals(generation.status())) {
+        if (generation != null && "COMPLETE".equals(generation.status())) {
             done.complete(generation);
-        } else if ("FAILED".equals(generation.status())) {
+        } else if (generation != null && "FAILED".equals(generation.status())) {
             done.completeExceptionally(new ProviderFailure(FailureKind.GENERATION_FAILED,
                     "generation " + id + " FAILED", 200));
-        } else if ("PENDING".equals(generation.status())) {
-            stillPending.run();
         } else {
-            done.completeExceptionally(new ProviderFailure(FailureKind.MALFORMED_RESPONSE,
-                    "generation " + id + ": unknown status " + generation.status(), 200));
+            stillPending.run();
         }
     }
 
@@ -255,6 +367,16 @@ public final class LeonardoProvider implements ImageProvider, AutoCloseable {
         List<CompletableFuture<GeneratedImage>> downloads = urls.stream().map(context.downloader()::download).toList();
         return CompletableFuture.allOf(downloads.toArray(CompletableFuture[]::new))
                 .thenApply(v -> downloads.stream().map(CompletableFuture::join).toList());
+    }
+
+    /** Jobs accepted and not yet terminal, now. */
+    public int activeJobs() {
+        return activeJobs.get();
+    }
+
+    /** Poll answers that were errors (and only delayed the next poll), since start. */
+    public long pollErrors() {
+        return pollErrors.get();
     }
 
     private Optional<ProviderResult.Cost> cost(LeonardoWire.SdGenerationJob job) {
@@ -283,8 +405,15 @@ public final class LeonardoProvider implements ImageProvider, AutoCloseable {
         return Duration.ofMillis(Math.max(1, (long) (delay.toMillis() * factor)));
     }
 
+    /**
+     * Closes the HTTP client once no accepted job is tracked any more: a configuration reload retires
+     * this adapter, but its jobs in flight are paid and still need their polls and downloads.
+     */
     @Override
     public void close() {
-        client.close();
+        closing = true;
+        if (activeJobs.get() == 0) {
+            client.close();
+        }
     }
 }

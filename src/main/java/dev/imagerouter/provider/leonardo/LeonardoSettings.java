@@ -23,11 +23,17 @@ import java.util.Optional;
  * @param webhookEnabled   whether Leonardo's completion callbacks reach this router ({@code webhook.enabled});
  *                         then a callback ends the wait and polling, kept as the fallback, starts later; default false
  * @param webhookPollInitialDelay first poll after the create when webhooks are enabled; default 5 s
+ * @param jobMaxAge        how long an accepted job is tracked after its create (polls, downloads), even
+ *                         when the router's attempt has timed out and fallen back; then it is given up
+ *                         (counted as paid, unused); default 10 min, at least the provider's timeout
  */
 public record LeonardoSettings(boolean alchemy, double contrast, Optional<String> defaultStyle, Optional<String> styleUuid,
                                int maxDimension, Duration pollInitialDelay, Duration pollMaxDelay,
                                double pollMultiplier, double pollJitter, boolean webhookEnabled,
-                               Duration webhookPollInitialDelay) {
+                               Duration webhookPollInitialDelay, Duration jobMaxAge) {
+
+    /** How long an accepted job is tracked by default. */
+    public static final Duration DEFAULT_JOB_MAX_AGE = Duration.ofMinutes(10);
 
     /** Allowed {@code contrast} values, shared/specs/leonardo/WIRE.md §2.1. */
     public static final List<Double> CONTRASTS = List.of(1.0, 1.3, 1.8, 2.5, 3.0, 3.5, 4.0, 4.5);
@@ -55,6 +61,7 @@ public record LeonardoSettings(boolean alchemy, double contrast, Optional<String
                 poll.decimal("multiplier", 1.5, 1.0, 10.0),
                 poll.decimal("jitter", 0.2, 0.0, 1.0),
                 webhook.bool("enabled", false),
-                webhook.duration("poll-initial-delay", Duration.ofSeconds(5)));
+                webhook.duration("poll-initial-delay", Duration.ofSeconds(5)),
+                node.duration("job-max-age", DEFAULT_JOB_MAX_AGE));
     }
 }

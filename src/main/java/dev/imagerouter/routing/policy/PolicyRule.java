@@ -15,9 +15,19 @@ import java.util.Objects;
  *                      provider's cooldown; longer values are capped to this
  * @param alert         whether a failure of this kind raises an operator alert
  * @param logPrompt     whether a failure of this kind logs the prompt (hash and text) at WARN
+ * @param waitForAcceptedJob TIMEOUT row only: when the attempt's time runs out while the provider holds an
+ *                      accepted (paid) job, keep waiting for that job (up to its job-max-age) instead of
+ *                      taking this row's action; default false: the action (fall back) runs at once and
+ *                      the job is still tracked to its end, its late image kept
  */
 public record PolicyRule(FailureKind kind, PolicyAction action, int maxRetries, Duration backoff, double jitter,
-                         Duration retryAfterCap, boolean alert, boolean logPrompt) {
+                         Duration retryAfterCap, boolean alert, boolean logPrompt, boolean waitForAcceptedJob) {
+
+    /** A row that does not wait for accepted jobs. */
+    public PolicyRule(FailureKind kind, PolicyAction action, int maxRetries, Duration backoff, double jitter,
+                      Duration retryAfterCap, boolean alert, boolean logPrompt) {
+        this(kind, action, maxRetries, backoff, jitter, retryAfterCap, alert, logPrompt, false);
+    }
 
     public PolicyRule {
         Objects.requireNonNull(kind, "kind");
