@@ -177,7 +177,9 @@ public final class ConfigLoader {
                 sandboxNode.bool("allow-emulator-downloads", true),
                 sandboxNode.bool("flat-images", false),
                 sandboxNode.bool("openai-transparent", false),
-                openAiShutdownDates(sandboxNode));
+                openAiShutdownDates(sandboxNode),
+                sandboxNode.duration("late-after", Duration.ofSeconds(10)),
+                sandboxNode.duration("late-timeout", Duration.ofSeconds(30)));
         if (!sandboxConfig.webhookUrl().startsWith("/") && !sandboxConfig.webhookUrl().matches("https?://.+")) {
             sandboxWebhook.problem("url", sandboxConfig.webhookUrl(), "an http(s) URL or a path on this server such as "
                     + SandboxConfig.DEFAULT_WEBHOOK_URL);

@@ -53,6 +53,9 @@ public class RouterRuntime {
         RouterConfig loaded = bootstrap.config();
         config.set(loaded);
         configureSandbox(loaded);
+        // the Leonardo emulator's late fault reads the calling instance's timeout from the running configuration
+        sandboxState.setProviderTimeouts(name -> Optional.ofNullable(config.get().providers().get(name))
+                .map(ProviderConfig::timeout));
         if (loaded.sandbox().enabled()) {
             LOG.warn("SANDBOX MODE: providers are the in-process emulators; no real provider is called");
         }
@@ -123,6 +126,7 @@ public class RouterRuntime {
                 .openaiLatency(s.openaiLatency())
                 .openaiTransparent(s.openaiTransparent())
                 .openaiShutdownDates(s.openaiShutdownDates())
+                .late(s.lateAfter(), s.lateTimeout())
                 .webhook(s.webhook() ? s.webhookUrl() : "", c.auth().leonardoWebhookKey().map(Secret::reveal).orElse(""))
                 .build();
         sandboxState.configure(s.enabled(), settings);

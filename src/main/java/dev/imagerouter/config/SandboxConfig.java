@@ -24,10 +24,15 @@ import java.util.Map;
  *                    ({@code router.sandbox.openai-transparent}, default false: 400 as for organisations without the preview)
  * @param openaiShutdownDates shutdown dates the OpenAI emulator announces in {@code GET /models/{model}}
  *                    ({@code router.sandbox.openai-shutdown-dates: "gpt-image-2=2027-01-15"}, default none)
+ * @param lateAfter   how long after the calling instance's timeout a Leonardo job under the {@code late} fault
+ *                    completes ({@code router.sandbox.late-after}, default 10 s)
+ * @param lateTimeout the timeout the {@code late} fault assumes when the calling instance is unknown
+ *                    ({@code router.sandbox.late-timeout}, default 30 s)
  */
 public record SandboxConfig(boolean enabled, Duration pendingMin, Duration pendingMax, String faults,
                             Duration openaiLatency, boolean webhook, String webhookUrl, boolean allowEmulatorDownloads,
-                            boolean flatImages, boolean openaiTransparent, Map<String, LocalDate> openaiShutdownDates) {
+                            boolean flatImages, boolean openaiTransparent, Map<String, LocalDate> openaiShutdownDates,
+                            Duration lateAfter, Duration lateTimeout) {
 
     public SandboxConfig {
         openaiShutdownDates = openaiShutdownDates == null ? Map.of() : Map.copyOf(openaiShutdownDates);

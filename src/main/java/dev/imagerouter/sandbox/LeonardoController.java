@@ -14,6 +14,7 @@ import io.micronaut.json.JsonMapper;
 import io.micronaut.json.tree.JsonNode;
 
 import java.math.BigDecimal;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -87,9 +88,14 @@ public class LeonardoController {
                 return done(LeonardoErrors.notEnoughTokens());
             }
             SandboxFault f = fault.orElse(null);
-            LeonardoJob job = jobs.create(req, cost, LeonardoFaults.outcome(f), f == SandboxFault.MALFORMED,
-                    state.settings(), state.random());
-            stats.leonardoAccepted();
+            SandboxSettings settings = state.settings();
+            Duration pending = LeonardoFaults.pendingPhase(f, state.providerTimeout(provider), settings)
+                    .orElseGet(() -> LeonardoJobs.drawPending(settings, state.random()));
+            LeonardoJob job = jobs.create(req, cost, LeonardoFaults.outcome(f), f == SandboxFault.MALFORMED, pending,
+                    LeonardoFaults.failingPolls(f));
+            // a job that never completes is PENDING until the job store forgets it
+            stats.leonardoAccepted(job.outcome() == LeonardoJob.Outcome.NEVER
+                    ? System.nanoTime() + LeonardoJobs.RETENTION.toNanos() : job.readyAtNanos());
             webhooks.schedule(job, SandboxHttp.baseUrl(request), state.settings());
             MutableHttpResponse<byte[]> answer = SandboxHttp.raw(200, SandboxHttp.LEONARDO_JSON, LeonardoBodies.created(job));
             if (f == SandboxFault.SLOW) {
@@ -101,7 +107,10 @@ public class LeonardoController {
         }
     }
 
-    /** {@code GET /generations/{id}}: the job at this instant, {@code {"generations_by_pk":null}} when unknown. */
+    /**
+     * {@code GET /generations/{id}}: the job at this instant, {@code {"generations_by_pk":null}} when unknown; 500
+     * "internal error" for the first polls of a job created under the {@code poll_500} fault.
+     */
     @Get(uri = "/generations/{id}", produces = MediaType.APPLICATION_JSON)
     public HttpResponse<?> poll(HttpRequest<?> request, @PathVariable String id) {
         stats.leonardoPoll(id);
@@ -119,6 +128,9 @@ public class LeonardoController {
         Optional<LeonardoJob> job = jobs.find(id.toLowerCase());
         if (job.isEmpty()) {
             return SandboxHttp.raw(200, SandboxHttp.LEONARDO_JSON, LeonardoBodies.notFound());
+        }
+        if (jobs.takePollFailure(job.get().id())) {
+            return LeonardoErrors.internalError(); // the poll_500 fault
         }
         byte[] body = LeonardoBodies.generation(job.get(), System.nanoTime(), SandboxHttp.baseUrl(request));
         if (job.get().malformed()) {

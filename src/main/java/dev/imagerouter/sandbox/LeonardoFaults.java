@@ -2,13 +2,15 @@ package dev.imagerouter.sandbox;
 
 import io.micronaut.http.MutableHttpResponse;
 
+import java.time.Duration;
 import java.util.Optional;
 import java.util.function.Supplier;
 
 /**
- * What each fault does to Leonardo {@code POST /generations} (faults never touch polls or the CDN
- * directly; {@code GET /me} honours a few of them, see {@code LeonardoController.me}; {@code malformed}, {@code timeout}, {@code failed} and {@code noimages} mark
- * the job so that its later polls show them).
+ * What each fault does to Leonardo {@code POST /generations} (faults are chosen on the create only, never
+ * on polls or the CDN; {@code GET /me} honours a few of them, see {@code LeonardoController.me};
+ * {@code malformed}, {@code timeout}, {@code failed}, {@code noimages}, {@code poll_500} and {@code late}
+ * mark the job so that its later polls show them).
  *
  * <table>
  *   <tr><th>fault</th><th>effect</th></tr>
@@ -25,6 +27,11 @@ import java.util.function.Supplier;
  *   <tr><td>failed</td><td>created; the job ends FAILED</td></tr>
  *   <tr><td>noimages</td><td>created; the job ends COMPLETE with {@code generated_images: []}</td></tr>
  *   <tr><td>malformed</td><td>created; every poll answers 200 with truncated JSON</td></tr>
+ *   <tr><td>poll_500</td><td>created; the job's first {@value LeonardoJobs#POLL_500_COUNT} polls answer 500 "internal
+ *       error", later ones answer normally and the job completes as usual</td></tr>
+ *   <tr><td>late</td><td>created; the job stays PENDING for the calling instance's timeout (from
+ *       {@code X-Sandbox-Provider}, see {@link SandboxState#providerTimeout}; {@link SandboxSettings#lateTimeout()}
+ *       when unknown) plus {@link SandboxSettings#lateAfter()} from its creation, then completes</td></tr>
  * </table>
  * Bodies are those of {@link LeonardoErrors}.
  */
@@ -59,5 +66,22 @@ final class LeonardoFaults {
             case NO_IMAGES -> LeonardoJob.Outcome.NO_IMAGES;
             default -> LeonardoJob.Outcome.COMPLETE;
         };
+    }
+
+    /**
+     * The PENDING phase of a job created under {@code fault} when the fault fixes it, else empty (the usual draw).
+     * {@code late}: {@code instanceTimeout} (or {@link SandboxSettings#lateTimeout()} when empty) plus
+     * {@link SandboxSettings#lateAfter()}.
+     */
+    static Optional<Duration> pendingPhase(SandboxFault fault, Optional<Duration> instanceTimeout, SandboxSettings settings) {
+        if (fault != SandboxFault.LATE) {
+            return Optional.empty();
+        }
+        return Optional.of(instanceTimeout.orElse(settings.lateTimeout()).plus(settings.lateAfter()));
+    }
+
+    /** How many first polls of a job created under {@code fault} (null = none) answer 500. */
+    static int failingPolls(SandboxFault fault) {
+        return fault == SandboxFault.POLL_500 ? LeonardoJobs.POLL_500_COUNT : 0;
     }
 }

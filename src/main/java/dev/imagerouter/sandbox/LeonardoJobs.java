@@ -14,12 +14,14 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.random.RandomGenerator;
 
 /**
  * The emulated Leonardo job store: generations by id in a Caffeine cache (expire 1 h after
  * creation, at most 100,000). Real Leonardo images never expire (WIRE §6.3); the emulator forgets
- * them to bound memory, and a forgotten id polls as {@code {"generations_by_pk":null}}. Thread-safe.
+ * them to bound memory, and a forgotten id polls as {@code {"generations_by_pk":null}}. Jobs created
+ * under the {@code poll_500} fault also have a count of polls still to fail, kept alike. Thread-safe.
  */
 @Singleton
 class LeonardoJobs {
@@ -30,6 +32,8 @@ class LeonardoJobs {
     static final long MAX_JOBS = 100_000;
     /** Largest seed for non-Flux models (WIRE §2.1 {@code seed}). */
     static final long MAX_SEED = 9_999_999_998L;
+    /** How many polls of a job created under the {@code poll_500} fault answer 500 before it polls normally. */
+    static final int POLL_500_COUNT = 4;
 
     private static final DateTimeFormatter CREATED_AT = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS");
 
@@ -37,16 +41,36 @@ class LeonardoJobs {
             .expireAfterWrite(RETENTION)
             .maximumSize(MAX_JOBS)
             .build();
+    private final Cache<String, AtomicInteger> pollFailures = Caffeine.newBuilder()
+            .expireAfterWrite(RETENTION)
+            .maximumSize(MAX_JOBS)
+            .build();
 
     /**
      * Creates and stores a job whose PENDING phase lasts a uniform draw in
-     * [{@code pendingMin}, {@code pendingMax}].
+     * [{@code pendingMin}, {@code pendingMax}] and whose polls all answer.
      */
     LeonardoJob create(LeonardoRequest request, BigDecimal cost, LeonardoJob.Outcome outcome, boolean malformed,
                        SandboxSettings settings, RandomGenerator random) {
+        return create(request, cost, outcome, malformed, drawPending(settings, random), 0);
+    }
+
+    /** A PENDING duration drawn uniformly in [{@code pendingMin}, {@code pendingMax}]. */
+    static Duration drawPending(SandboxSettings settings, RandomGenerator random) {
         long min = settings.pendingMin().toNanos();
         long spread = settings.pendingMax().toNanos() - min;
-        long pending = spread <= 0 ? min : min + (long) (random.nextDouble() * (spread + 1));
+        return Duration.ofNanos(spread <= 0 ? min : min + (long) (random.nextDouble() * (spread + 1)));
+    }
+
+    /**
+     * Creates and stores a job.
+     *
+     * @param pendingPhase how long the job stays PENDING from now (not negative)
+     * @param failingPolls how many of its first polls answer 500 ({@link #takePollFailure}), 0 for none
+     */
+    LeonardoJob create(LeonardoRequest request, BigDecimal cost, LeonardoJob.Outcome outcome, boolean malformed,
+                       Duration pendingPhase, int failingPolls) {
+        long pending = pendingPhase.toNanos();
         List<String> imageIds = new ArrayList<>(request.numImages());
         for (int i = 0; i < request.numImages(); i++) {
             imageIds.add(UUID.randomUUID().toString());
@@ -55,8 +79,20 @@ class LeonardoJobs {
         LeonardoJob job = new LeonardoJob(UUID.randomUUID().toString(), request, seed,
                 LocalDateTime.now(ZoneOffset.UTC).format(CREATED_AT), System.nanoTime() + pending, outcome, malformed,
                 List.copyOf(imageIds), cost);
+        if (failingPolls > 0) {
+            pollFailures.put(job.id(), new AtomicInteger(failingPolls));
+        }
         jobs.put(job.id(), job);
         return job;
+    }
+
+    /**
+     * Whether this poll of job {@code id} must answer 500: true for the first {@code failingPolls} calls
+     * after its creation, false ever after and for jobs without poll failures. Each call uses one up.
+     */
+    boolean takePollFailure(String id) {
+        AtomicInteger left = pollFailures.getIfPresent(id);
+        return left != null && left.getAndUpdate(n -> Math.max(0, n - 1)) > 0;
     }
 
     /** The job with this id, if it is still kept. */
@@ -72,6 +108,7 @@ class LeonardoJobs {
     /** Forgets every job. */
     void clear() {
         jobs.invalidateAll();
+        pollFailures.invalidateAll();
     }
 
     /**

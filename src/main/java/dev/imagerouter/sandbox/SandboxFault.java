@@ -43,6 +43,13 @@ public enum SandboxFault {
     FAILED(EnumSet.of(EmulatorType.LEONARDO), "failed"),
     /** Leonardo only: the job ends COMPLETE with {@code generated_images: []}. */
     NO_IMAGES(EnumSet.of(EmulatorType.LEONARDO), "noimages"),
+    /** Leonardo only: the create succeeds; the job's first {@value LeonardoJobs#POLL_500_COUNT} polls answer 500, then it completes as usual. */
+    POLL_500(EnumSet.of(EmulatorType.LEONARDO), "poll_500"),
+    /**
+     * Leonardo only: the create succeeds; the job stays PENDING for the calling instance's timeout plus
+     * {@link SandboxSettings#lateAfter()} (see {@link SandboxState#providerTimeout}), then completes.
+     */
+    LATE(EnumSet.of(EmulatorType.LEONARDO), "late"),
     /** OpenAI only: the DALL·E-era 400 {@code content_policy_violation}. */
     CONTENT_POLICY(EnumSet.of(EmulatorType.OPENAI), "content_policy_violation"),
     /** OpenAI only: 403 "organization must be verified". */

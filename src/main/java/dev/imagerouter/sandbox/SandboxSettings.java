@@ -34,6 +34,11 @@ import java.util.UUID;
  * @param openaiShutdownDates      announced shutdown dates by model, reported as {@code shutdown_date} by
  *                                 {@code GET /models/{model}} (GPT-IMAGE-2.md §6); the model is still served
  *                                 ({@code router.sandbox.openai-shutdown-dates: "gpt-image-2=2027-01-15"})
+ * @param lateAfter                how long after the calling instance's timeout a job created under the Leonardo
+ *                                 {@code late} fault completes ({@code router.sandbox.late-after}, default 10 s)
+ * @param lateTimeout              the timeout assumed for the {@code late} fault when the calling instance's is unknown
+ *                                 (no or unknown {@code X-Sandbox-Provider}, or no lookup installed;
+ *                                 {@code router.sandbox.late-timeout}, default 30 s, the shipped Leonardo timeout)
  */
 public record SandboxSettings(
         Duration pendingMin,
@@ -51,7 +56,9 @@ public record SandboxSettings(
         String webhookUrl,
         String webhookKey,
         boolean openaiTransparent,
-        Map<String, LocalDate> openaiShutdownDates) {
+        Map<String, LocalDate> openaiShutdownDates,
+        Duration lateAfter,
+        Duration lateTimeout) {
 
     /**
      * Models served by default: those active on 2026-12-05 (GPT-IMAGE-2.md §0). gpt-image-1 (shut down
@@ -102,6 +109,8 @@ public record SandboxSettings(
         }
         webhookKey = webhookKey == null ? "" : webhookKey;
         openaiShutdownDates = openaiShutdownDates == null ? Map.of() : Map.copyOf(openaiShutdownDates);
+        nonNegative("late-after", lateAfter);
+        nonNegative("late-timeout", lateTimeout);
     }
 
     /**
@@ -138,7 +147,7 @@ public record SandboxSettings(
         return "SandboxSettings[pending=" + pendingMin + ".." + pendingMax + ", faults=" + faults + ", openaiLatency="
                 + openaiLatency + ", slowDelay=" + slowDelay + ", startingBalance=" + startingBalance + ", creditsPerImage="
                 + creditsPerImage + ", webhookUrl=" + webhookUrl + ", openaiTransparent=" + openaiTransparent
-                + ", openaiShutdownDates=" + openaiShutdownDates + "]";
+                + ", openaiShutdownDates=" + openaiShutdownDates + ", lateAfter=" + lateAfter + ", lateTimeout=" + lateTimeout + "]";
     }
 
     private static void nonNegative(String key, Duration value) {
@@ -149,12 +158,12 @@ public record SandboxSettings(
 
     /**
      * Pending 1–3 s, no faults, no OpenAI latency, slow = 5 s, 10000 credits, 8 credits/image, moderation 400, default
-     * models, unseeded, transparency refused, no shutdown dates.
+     * models, unseeded, transparency refused, no shutdown dates, late-after 10 s, late-timeout 30 s.
      */
     public static SandboxSettings defaults() {
         return new SandboxSettings(Duration.ofSeconds(1), Duration.ofSeconds(3), "", Duration.ZERO, Duration.ofSeconds(5),
                 BigDecimal.valueOf(10_000), BigDecimal.valueOf(8), 400, DEFAULT_OPENAI_MODELS, Set.of(), Set.of(), null, "", "",
-                false, Map.of());
+                false, Map.of(), Duration.ofSeconds(10), Duration.ofSeconds(30));
     }
 
     /** A builder starting from {@link #defaults()}. */
@@ -185,6 +194,8 @@ public record SandboxSettings(
         private String webhookKey;
         private boolean openaiTransparent;
         private Map<String, LocalDate> openaiShutdownDates;
+        private Duration lateAfter;
+        private Duration lateTimeout;
 
         private Builder(SandboxSettings s) {
             pendingMin = s.pendingMin;
@@ -203,6 +214,8 @@ public record SandboxSettings(
             webhookKey = s.webhookKey;
             openaiTransparent = s.openaiTransparent;
             openaiShutdownDates = s.openaiShutdownDates;
+            lateAfter = s.lateAfter;
+            lateTimeout = s.lateTimeout;
         }
 
         /** Sets both ends of the PENDING range. */
@@ -282,10 +295,20 @@ public record SandboxSettings(
             return this;
         }
 
+        /**
+         * The {@code late} fault's timing: a job completes {@code after} past the calling instance's timeout, or
+         * past {@code timeout} when that is unknown.
+         */
+        public Builder late(Duration after, Duration timeout) {
+            this.lateAfter = after;
+            this.lateTimeout = timeout;
+            return this;
+        }
+
         public SandboxSettings build() {
             return new SandboxSettings(pendingMin, pendingMax, faults, openaiLatency, slowDelay, startingBalance,
                     creditsPerImage, leonardoModerationStatus, openaiAvailableModels, leonardoApiKeys, openaiApiKeys, randomSeed,
-                    webhookUrl, webhookKey, openaiTransparent, openaiShutdownDates);
+                    webhookUrl, webhookKey, openaiTransparent, openaiShutdownDates, lateAfter, lateTimeout);
         }
     }
 }

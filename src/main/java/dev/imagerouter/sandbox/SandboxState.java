@@ -3,9 +3,11 @@ package dev.imagerouter.sandbox;
 import jakarta.inject.Singleton;
 
 import java.math.BigDecimal;
+import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Random;
+import java.util.function.Function;
 import java.util.random.RandomGenerator;
 
 /**
@@ -15,8 +17,12 @@ import java.util.random.RandomGenerator;
  * {@link #configure(boolean, SandboxSettings)} enables it. The router's configuration calls
  * {@code configure} once at startup from {@code router.sandbox.*}; tests call it before each test.
  *
- * <p>Thread-safe: the configuration is one volatile snapshot, the balance is synchronized, and
- * the random generator is a {@link Random} (thread-safe).
+ * <p>The wiring may also install a lookup of provider instances' timeouts
+ * ({@link #setProviderTimeouts}), which the Leonardo {@code late} fault reads; the sandbox itself
+ * knows nothing of the router's configuration.
+ *
+ * <p>Thread-safe: the configuration is one volatile snapshot, the balance is synchronized, the
+ * timeout lookup is volatile, and the random generator is a {@link Random} (thread-safe).
  */
 @Singleton
 public class SandboxState {
@@ -27,6 +33,7 @@ public class SandboxState {
     private volatile boolean enabled;
     private volatile Config config = configOf(SandboxSettings.defaults());
     private final LeonardoAccount account = new LeonardoAccount();
+    private volatile Function<String, Optional<Duration>> providerTimeouts = name -> Optional.empty();
 
     public SandboxState() {
         account.set(SandboxSettings.defaults().startingBalance(), BigDecimal.ZERO);
@@ -101,6 +108,28 @@ public class SandboxState {
     /** {@code apiSubscriptionTokens + apiPaidTokens}, in credits. */
     public BigDecimal leonardoBalance() {
         return account.total();
+    }
+
+    /**
+     * Installs how the emulators learn a provider instance's configured timeout (the whole attempt's budget) from its
+     * name, as sent in {@code X-Sandbox-Provider}: empty when the instance is unknown. The lookup must be fast and
+     * must not throw; it is kept across {@link #configure} (it is wiring, not a setting). Until one is installed
+     * every instance is unknown.
+     */
+    public void setProviderTimeouts(Function<String, Optional<Duration>> lookup) {
+        this.providerTimeouts = Objects.requireNonNull(lookup, "lookup");
+    }
+
+    /**
+     * The configured timeout of the instance named {@code providerHeader} (the {@code X-Sandbox-Provider} value,
+     * null when absent), or empty when there is no name or the lookup does not know it.
+     */
+    Optional<Duration> providerTimeout(String providerHeader) {
+        if (providerHeader == null || providerHeader.isBlank()) {
+            return Optional.empty();
+        }
+        Optional<Duration> timeout = providerTimeouts.apply(providerHeader.trim());
+        return timeout == null ? Optional.empty() : timeout;
     }
 
     LeonardoAccount leonardoAccount() {

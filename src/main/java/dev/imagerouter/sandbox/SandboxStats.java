@@ -5,6 +5,7 @@ import jakarta.inject.Singleton;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.PriorityQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -18,6 +19,13 @@ import java.util.concurrent.atomic.LongAdder;
  * lists keep the last {@value #RECENT} entries; the create timestamps keep the last
  * {@value #TIMESTAMPS} per emulator. {@link #reset()} clears everything; it is not atomic with
  * respect to concurrent calls, so reset between tests, not during one.
+ *
+ * <p><b>Concurrent Leonardo jobs.</b> {@link #leonardoMaxConcurrentJobs()} is the most Leonardo jobs
+ * PENDING at the same time. A job counts from its accepted create until its PENDING phase ends (a job
+ * that never completes, the {@code timeout} fault, until the job store forgets it). Concurrency only
+ * rises at a create, so counting the still-pending jobs at each create and keeping the maximum is
+ * exact. Only jobs created since the last {@link #reset()} count: a reset forgets the jobs still
+ * pending, so that one test's left-over jobs never show in the next.
  */
 @Singleton
 public class SandboxStats {
@@ -47,6 +55,12 @@ public class SandboxStats {
             EmulatorType.LEONARDO, new Recent<>(TIMESTAMPS), EmulatorType.OPENAI, new Recent<>(TIMESTAMPS)));
     private final Recent<Long> leonardoMeTimes = new Recent<>(RECENT);
     private final Recent<Long> openAiModelLookupTimes = new Recent<>(RECENT);
+    /** Origin of the offsets in {@link #pendingEnds}, so that offsets compare as plain longs. */
+    private final long origin = System.nanoTime();
+    /** Ends of the PENDING phases (nanoTime offsets from {@link #origin}) of jobs maybe still pending; guarded by itself. */
+    private final PriorityQueue<Long> pendingEnds = new PriorityQueue<>();
+    /** Guarded by {@link #pendingEnds}. */
+    private int maxConcurrentJobs;
 
     // ---- recording (called by the emulators) ----
 
@@ -57,8 +71,21 @@ public class SandboxStats {
         provider(providerHeader);
     }
 
-    void leonardoAccepted() {
+    /**
+     * A Leonardo job was created and charged (its create was accepted).
+     *
+     * @param pendingEndNanos {@link System#nanoTime()} when its PENDING phase ends
+     */
+    void leonardoAccepted(long pendingEndNanos) {
         leonardoAccepted.increment();
+        long now = System.nanoTime() - origin;
+        synchronized (pendingEnds) {
+            while (!pendingEnds.isEmpty() && pendingEnds.peek() <= now) {
+                pendingEnds.poll();
+            }
+            pendingEnds.add(pendingEndNanos - origin);
+            maxConcurrentJobs = Math.max(maxConcurrentJobs, pendingEnds.size());
+        }
     }
 
     void leonardoPoll(String generationId) {
@@ -122,7 +149,17 @@ public class SandboxStats {
         return leonardoAccepted.sum();
     }
 
-    /** Calls of Leonardo {@code GET /generations/{id}}. */
+    /**
+     * The most Leonardo jobs that were PENDING at the same time since the last {@link #reset()} (see the class
+     * comment); 0 before the first accepted create.
+     */
+    public int leonardoMaxConcurrentJobs() {
+        synchronized (pendingEnds) {
+            return maxConcurrentJobs;
+        }
+    }
+
+    /** Calls of Leonardo {@code GET /generations/{id}}, whatever the answer. */
     public long leonardoPolls() {
         return leonardoPolls.sum();
     }
@@ -226,6 +263,10 @@ public class SandboxStats {
         createTimes.values().forEach(Recent::clear);
         leonardoMeTimes.clear();
         openAiModelLookupTimes.clear();
+        synchronized (pendingEnds) {
+            pendingEnds.clear();
+            maxConcurrentJobs = 0;
+        }
     }
 
     /** A bounded, concurrent, insertion-ordered list of recent values. */

@@ -14,6 +14,12 @@ import java.util.Map;
  * ({@code System.nanoTime()} of the emulator's JVM, so only differences mean anything), for
  * benchmarks that run the emulators in their own process. {@code POST /sandbox/stats/reset}
  * clears them. Both answer 404 when the sandbox is off.
+ *
+ * <p>The answer: {@code leonardo_creates} (calls of Leonardo {@code POST /generations}, whatever the
+ * answer), {@code leonardo_polls} (calls of {@code GET /generations/{id}}, whatever the answer),
+ * {@code leonardo_max_concurrent_jobs} (the most Leonardo jobs PENDING at the same time since the
+ * reset, see {@link SandboxStats#leonardoMaxConcurrentJobs()}), {@code openai_generates}, and the
+ * nanosecond arrival times {@code leonardo_create_nanos} and {@code openai_generate_nanos}.
  */
 @Controller("/sandbox/stats")
 public class SandboxStatsController {
@@ -34,6 +40,7 @@ public class SandboxStatsController {
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("leonardo_creates", stats.leonardoCreates());
         out.put("leonardo_polls", stats.leonardoPolls());
+        out.put("leonardo_max_concurrent_jobs", stats.leonardoMaxConcurrentJobs());
         out.put("openai_generates", stats.openAiGenerates());
         out.put("leonardo_create_nanos", stats.createTimestamps(EmulatorType.LEONARDO));
         out.put("openai_generate_nanos", stats.createTimestamps(EmulatorType.OPENAI));
