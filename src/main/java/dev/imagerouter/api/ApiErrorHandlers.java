@@ -3,6 +3,7 @@ package dev.imagerouter.api;
 import dev.imagerouter.metrics.RouterMetrics;
 import dev.imagerouter.routing.ChainFailedException;
 import dev.imagerouter.routing.policy.FailureKind;
+import dev.imagerouter.storage.StorageUnavailableException;
 import io.micronaut.context.annotation.Requires;
 import io.micronaut.http.HttpRequest;
 import io.micronaut.http.HttpResponse;
@@ -142,7 +143,11 @@ public final class ApiErrorHandlers {
 
     /**
      * The image store could not be written (disk full, read-only, gone): 503 {@code storage_unavailable}
-     * in the OpenAI shape, logged at ERROR. Nothing is cached, so a retry generates again.
+     * in the OpenAI shape with {@code Retry-After: 30}, logged at ERROR. Nothing is cached, so a retry
+     * generates again. A {@link StorageUnavailableException} (the writability probe fails, so no
+     * provider was called; or an image vanished from the store) is the same 503 with its own
+     * {@code Retry-After} and outcome {@code unavailable}, logged at DEBUG only: the probe logs the
+     * outage once, not once per refused request.
      */
     @Singleton
     @Produces
@@ -157,6 +162,14 @@ public final class ApiErrorHandlers {
 
         @Override
         public HttpResponse<?> handle(HttpRequest request, java.io.UncheckedIOException exception) {
+            if (exception instanceof StorageUnavailableException unavailable) {
+                LOG.debug("storage unavailable: {}", unavailable.getMessage());
+                long seconds = Math.max(1, (unavailable.retryAfter().toMillis() + 999) / 1000);
+                ApiException api = new ApiException(HttpStatus.SERVICE_UNAVAILABLE, unavailable.getMessage()
+                        + " Retry after " + seconds + " s.", "server_error", null, "storage_unavailable",
+                        java.util.Map.of("Retry-After", Long.toString(seconds)), null);
+                return respond(request, api, metrics, "unavailable");
+            }
             LOG.error("image store failure: {} ({})", exception.getMessage(),
                     exception.getCause() == null ? "" : exception.getCause().toString());
             ApiException api = new ApiException(HttpStatus.SERVICE_UNAVAILABLE, "The image store is unavailable; retry later.",

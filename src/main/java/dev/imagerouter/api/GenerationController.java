@@ -6,6 +6,7 @@ import dev.imagerouter.metrics.RouterMetrics;
 import dev.imagerouter.provider.ImageRequest;
 import dev.imagerouter.routing.GenerationService;
 import dev.imagerouter.storage.ImageStore;
+import dev.imagerouter.storage.StorageUnavailableException;
 import io.micronaut.core.annotation.Nullable;
 import io.micronaut.http.HttpRequest;
 import io.micronaut.http.HttpResponse;
@@ -20,6 +21,7 @@ import io.micronaut.json.JsonMapper;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Base64;
 import java.util.HexFormat;
@@ -45,6 +47,9 @@ public class GenerationController {
     public static final String IDEMPOTENCY_KEY = "Idempotency-Key";
     /** Response header: {@code HIT} or {@code MISS}. */
     public static final String ROUTER_CACHE = "X-Router-Cache";
+
+    /** Retry-After of an image that vanished during a b64_json read: a retry generates it again. */
+    private static final java.time.Duration MISSING_IMAGE_RETRY = java.time.Duration.ofSeconds(1);
 
     private final GenerationService generations;
     private final RouterRuntime runtime;
@@ -148,14 +153,27 @@ public class GenerationController {
                 request.outputFormat(), record.usage().map(GenerationResponse.Usage::of).orElse(null), info);
     }
 
+    /**
+     * The stored bytes of an image for {@code b64_json}.
+     *
+     * @throws StorageUnavailableException (503 {@code storage_unavailable}) when the file vanished
+     *                                     after the cache checked it
+     * @throws UncheckedIOException        (503 too) when it cannot be read
+     */
     private byte[] read(ImageStore.StoredImage image) {
-        Path path = store.find(image.sha256(), image.extension())
-                .orElseThrow(() -> new IllegalStateException("stored image missing: " + image.fileName()));
+        Path path = store.find(image.sha256(), image.extension()).orElseThrow(() -> missing(image));
         try {
             return Files.readAllBytes(path);
+        } catch (NoSuchFileException e) {
+            throw missing(image);
         } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            throw new UncheckedIOException("cannot read stored image " + image.fileName(), e);
         }
+    }
+
+    private static StorageUnavailableException missing(ImageStore.StoredImage image) {
+        return new StorageUnavailableException("Stored image " + image.fileName() + " vanished while it was read.",
+                MISSING_IMAGE_RETRY);
     }
 
     /** {@code scheme://host[:port]} as the client addressed us (Host header), for image URLs. */

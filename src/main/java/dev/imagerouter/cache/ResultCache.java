@@ -8,6 +8,7 @@ import com.github.benmanes.caffeine.cache.stats.CacheStats;
 import dev.imagerouter.config.CacheConfig;
 import dev.imagerouter.metrics.MetricNames;
 import dev.imagerouter.storage.ImageStore;
+import dev.imagerouter.storage.StorageUnavailableException;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.FunctionTimer;
@@ -44,6 +45,13 @@ import java.util.function.Supplier;
  *   HIT   anything else: served from memory, from a disk record, or by joining a lookup in flight.
  * The same split feeds image_router_cache_gets{result}, so the metric agrees with the header.
  *
+ * An entry in memory whose image files are gone (deleted by hand, a lost volume) must not answer
+ * with a 404 URL or fail a b64_json read: before a completed entry answers, each of its images is
+ * stat'ed (ImageStore.hasImages, about a microsecond each, on the caller's thread). If one is
+ * missing, the entry is removed and the lookup runs once more: the disk record is ignored too
+ * (findRecord checks its images), so the request generates anew. If that second answer's images
+ * are missing as well, the lookup fails with StorageUnavailableException (503), never loops.
+ *
  * Cache-Control: no-cache bypasses both levels; the fresh generation replaces the entry in memory
  * (here) and on disk (the generator writes the record) before its answer is returned.
  */
@@ -74,6 +82,9 @@ public final class ResultCache {
      */
     private record Outcome(CachedGeneration generation, Throwable failure) {
     }
+
+    /** Retry-After when an image vanished twice in a row: something outside is deleting the store. */
+    private static final Duration RETRY_MISSING_IMAGE = Duration.ofSeconds(30);
 
     private final AsyncCache<String, Outcome> cache;
     private final ImageStore store;
@@ -119,13 +130,35 @@ public final class ResultCache {
 
     /**
      * The generation for {@code requestHash}: from memory, from disk, joined in flight, or started
-     * by {@code generate} (at most once per hash at a time). Never blocks the caller.
+     * by {@code generate} (at most once per hash at a time). Never blocks the caller; an answer from
+     * memory costs one {@code stat} per image (see the header: an entry whose images are gone is
+     * dropped and looked up once more).
      *
      * @param generate starts a generation that stores its images and record before completing;
      *                 called at most once, on a disk-read thread or the caller's
-     * @return the answer, or failed as {@code generate}'s future failed (nothing is cached then)
+     * @return the answer, or failed as {@code generate}'s future failed (nothing is cached then), or
+     *         with {@link StorageUnavailableException} when the images are missing again after the retry
      */
     public CompletableFuture<Answer> get(String requestHash, Supplier<CompletableFuture<CachedGeneration>> generate) {
+        CompletableFuture<Outcome> inMemory = cache.getIfPresent(requestHash);
+        if (inMemory == null || !inMemory.isDone()) {
+            return lookup(requestHash, generate); // nothing stored yet, or a generation in flight
+        }
+        Outcome outcome = inMemory.join(); // the loader never fails its future (failures are values)
+        if (outcome.generation() == null || store.hasImages(outcome.generation().record())) {
+            return lookup(requestHash, generate);
+        }
+        cache.asMap().remove(requestHash, inMemory);
+        return lookup(requestHash, generate).thenApply(answer -> {
+            if (!store.hasImages(answer.generation().record())) {
+                throw new StorageUnavailableException("An image of request " + requestHash
+                        + " is missing from the store right after it was generated again.", RETRY_MISSING_IMAGE);
+            }
+            return answer;
+        });
+    }
+
+    private CompletableFuture<Answer> lookup(String requestHash, Supplier<CompletableFuture<CachedGeneration>> generate) {
         AtomicBoolean generated = new AtomicBoolean();
         CompletableFuture<Outcome> outcome = cache.get(requestHash, (key, executor) -> {
             CompletableFuture<Outcome> loading = CompletableFuture.supplyAsync(() -> fresh(store.findRecord(key)), diskReads)

@@ -150,7 +150,9 @@ public final class ConfigLoader {
         StorageSettings storage = null;
         try {
             storage = new StorageSettings(Path.of(storageNode.string("dir", "data/images")),
-                    storageNode.string("public-base-url", ""));
+                    storageNode.string("public-base-url", ""),
+                    storageNode.duration("probe-interval", StorageSettings.DEFAULT_PROBE_INTERVAL, Duration.ofMillis(10)),
+                    storageNode.duration("sweep-interval", StorageSettings.DEFAULT_SWEEP_INTERVAL, Duration.ofMillis(10)));
         } catch (IllegalArgumentException e) {
             storageNode.problem("", storageNode.string("dir", ""), e.getMessage());
         }

@@ -15,7 +15,14 @@ import dev.imagerouter.routing.RoutingListener;
 import dev.imagerouter.storage.DownloadSettings;
 import dev.imagerouter.storage.ImageDownloader;
 import dev.imagerouter.storage.ImageNormaliser;
+import dev.imagerouter.storage.FileSync;
 import dev.imagerouter.storage.ImageStore;
+import dev.imagerouter.storage.StorageProbe;
+import dev.imagerouter.storage.StoreSweeper;
+import dev.imagerouter.metrics.MetricNames;
+import io.micrometer.core.instrument.Gauge;
+import io.micronaut.context.annotation.Context;
+import jakarta.inject.Provider;
 import io.micronaut.context.annotation.Bean;
 import io.micronaut.context.annotation.Factory;
 import io.micronaut.json.JsonMapper;
@@ -81,9 +88,51 @@ public class RouterBeans {
         return new ConfigBootstrap(environment);
     }
 
+    /** How the image store forces files and directories to disk; tests replace it to record or fail the calls. */
     @Singleton
-    ImageStore imageStore(ConfigBootstrap bootstrap, JsonMapper json) {
-        return new ImageStore(bootstrap.config().storage(), json);
+    FileSync fileSync() {
+        return FileSync.DEFAULT;
+    }
+
+    /**
+     * Store upkeep that may block on the disk: the writability probe and the sweep. Two threads, so
+     * a probe never waits behind a long sweep; never used for requests.
+     */
+    @Singleton
+    @Named("storage-maintenance")
+    @Bean(preDestroy = "shutdownNow")
+    ScheduledExecutorService storageMaintenance() {
+        ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(2, daemonThreads("storage-maintenance"));
+        executor.setRemoveOnCancelPolicy(true);
+        return executor;
+    }
+
+    /** A failed image or record write asks the probe to re-check at once (the probe is created after the store). */
+    @Singleton
+    ImageStore imageStore(ConfigBootstrap bootstrap, JsonMapper json, FileSync sync, Provider<StorageProbe> probe) {
+        return new ImageStore(bootstrap.config().storage(), json, sync, () -> probe.get().recheckSoon());
+    }
+
+    /** Probed at startup and every {@code router.storage.probe-interval}; exported as {@code image_router_storage_writable}. */
+    @Context
+    @Bean(preDestroy = "close")
+    StorageProbe storageProbe(ConfigBootstrap bootstrap, ImageStore store, FileSync sync, Clock clock,
+                              @Named("storage-maintenance") ScheduledExecutorService maintenance, MeterRegistry registry) {
+        StorageProbe probe = new StorageProbe(store.dir(), sync, clock, bootstrap.config().storage().probeInterval(), maintenance);
+        probe.start();
+        Gauge.builder(MetricNames.STORAGE_WRITABLE, probe, p -> p.writable() ? 1 : 0)
+                .description("1 while the image store can be written, 0 while cache misses are refused").register(registry);
+        return probe;
+    }
+
+    /** Deletes records past {@code router.cache.ttl} and abandoned temporary files, every {@code router.storage.sweep-interval}. */
+    @Context
+    @Bean(preDestroy = "close")
+    StoreSweeper storeSweeper(ConfigBootstrap bootstrap, ImageStore store, Clock clock,
+                              @Named("storage-maintenance") ScheduledExecutorService maintenance, MeterRegistry registry) {
+        StoreSweeper sweeper = new StoreSweeper(store, bootstrap.config().cache().ttl(), clock, registry);
+        sweeper.start(maintenance, bootstrap.config().storage().sweepInterval());
+        return sweeper;
     }
 
     @Singleton

@@ -53,6 +53,11 @@ public final class MetricNames {
     /** Counter {provider, outcome}: provider callbacks received; outcome delivered|unknown|ignored|duplicate|invalid|unauthorized. */
     public static final String WEBHOOKS = "image_router_webhooks";
 
+    /** Gauge: 1 while the image store's writability probe succeeds, 0 while cache misses are refused (storage_unavailable). */
+    public static final String STORAGE_WRITABLE = "image_router_storage_writable";
+    /** Counter {kind}: files deleted by the store sweep; kind record (past the cache TTL) or temp (abandoned temporary file). */
+    public static final String STORAGE_SWEPT_FILES = "image_router_storage_swept_files";
+
     /** Tag value when there is no failure kind. */
     public static final String NONE = "none";
 }

@@ -11,6 +11,7 @@ import dev.imagerouter.provider.PartialImageListener;
 import dev.imagerouter.provider.ProviderResult;
 import dev.imagerouter.storage.ImageNormaliser;
 import dev.imagerouter.storage.ImageStore;
+import dev.imagerouter.storage.StorageProbe;
 import dev.imagerouter.storage.StorageThreads;
 import jakarta.inject.Named;
 import jakarta.inject.Singleton;
@@ -51,11 +52,13 @@ public class GenerationService {
     private final ExecutorService storageIo;
     private final Clock clock;
     private final IdempotencyKeys<Generation> idempotencyKeys;
+    private final StorageProbe storageProbe;
 
     public GenerationService(RouterRuntime runtime, Router router, ResultCache cache, RequestHasher hasher,
                              ImageNormaliser normaliser, ImageStore store, @Named("image-work") ExecutorService imageWork,
                              @Named("storage-io") ExecutorService storageIo,
-                             Clock clock) {
+                             Clock clock, StorageProbe storageProbe) {
+        this.storageProbe = storageProbe;
         this.runtime = runtime;
         this.router = router;
         this.cache = cache;
@@ -147,6 +150,11 @@ public class GenerationService {
 
     private CompletableFuture<CachedGeneration> produce(Chain chain, String hash, ImageRequest request, String requestId,
                                                         PartialImageListener partials) {
+        try {
+            storageProbe.requireWritable(); // a store that cannot keep the images: refuse before paying
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
         CompletableFuture<CachedGeneration> stored = new CompletableFuture<>();
         ResultProcessor processor = new ResultProcessor() {
             @Override

@@ -40,14 +40,18 @@ import java.util.regex.Pattern;
  *
  * Images are written to a uniquely named temporary file in the target's own directory, forced to
  * disk, then renamed to the target with ATOMIC_MOVE: a reader sees either nothing or a complete
- * image, and two writers of the same content both succeed (the rename is idempotent).
+ * image, and two writers of the same content both succeed (the rename is idempotent). The
+ * directory is then forced too, and when the fan-out directory <dir>/<aa>/ had to be created, its
+ * parent as well: only then does the image's name survive a power cut, so only then is its URL
+ * handed out. Forcing goes through FileSync (the JDK cannot force a directory by itself).
  * A record for a new request hash is written straight to its name (created exclusively, not
  * forced); replacing an existing record goes through a temporary file and a rename like an image,
  * and the last writer wins, which is fine because either record is valid. Records are cache
  * metadata: a record torn by a crash during its write (microseconds) fails to parse, is ignored
  * with a WARN and costs one regeneration, never an image.
  * Records of versions before the fan-out sit directly in <dir>/records/ and are still read.
- * A crash can leave ".<name>.<random>.tmp" files behind; they are never read and may be deleted.
+ * A crash can leave ".<name>.<random>.tmp" files behind; they are never read, and StoreSweeper
+ * deletes them once they are old (it also deletes records past the cache TTL; images stay).
  */
 
 /**
@@ -74,24 +78,36 @@ public final class ImageStore {
     private final Path dir;
     private final Path recordsDir;
     private final JsonMapper json;
+    private final FileSync sync;
+    private final Runnable onWriteFailure;
 
     /**
      * Opens (creating if needed) the store at {@code settings.dir()}.
      *
-     * @param json the mapper used for record files (the application's {@code JsonMapper} is fine:
-     *             {@link GenerationRecord} fixes its own inclusion rules)
+     * @param json           the mapper used for record files (the application's {@code JsonMapper} is
+     *                       fine: {@link GenerationRecord} fixes its own inclusion rules)
+     * @param sync           how files and directories are forced to disk ({@link FileSync#DEFAULT})
+     * @param onWriteFailure run (on the failing thread, so it must be quick) each time an image or a
+     *                       record cannot be written, e.g. to re-check the store's writability at once
      * @throws IllegalStateException naming {@code router.storage.dir} when the directory cannot be created
      */
-    public ImageStore(StorageSettings settings, JsonMapper json) {
+    public ImageStore(StorageSettings settings, JsonMapper json, FileSync sync, Runnable onWriteFailure) {
         this.dir = Objects.requireNonNull(settings, "settings").dir().toAbsolutePath().normalize();
         this.recordsDir = dir.resolve("records");
         this.json = Objects.requireNonNull(json, "json");
+        this.sync = Objects.requireNonNull(sync, "sync");
+        this.onWriteFailure = Objects.requireNonNull(onWriteFailure, "onWriteFailure");
         try {
             Files.createDirectories(recordsDir);
         } catch (IOException e) {
             throw new IllegalStateException("router.storage.dir: cannot create the image store at " + dir
                     + " (expected a writable directory): " + e, e);
         }
+    }
+
+    /** A store forcing with {@link FileSync#DEFAULT}, with nothing to tell about write failures. */
+    public ImageStore(StorageSettings settings, JsonMapper json) {
+        this(settings, json, FileSync.DEFAULT, () -> { });
     }
 
     /** A store using Micronaut Serde's default mapper for record files; for tests and tools. */
@@ -106,6 +122,8 @@ public final class ImageStore {
 
     /**
      * Stores {@code bytes} under their SHA-256, once: storing the same bytes again is a cheap no-op.
+     * When this returns, the file, its name and (for a new fan-out directory) that directory's name
+     * are forced to disk, so the image's URL may be handed out.
      *
      * @param bytes     the encoded image, not empty
      * @param extension {@code png|jpeg|webp}
@@ -127,6 +145,7 @@ public final class ImageStore {
             writeAtomically(target, bytes, true, false);
             return image;
         } catch (IOException e) {
+            onWriteFailure.run();
             throw new UncheckedIOException("cannot store image " + image.fileName() + " in " + dir, e);
         }
     }
@@ -163,6 +182,7 @@ public final class ImageStore {
                 writeAtomically(target, bytes, false, true);
             }
         } catch (IOException e) {
+            onWriteFailure.run();
             throw new UncheckedIOException("cannot store the record of request " + record.requestHash(), e);
         }
     }
@@ -208,6 +228,24 @@ public final class ImageStore {
         return Optional.of(record);
     }
 
+    /**
+     * Whether every image of {@code record} is a regular file in the store now: one {@code stat}
+     * per image (about a microsecond from the page cache), cheap enough for the cache-hit path.
+     */
+    public boolean hasImages(GenerationRecord record) {
+        for (StoredImage image : record.images()) {
+            if (!Files.isRegularFile(imagePath(image.sha256(), image.extension()))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The directory of the per-request-hash records ({@code <dir>/records}). */
+    public Path recordsDir() {
+        return recordsDir;
+    }
+
     /** Where the record of a request hash (64 lowercase hex characters) is written. */
     public Path recordPath(String requestHash) {
         return recordsDir.resolve(requestHash.substring(0, 2)).resolve(requestHash + ".json");
@@ -228,7 +266,9 @@ public final class ImageStore {
     }
 
     /**
-     * Temp file in the target's directory, forced to disk when {@code force}, then renamed to the target.
+     * Temp file in the target's directory, forced to disk when {@code force}, then renamed to the
+     * target; when {@code force}, the directory is forced after the rename, and its parent too when
+     * the directory was missing (a new fan-out directory's own name must be durable as well).
      *
      * <p>{@code unlinkFirst} removes an existing target before the rename instead of renaming over
      * it. On ext4 (default {@code auto_da_alloc}) a rename that replaces a file starts writeback of
@@ -236,7 +276,7 @@ public final class ImageStore {
      * for unlink then rename. Used for records, which are never forced anyway; the price is a
      * moment in which a reader finds no record, which is a cache miss, not an error.
      */
-    private static void writeAtomically(Path target, byte[] bytes, boolean force, boolean unlinkFirst) throws IOException {
+    private void writeAtomically(Path target, byte[] bytes, boolean force, boolean unlinkFirst) throws IOException {
         Path parent = target.getParent();
         // Not Files.createTempFile: it creates the file rw------- and the store's files should get
         // the process umask like any other file (a web server may serve the directory).
@@ -245,14 +285,25 @@ public final class ImageStore {
         Path temp = parent.resolve("." + target.getFileName() + "." + HEX.toHexDigits(random.nextLong())
                 + HEX.toHexDigits(random.nextLong()) + ".tmp");
         boolean moved = false;
+        boolean newDirectory = false;
         try {
-            try (FileChannel channel = createFile(temp)) {
+            FileChannel opened;
+            try {
+                opened = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+            } catch (NoSuchFileException e) {
+                // Missing fan-out directory. Its parent is forced below even if a concurrent writer
+                // created it first: that writer's force may not have happened yet.
+                Files.createDirectories(parent);
+                newDirectory = true;
+                opened = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+            }
+            try (FileChannel channel = opened) {
                 ByteBuffer buffer = ByteBuffer.wrap(bytes);
                 while (buffer.hasRemaining()) {
                     channel.write(buffer);
                 }
                 if (force) {
-                    channel.force(true);
+                    sync.force(channel, temp);
                 }
             }
             if (unlinkFirst) {
@@ -263,6 +314,12 @@ public final class ImageStore {
         } finally {
             if (!moved) {
                 Files.deleteIfExists(temp);
+            }
+        }
+        if (force) {
+            sync.forceDirectory(parent);
+            if (newDirectory) {
+                sync.forceDirectory(parent.getParent());
             }
         }
     }

@@ -2,6 +2,7 @@ package dev.imagerouter.storage;
 
 import java.net.URI;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Locale;
 import java.util.Objects;
 
@@ -14,16 +15,39 @@ import java.util.Objects;
  *                      e.g. {@code https://images.example.com}, without a trailing slash (one is
  *                      removed); may be empty: then URLs are relative to the request's own base
  *                      ({@code <scheme>://<host>} of the call that asked for the image)
+ * @param probeInterval how often the store's writability is probed ({@code router.storage.probe-interval},
+ *                      default {@link #DEFAULT_PROBE_INTERVAL}); also the {@code Retry-After} of a
+ *                      request refused while the probe fails
+ * @param sweepInterval how often old records and abandoned temporary files are deleted
+ *                      ({@code router.storage.sweep-interval}, default {@link #DEFAULT_SWEEP_INTERVAL})
  * @throws IllegalArgumentException naming the key when the base URL is neither empty nor an
- *                                  absolute {@code http(s)} URL without query or fragment
+ *                                  absolute {@code http(s)} URL without query or fragment, or an
+ *                                  interval is not positive
  */
-public record StorageSettings(Path dir, String publicBaseUrl) {
+public record StorageSettings(Path dir, String publicBaseUrl, Duration probeInterval, Duration sweepInterval) {
 
     /** The path under which {@code FilesController} serves the store: {@code <base>/v1/images/files/<sha256>.<ext>}. */
     public static final String FILES_PATH = "/v1/images/files/";
+    /** Default of {@code router.storage.probe-interval}. */
+    public static final Duration DEFAULT_PROBE_INTERVAL = Duration.ofSeconds(5);
+    /** Default of {@code router.storage.sweep-interval}. */
+    public static final Duration DEFAULT_SWEEP_INTERVAL = Duration.ofHours(1);
+
+    /** Settings with the default probe and sweep intervals. */
+    public StorageSettings(Path dir, String publicBaseUrl) {
+        this(dir, publicBaseUrl, DEFAULT_PROBE_INTERVAL, DEFAULT_SWEEP_INTERVAL);
+    }
 
     public StorageSettings {
         Objects.requireNonNull(dir, "router.storage.dir must be set");
+        Objects.requireNonNull(probeInterval, "router.storage.probe-interval must be set");
+        Objects.requireNonNull(sweepInterval, "router.storage.sweep-interval must be set");
+        if (probeInterval.isNegative() || probeInterval.isZero()) {
+            throw new IllegalArgumentException("router.storage.probe-interval must be positive, but was " + probeInterval);
+        }
+        if (sweepInterval.isNegative() || sweepInterval.isZero()) {
+            throw new IllegalArgumentException("router.storage.sweep-interval must be positive, but was " + sweepInterval);
+        }
         publicBaseUrl = publicBaseUrl == null ? "" : publicBaseUrl.strip();
         while (publicBaseUrl.endsWith("/")) {
             publicBaseUrl = publicBaseUrl.substring(0, publicBaseUrl.length() - 1);
