@@ -15,7 +15,7 @@ import java.util.regex.Pattern;
  * the rendered PNG ({@code image/png}) of image {@code index} of a COMPLETE generation, at the
  * generation's width and height. Image {@code i} is rendered from (prompt, seed + i). Anything
  * else (sandbox off, unknown id, job not COMPLETE, index out of range, {@code noimages}) is a 404
- * in Leonardo's envelope. No auth, like a CDN URL. Rendering is asynchronous ({@link SandboxImages}).
+ * in Leonardo's envelope; the first fetches of a {@code cdn_500} job are 500s. No auth, like a CDN URL. Rendering is asynchronous ({@link SandboxImages}).
  */
 @Controller(SandboxKeys.LEONARDO_CDN_PATH)
 public class LeonardoCdnController {
@@ -48,6 +48,9 @@ public class LeonardoCdnController {
             return notFound();
         }
         LeonardoJob job = found.get();
+        if (jobs.takeCdnFailure(job.id())) {
+            return CompletableFuture.completedFuture(LeonardoErrors.internalError());
+        }
         LeonardoRequest r = job.request();
         return images.png(r.prompt(), job.seed() + index, r.width(), r.height())
                 .thenApply(png -> (HttpResponse<?>) SandboxHttp.raw(200, "image/png", png)

@@ -93,6 +93,9 @@ public class LeonardoController {
                     .orElseGet(() -> LeonardoJobs.drawPending(settings, state.random()));
             LeonardoJob job = jobs.create(req, cost, LeonardoFaults.outcome(f), f == SandboxFault.MALFORMED, pending,
                     LeonardoFaults.failingPolls(f));
+            if (f == SandboxFault.CDN_500) {
+                jobs.failCdnFetches(job.id(), LeonardoJobs.CDN_500_COUNT);
+            }
             // a job that never completes is PENDING until the job store forgets it
             stats.leonardoAccepted(job.outcome() == LeonardoJob.Outcome.NEVER
                     ? System.nanoTime() + LeonardoJobs.RETENTION.toNanos() : job.readyAtNanos());

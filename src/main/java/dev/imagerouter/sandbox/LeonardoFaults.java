@@ -29,6 +29,8 @@ import java.util.function.Supplier;
  *   <tr><td>malformed</td><td>created; every poll answers 200 with truncated JSON</td></tr>
  *   <tr><td>poll_500</td><td>created; the job's first {@value LeonardoJobs#POLL_500_COUNT} polls answer 500 "internal
  *       error", later ones answer normally and the job completes as usual</td></tr>
+ *   <tr><td>cdn_500</td><td>created and completes as usual; the first {@value LeonardoJobs#CDN_500_COUNT} CDN fetches of
+ *       its images answer 500</td></tr>
  *   <tr><td>late</td><td>created; the job stays PENDING for the calling instance's timeout (from
  *       {@code X-Sandbox-Provider}, see {@link SandboxState#providerTimeout}; {@link SandboxSettings#lateTimeout()}
  *       when unknown) plus {@link SandboxSettings#lateAfter()} from its creation, then completes</td></tr>

@@ -34,6 +34,8 @@ class LeonardoJobs {
     static final long MAX_SEED = 9_999_999_998L;
     /** How many polls of a job created under the {@code poll_500} fault answer 500 before it polls normally. */
     static final int POLL_500_COUNT = 4;
+    /** How many CDN fetches of a job created under the {@code cdn_500} fault answer 500 before it serves its images. */
+    static final int CDN_500_COUNT = 2;
 
     private static final DateTimeFormatter CREATED_AT = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS");
 
@@ -42,6 +44,10 @@ class LeonardoJobs {
             .maximumSize(MAX_JOBS)
             .build();
     private final Cache<String, AtomicInteger> pollFailures = Caffeine.newBuilder()
+            .expireAfterWrite(RETENTION)
+            .maximumSize(MAX_JOBS)
+            .build();
+    private final Cache<String, AtomicInteger> cdnFailures = Caffeine.newBuilder()
             .expireAfterWrite(RETENTION)
             .maximumSize(MAX_JOBS)
             .build();
@@ -95,6 +101,17 @@ class LeonardoJobs {
         return left != null && left.getAndUpdate(n -> Math.max(0, n - 1)) > 0;
     }
 
+    /** Makes the first {@code count} CDN fetches of job {@code id}'s images answer 500 ({@link #takeCdnFailure}). */
+    void failCdnFetches(String id, int count) {
+        cdnFailures.put(id, new AtomicInteger(count));
+    }
+
+    /** Whether this CDN fetch of job {@code id}'s images must answer 500; each call uses one up. */
+    boolean takeCdnFailure(String id) {
+        AtomicInteger left = cdnFailures.getIfPresent(id);
+        return left != null && left.getAndUpdate(n -> Math.max(0, n - 1)) > 0;
+    }
+
     /** The job with this id, if it is still kept. */
     Optional<LeonardoJob> find(String id) {
         return Optional.ofNullable(jobs.getIfPresent(id));
@@ -109,6 +126,7 @@ class LeonardoJobs {
     void clear() {
         jobs.invalidateAll();
         pollFailures.invalidateAll();
+        cdnFailures.invalidateAll();
     }
 
     /**

@@ -45,6 +45,8 @@ public enum SandboxFault {
     NO_IMAGES(EnumSet.of(EmulatorType.LEONARDO), "noimages"),
     /** Leonardo only: the create succeeds; the job's first {@value LeonardoJobs#POLL_500_COUNT} polls answer 500, then it completes as usual. */
     POLL_500(EnumSet.of(EmulatorType.LEONARDO), "poll_500"),
+    /** Leonardo only: the job completes as usual; the first {@value LeonardoJobs#CDN_500_COUNT} CDN fetches of its images answer 500. */
+    CDN_500(EnumSet.of(EmulatorType.LEONARDO), "cdn_500"),
     /**
      * Leonardo only: the create succeeds; the job stays PENDING for the calling instance's timeout plus
      * {@link SandboxSettings#lateAfter()} (see {@link SandboxState#providerTimeout}), then completes.

@@ -321,7 +321,9 @@ public final class LeonardoProvider implements ImageProvider, AutoCloseable {
                 }
                 ProviderFailure failure = classifier.classify(error);
                 boolean transientFailure = failure.kind() == FailureKind.NETWORK || failure.kind() == FailureKind.SERVER_ERROR
-                        || failure.kind() == FailureKind.TIMEOUT || failure.kind() == FailureKind.RATE_LIMITED;
+                        || failure.kind() == FailureKind.TIMEOUT || failure.kind() == FailureKind.RATE_LIMITED
+                        // a CDN status worth another try: 5xx, 429, 408, and 404 (a URL read just after COMPLETE)
+                        || failure.httpStatus().map(st -> st >= 500 || st == 429 || st == 408 || st == 404).orElse(false);
                 long remaining = remainingNanos();
                 if (!transientFailure || remaining <= 0) {
                     fail(failure, true);
