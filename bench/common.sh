@@ -56,7 +56,8 @@ start_emulator() {
 }
 
 # start_router <chain> [extra java opts...]
-# OpenAI's rate limiter (1000 images/min in providers/) is widened: the benchmarks send more than that.
+# OpenAI's rate limiter (1000 images/min in providers/) and both daily budgets (finite in providers/;
+# the emulator's costs count) are widened: the benchmarks send more than that.
 start_router() {
   local chain=$1; shift
   (cd "$ROOT" && PORT=$ROUTER_PORT ROUTER_SANDBOX=false ROUTER_RELOAD_WATCH=false \
@@ -65,7 +66,9 @@ start_router() {
     OPENAI_BASE_URL="http://127.0.0.1:$EMU_PORT/sandbox/openai/v1" \
     ROUTER_CHAIN="$chain" ROUTER_STORAGE_DOWNLOAD_ALLOWED_HOSTS=127.0.0.1 ROUTER_API_KEYS="bench:$BENCH_KEY" \
     ROUTER_STORAGE_DIR="${ROUTER_STORAGE:-$ROUTER_STORE_DEFAULT}" \
-    exec ${ROUTER_CPUS:+taskset -c $ROUTER_CPUS} java -Drouter.providers.openai-gpt-image-2.resilience.limit-for-period=1000000 "$@" -jar "$JAR" > "$WORK/router.log" 2>&1) &
+    exec ${ROUTER_CPUS:+taskset -c $ROUTER_CPUS} java -Drouter.providers.openai-gpt-image-2.resilience.limit-for-period=1000000 \
+      -Drouter.providers.openai-gpt-image-2.daily-budget-usd=1000000000 \
+      -Drouter.providers.leonardo-phoenix.daily-budget-credits=1000000000 "$@" -jar "$JAR" > "$WORK/router.log" 2>&1) &
   PIDS+=($!)
   ROUTER_PID=$!
   wait_http "http://127.0.0.1:$ROUTER_PORT/health" 60

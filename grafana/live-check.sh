@@ -126,7 +126,10 @@ JAVA_OPTS=(
   -Drouter.providers.leonardo-phoenix.resilience.sliding-window-size=20
   -Drouter.providers.leonardo-phoenix.resilience.wait-in-open=5m
   -Drouter.providers.openai-gpt-image-2.timeout=10s
+  # the shipped files set finite daily budgets and sandbox costs count: lifted far above this traffic
+  # (the budget gauges stay exported, so their panels have data)
   -Drouter.providers.openai-gpt-image-2.daily-budget-usd=1000
+  -Drouter.providers.leonardo-phoenix.daily-budget-credits=1000000
   # the shipped file assumes OpenAI's usage tier 1 (5 images a minute): the traffic below sends more
   -Drouter.providers.openai-gpt-image-2.resilience.limit-for-period=100000
 )

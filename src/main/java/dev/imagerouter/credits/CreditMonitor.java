@@ -45,10 +45,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *   a tick on the router scheduler (at most 1 s apart) starts checks that are due, so reloads that
  *   add providers or change intervals apply within a second. Balance = apiSubscriptionTokens +
  *   apiPaidTokens, a decimal that may be fractional or negative.
- * - Between checks each successful generation lowers the balance by its reported cost
+ * - Between checks each paid generation (RoutingListener.onPaid: used or not, e.g. a job that
+ *   completed after its attempt had timed out) lowers the balance by its reported cost
  *   (cost.amount, or apiCreditCost), in whatever unit Leonardo reports it (credits, or USD on PAYG
- *   plans, where the balance is USD too). Failed generations that Leonardo charged anyway are picked
- *   up by the next check. A QUOTA_EXHAUSTED failure triggers a check at once (at most one per 10 s).
+ *   plans, where the balance is USD too). Anything else Leonardo charged is picked up by the next
+ *   check. A QUOTA_EXHAUSTED failure triggers a check at once (at most one per 10 s).
  * - A failed check (any failure kind, or no answer within credits.check-timeout) keeps the last
  *   balance, is logged at WARN and counted as image_router_credit_checks_total{result="failure"};
  *   it never blocks or fails a request.
@@ -147,13 +148,14 @@ public class CreditMonitor implements RoutingListener {
         return level(provider) == CreditLevel.SKIP;
     }
 
+    /** Lowers the balance by every paid generation's reported cost, used or not. */
     @Override
-    public void onSuccess(ProviderHandle provider, ImageRequest request, ProviderResult result) {
-        if (!CreditSettings.BALANCE_TYPE.equals(provider.config().type()) || result.cost().isEmpty()) {
+    public void onPaid(ProviderHandle provider, ImageRequest request, Optional<ProviderResult.Cost> cost, boolean used) {
+        if (!CreditSettings.BALANCE_TYPE.equals(provider.config().type()) || cost.isEmpty()) {
             return;
         }
         CreditSettings s = settings(provider);
-        state(provider.name()).spend(result.cost().get().amount(), s).ifPresent(t -> announce(provider.name(), t, s));
+        state(provider.name()).spend(cost.get().amount(), s).ifPresent(t -> announce(provider.name(), t, s));
     }
 
     @Override

@@ -11,17 +11,18 @@ import java.util.Map;
 /**
  * Adds to each provider's entry in {@code GET /admin/chain}: {@code credit_balance} (a decimal, while
  * known), {@code credit_level} (OK, WARN, CRITICAL, SKIP) and {@code credit_checked_at} for providers
- * with a balance; {@code spent_today_usd} for every provider. Thread-safe.
+ * with a balance; {@code spent_today_usd} (settled, UTC day) for every provider and {@code spent_today_credits} for
+ * providers with a balance. Thread-safe.
  */
 @Singleton
 public class SpendStatus implements ProviderStatusContributor {
 
     private final CreditMonitor credits;
-    private final CostTracker costs;
+    private final DailyBudgets budgets;
 
-    public SpendStatus(CreditMonitor credits, CostTracker costs) {
+    public SpendStatus(CreditMonitor credits, DailyBudgets budgets) {
         this.credits = credits;
-        this.costs = costs;
+        this.budgets = budgets;
     }
 
     @Override
@@ -31,8 +32,9 @@ public class SpendStatus implements ProviderStatusContributor {
             credits.balance(provider.name()).ifPresent(b -> m.put("credit_balance", b));
             m.put("credit_level", credits.level(provider.name()).name());
             credits.lastCheck(provider.name()).ifPresent(t -> m.put("credit_checked_at", t.toString()));
+            m.put("spent_today_credits", budgets.spentToday(provider.name(), DailySpend.CREDITS));
         }
-        m.put("spent_today_usd", costs.spentToday(provider.name()));
+        m.put("spent_today_usd", budgets.spentToday(provider.name(), DailySpend.USD));
         return m;
     }
 }

@@ -38,6 +38,13 @@ public final class MetricNames {
     public static final String COST_USD = "image_router_cost_usd";
     /** Gauge {provider}: configured daily budget in USD. */
     public static final String DAILY_BUDGET_USD = "image_router_provider_daily_budget_usd";
+    /** Gauge {provider}: configured daily budget in API credits. */
+    public static final String DAILY_BUDGET_CREDITS = "image_router_provider_daily_budget_credits";
+    /**
+     * Counter {provider, used}: paid generations, {@code used="true"} when its images reached a client
+     * or the result cache, {@code "false"} when they were paid for and never used.
+     */
+    public static final String PAID_GENERATIONS = "image_router_paid_generations";
     /** Gauge {provider, model}: 1 while the configured model is available. */
     public static final String MODEL_AVAILABLE = "image_router_model_available";
     /**

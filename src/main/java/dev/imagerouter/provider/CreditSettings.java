@@ -16,8 +16,8 @@ import java.util.Optional;
  *   critical-below: 500
  *   skip-below: 50         # below this the router skips the provider
  *   hysteresis: 100        # an alert resolves (and skipping ends) only above threshold + hysteresis
- * daily-budget-usd: 25     # any provider: skip it once its estimated spend today (UTC) reaches this
  * </pre>
+ * Daily budgets are {@link BudgetSettings}.
  * Every threshold is optional; those given must be in order: skip-below &lt; critical-below &lt; warn-below.
  *
  * @param checkInterval  time between scheduled balance checks, at least 100 ms
@@ -26,11 +26,9 @@ import java.util.Optional;
  * @param criticalBelow  balance below which a critical alert fires, or empty
  * @param skipBelow      balance below which the provider is skipped (trail reason {@code CREDITS}), or empty
  * @param hysteresis     margin above a threshold the balance must reach before its alert resolves, never negative
- * @param dailyBudgetUsd estimated USD spend per UTC day after which the provider is skipped (reason {@code BUDGET}), or empty
  */
 public record CreditSettings(Duration checkInterval, Duration checkTimeout, Optional<BigDecimal> warnBelow,
-                             Optional<BigDecimal> criticalBelow, Optional<BigDecimal> skipBelow, BigDecimal hysteresis,
-                             Optional<BigDecimal> dailyBudgetUsd) {
+                             Optional<BigDecimal> criticalBelow, Optional<BigDecimal> skipBelow, BigDecimal hysteresis) {
 
     /** Provider types that report a credit balance (Leonardo {@code GET /me}, shared/specs/leonardo/WIRE.md §4). */
     public static final String BALANCE_TYPE = "leonardo";
@@ -38,20 +36,15 @@ public record CreditSettings(Duration checkInterval, Duration checkTimeout, Opti
     public static final Duration DEFAULT_CHECK_INTERVAL = Duration.ofMinutes(5);
     public static final Duration DEFAULT_CHECK_TIMEOUT = Duration.ofSeconds(10);
 
-    /** Reads {@code credits:} and {@code daily-budget-usd} of a provider file; problems go to the node's error list. */
+    /** Reads {@code credits:} of a provider file; problems go to the node's error list. */
     public static CreditSettings read(ConfigNode provider, String type) {
-        Optional<BigDecimal> budget = provider.bigDecimal("daily-budget-usd");
-        if (budget.isPresent() && budget.get().signum() <= 0) {
-            provider.problem("daily-budget-usd", budget.get().toPlainString(), "a positive amount in USD (or no key)");
-            budget = Optional.empty();
-        }
         if (!BALANCE_TYPE.equals(type)) {
             if (provider.has("credits")) {
                 provider.problem("credits", "(a map)", "no credits block: only providers of type " + BALANCE_TYPE
                         + " report a credit balance");
             }
             return new CreditSettings(DEFAULT_CHECK_INTERVAL, DEFAULT_CHECK_TIMEOUT, Optional.empty(), Optional.empty(),
-                    Optional.empty(), BigDecimal.ZERO, budget);
+                    Optional.empty(), BigDecimal.ZERO);
         }
         ConfigNode node = provider.child("credits");
         Duration interval = node.duration("check-interval", DEFAULT_CHECK_INTERVAL, Duration.ofMillis(100));
@@ -69,7 +62,7 @@ public record CreditSettings(Duration checkInterval, Duration checkTimeout, Opti
             node.problem("hysteresis", hysteresis.toPlainString(), "a margin of 0 or more");
             hysteresis = BigDecimal.ZERO;
         }
-        return new CreditSettings(interval, timeout, warn, critical, skip, hysteresis, budget);
+        return new CreditSettings(interval, timeout, warn, critical, skip, hysteresis);
     }
 
     private static void inOrder(ConfigNode node, String lowerKey, Optional<BigDecimal> lower, String higherKey,

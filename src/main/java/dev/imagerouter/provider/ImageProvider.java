@@ -59,4 +59,15 @@ public interface ImageProvider {
     default java.util.Optional<Unsupported> unsupported(ImageRequest request) {
         return java.util.Optional.empty();
     }
+
+    /**
+     * What one call for {@code request} is expected to cost, known before the call from the
+     * provider's own price list; reserved against its daily budget.
+     *
+     * @return the expected cost, or empty when the provider has no price in advance (Leonardo: the
+     *         router then uses the last cost per image it reported, see {@link BudgetSettings})
+     */
+    default java.util.Optional<ProviderResult.Cost> expectedCost(ImageRequest request) {
+        return java.util.Optional.empty();
+    }
 }

@@ -33,6 +33,7 @@ public final class ProviderAdapters {
             default -> config.settings().problem("type", config.type(), "a known provider type");
         }
         CreditSettings.read(config.settings(), config.type());
+        BudgetSettings.read(config.settings(), config.type());
         ModelCheckSettings.read(config.settings(), config.type());
     }
 

@@ -16,7 +16,7 @@ class CreditLevelTest {
 
     static final CreditSettings SETTINGS = new CreditSettings(Duration.ofMinutes(5), Duration.ofSeconds(10),
             Optional.of(new BigDecimal("2000")), Optional.of(new BigDecimal("500")), Optional.of(new BigDecimal("50")),
-            new BigDecimal("100"), Optional.empty());
+            new BigDecimal("100"));
 
     @ParameterizedTest(name = "{0} at {1} → {2}")
     @CsvSource({
@@ -47,7 +47,7 @@ class CreditLevelTest {
     @Test
     void unconfiguredLevels_areNeverReached() {
         CreditSettings warnOnly = new CreditSettings(Duration.ofMinutes(5), Duration.ofSeconds(10),
-                Optional.of(new BigDecimal("100")), Optional.empty(), Optional.empty(), BigDecimal.ZERO, Optional.empty());
+                Optional.of(new BigDecimal("100")), Optional.empty(), Optional.empty(), BigDecimal.ZERO);
 
         assertEquals(CreditLevel.WARN, CreditLevel.next(CreditLevel.OK, new BigDecimal("-1000"), warnOnly));
         assertEquals(CreditLevel.OK, CreditLevel.next(CreditLevel.SKIP, new BigDecimal("100"), warnOnly));

@@ -64,6 +64,8 @@ class CreditsAndAlertsTest extends SandboxHttpTest {
     @Inject
     CostTracker costs;
     @Inject
+    DailyBudgets budgets;
+    @Inject
     AlertService alerts;
     @Inject
     RouterRuntime runtime;
@@ -256,6 +258,8 @@ class CreditsAndAlertsTest extends SandboxHttpTest {
         assertEquals("OK", leonardo.get("credit_level"));
         assertTrue(leonardo.containsKey("credit_checked_at"), leonardo.toString());
         assertTrue(new BigDecimal(adminEntry(OPENAI).get("spent_today_usd").toString()).compareTo(openAi) >= 0);
+        assertTrue(new BigDecimal(leonardo.get("spent_today_credits").toString()).compareTo(new BigDecimal("24")) >= 0,
+                leonardo.toString());
     }
 
     @Test
@@ -270,8 +274,8 @@ class CreditsAndAlertsTest extends SandboxHttpTest {
         ImageRequest request = new ImageRequest("p", Optional.empty(), 1024, 1024, 1, "auto", Optional.empty(),
                 Optional.empty(), "png", Optional.empty());
 
-        costs.onSuccess(leonardo, request, result);
-        credits.onSuccess(leonardo, request, result);
+        costs.onPaid(leonardo, request, result.cost(), true);
+        credits.onPaid(leonardo, request, result.cost(), true);
 
         assertEquals(0.0125, metric("image_router_cost_usd_total", "provider", LEONARDO) - before, 1e-12);
         assertEquals(0, new BigDecimal("8999.9875").compareTo(credits.balance(LEONARDO).orElseThrow()));
@@ -352,16 +356,15 @@ class CreditsAndAlertsTest extends SandboxHttpTest {
     @Test
     @Order(9)
     void openAiDailyBudgetReached_skipsOpenAiForBudget_andAlertsOnce() {
-        ProviderHandle openai = runtime.chain().find(OPENAI).orElseThrow();
         assertEquals(2.0, metric("image_router_provider_daily_budget_usd", "provider", OPENAI), 1e-9);
         // Given OpenAI spending $0.50 per request until today's spend reaches the $2.00 budget
         int guard = 0;
-        while (!costs.budgetSpent(openai) && guard++ < 10) {
+        while (budgets.spentToday(OPENAI, "USD").compareTo(new BigDecimal("2.00")) < 0 && guard++ < 10) {
             ApiClient.Response r = generate("{\"prompt\":\"" + prompt() + "\",\"quality\":\"high\",\"size\":\"1536x1024\",\"n\":2}",
                     "leonardo=429");
             assertEquals(OPENAI, r.router().get("provider"));
         }
-        assertTrue(costs.spentToday(OPENAI).compareTo(new BigDecimal("2.00")) >= 0);
+        assertTrue(budgets.spentToday(OPENAI, "USD").compareTo(new BigDecimal("2.00")) >= 0);
         stats.reset();
 
         // When Leonardo cannot serve, OpenAI is skipped for BUDGET and not called

@@ -35,6 +35,9 @@ public final class RouterTestSupport {
         p.put("router.providers.openai-gpt-image-2.timeout", "5s");
         // the shipped file assumes OpenAI's usage tier 1 (5 images a minute): tests send more
         p.put("router.providers.openai-gpt-image-2.resilience.limit-for-period", "100000");
+        // the shipped files set finite daily budgets and sandbox costs count: tests send more
+        p.put("router.providers.openai-gpt-image-2.daily-budget-usd", "1000000");
+        p.put("router.providers.leonardo-phoenix.daily-budget-credits", "100000000");
         return p;
     }
 

@@ -115,6 +115,20 @@ public final class OpenAiProvider implements ImageProvider, AutoCloseable {
         return Optional.empty();
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>In USD from the file's per-image {@code prices:} table (GPT-IMAGE-2.md §5): n × the price at
+     * the request's quality ({@code auto} as {@code medium}) and the priced size nearest to the size
+     * this model is asked for; empty when the table has no such entry.
+     */
+    @Override
+    public Optional<ProviderResult.Cost> expectedCost(ImageRequest request) {
+        int[] size = settings.sizes().nearest(request.width(), request.height());
+        return settings.cost(Optional.empty(), request.quality(), size, request.n())
+                .map(usd -> new ProviderResult.Cost(usd, ProviderResult.Cost.USD));
+    }
+
     @Override
     public CompletableFuture<ProviderResult> generate(ImageRequest request, PartialImageListener partials) {
         int[] size = settings.sizes().nearest(request.width(), request.height());

@@ -1,0 +1,172 @@
+package dev.imagerouter.credits;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.math.BigDecimal;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/*
+ * Layout: <router.storage.dir>/spend/<yyyy-mm-dd>.tsv, one file per UTC day, one line per settled
+ * (paid) amount, appended and never rewritten:
+ *
+ *   <instant ISO-8601>\t<provider>\t<USD|CREDITS>\t<amount>\n
+ *
+ * Every line is written with one append (O_APPEND) of well under 4 KiB, so replicas sharing the
+ * directory interleave whole lines and no lock is taken. Not forced to disk: a process crash loses
+ * nothing (the bytes are in the page cache), a machine crash may lose the last lines, i.e. the
+ * budget may allow a little more that day. Reading sums the lines of a day per provider and unit; a
+ * line that does not parse (a torn last line after a crash, a stray edit) is skipped with a WARN,
+ * and before the first append to a file that does not end with a newline one is added, so the next
+ * line stays whole. Older day files are kept as a record of settled spend and never read again.
+ */
+/** Today's settled spend, durable across restarts in an append-only file per UTC day. Thread-safe. */
+final class SpendJournal {
+
+    private static final Logger LOG = LoggerFactory.getLogger(SpendJournal.class);
+    private static final Set<String> UNITS = Set.of(DailySpend.USD, DailySpend.CREDITS);
+
+    private final Path dir;
+    private LocalDate openDay;
+    private FileChannel channel;
+    private boolean warned;
+
+    /** A journal in {@code dir} (created when first written). */
+    SpendJournal(Path dir) {
+        this.dir = dir;
+    }
+
+    /** The directory of the day files. */
+    Path dir() {
+        return dir;
+    }
+
+    /** The file of {@code day}. */
+    Path file(LocalDate day) {
+        return dir.resolve(day + ".tsv");
+    }
+
+    /**
+     * The settled spend of {@code day} per provider and unit, keyed {@code provider + "\t" + unit};
+     * empty when there is no file or it cannot be read (logged).
+     */
+    Map<String, BigDecimal> read(LocalDate day) {
+        Map<String, BigDecimal> sums = new HashMap<>();
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(file(day), StandardCharsets.UTF_8);
+        } catch (NoSuchFileException e) {
+            return sums;
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("spend journal {} cannot be read; today's spend starts at 0: {}", file(day), e.toString());
+            return sums;
+        }
+        int skipped = 0;
+        for (String line : lines) {
+            if (line.isEmpty()) {
+                continue;
+            }
+            String[] f = line.split("\t", -1);
+            try {
+                if (f.length != 4 || f[1].isEmpty() || !UNITS.contains(f[2])) {
+                    throw new IllegalArgumentException("fields");
+                }
+                Instant.parse(f[0]);
+                BigDecimal amount = new BigDecimal(f[3]);
+                if (amount.signum() < 0) {
+                    throw new IllegalArgumentException("negative");
+                }
+                sums.merge(f[1] + "\t" + f[2], amount, BigDecimal::add);
+            } catch (RuntimeException e) {
+                skipped++;
+            }
+        }
+        if (skipped > 0) {
+            LOG.warn("spend journal {}: skipped {} unreadable line(s) (e.g. torn by a crash)", file(day), skipped);
+        }
+        return sums;
+    }
+
+    /** Appends one settled amount to {@code day}'s file; a failure is logged (once until a write succeeds) and ignored. */
+    synchronized void append(LocalDate day, Instant at, String provider, String unit, BigDecimal amount) {
+        byte[] line = (at + "\t" + provider + "\t" + unit + "\t" + amount.toPlainString() + "\n")
+                .getBytes(StandardCharsets.UTF_8);
+        try {
+            FileChannel ch = channel(day);
+            ByteBuffer buffer = ByteBuffer.wrap(line);
+            while (buffer.hasRemaining()) {
+                ch.write(buffer);
+            }
+            warned = false;
+        } catch (IOException | RuntimeException e) {
+            closeQuietly();
+            if (!warned) {
+                warned = true;
+                LOG.warn("spend journal {} cannot be written; today's spend is kept in memory only: {}", file(day), e.toString());
+            }
+        }
+    }
+
+    synchronized void close() {
+        closeQuietly();
+    }
+
+    private FileChannel channel(LocalDate day) throws IOException {
+        if (channel != null && day.equals(openDay)) {
+            return channel;
+        }
+        closeQuietly();
+        Files.createDirectories(dir);
+        Path file = file(day);
+        FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+        try {
+            if (endsTorn(file)) {
+                ch.write(ByteBuffer.wrap(new byte[]{'\n'}));
+            }
+        } catch (IOException | RuntimeException e) {
+            ch.close();
+            throw e;
+        }
+        channel = ch;
+        openDay = day;
+        return ch;
+    }
+
+    /** Whether the file is non-empty and its last byte is not a newline. */
+    private static boolean endsTorn(Path file) throws IOException {
+        try (FileChannel r = FileChannel.open(file, StandardOpenOption.READ)) {
+            long size = r.size();
+            if (size == 0) {
+                return false;
+            }
+            ByteBuffer last = ByteBuffer.allocate(1);
+            r.read(last, size - 1);
+            return last.get(0) != '\n';
+        }
+    }
+
+    private void closeQuietly() {
+        if (channel != null) {
+            try {
+                channel.close();
+            } catch (IOException ignored) {
+                // nothing to keep
+            }
+            channel = null;
+            openDay = null;
+        }
+    }
+}
