@@ -10,7 +10,7 @@ import java.util.Optional;
  * paid (a create, a generation) the router reserves the call's expected cost, and once the call's
  * fate is known it either settles the reservation (the call was paid: the actual cost replaces the
  * estimate) or releases it (nothing was paid: refused, failed before accept, a Leonardo job that
- * ended FAILED). So concurrent requests overshoot a budget by at most one call's estimate error.
+ * ended FAILED). So concurrent requests overshoot a budget by at most one call (plus the error of the estimates).
  * Implementations are beans; fast and thread-safe.
  */
 public interface SpendReservations {
