@@ -31,6 +31,8 @@ class LeonardoJobLifecycleTest extends SandboxHttpTest {
 
     @Inject
     RouterRuntime runtime;
+    @Inject
+    dev.imagerouter.credits.DailyBudgets budgets;
 
     @Override
     protected void properties(Map<String, String> p) {
@@ -88,6 +90,7 @@ class LeonardoJobLifecycleTest extends SandboxHttpTest {
     void lateJob_afterFallback_isStoredUnused_andTheNextIdenticalRequestIsAHitWithoutASecondCreate() {
         awaitNoJobs();
         double unusedBefore = paid(LEONARDO, "false");
+        java.math.BigDecimal spentBefore = budgets.spentToday(LEONARDO, "CREDITS");
         String body = "{\"prompt\":\"" + prompt("late with fallback") + "\"}";
 
         ApiClient.Response first = api.generate(body, "X-Sandbox-Fault", "leonardo=late");
@@ -98,6 +101,9 @@ class LeonardoJobLifecycleTest extends SandboxHttpTest {
 
         awaitNoJobs();
         assertEquals(unusedBefore + 1, paid(LEONARDO, "false"), "the late job was paid and its image not used");
+        assertTrue(budgets.spentToday(LEONARDO, "CREDITS").compareTo(spentBefore) > 0,
+                "a paid job whose attempt failed counts in today's spend");
+        assertEquals(0, budgets.reservedToday(LEONARDO, "CREDITS").signum(), "its reservation was settled, not left hanging");
         long polls = stats.leonardoPolls();
 
         ApiClient.Response again = api.generate(body);
