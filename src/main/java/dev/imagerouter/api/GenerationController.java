@@ -119,7 +119,9 @@ public class GenerationController {
         CompletableFuture<GenerationEvents.Answer> answer = generation.thenApplyAsync(g -> {
             GenerationResponse response = toResponse(g, parsed, base64, base);
             String cache = g.cached() ? "HIT" : "MISS";
-            metrics.onRequest("success", noCache ? "bypass" : cache.toLowerCase(), System.nanoTime() - start);
+            // a no-cache request that joined an identical one in flight (or replayed its key) made no
+            // provider call: "hit", as its header says; the one that generated: "bypass"
+            metrics.onRequest("success", noCache && !g.cached() ? "bypass" : cache.toLowerCase(), System.nanoTime() - start);
             return new GenerationEvents.Answer(response, java.util.Map.of(REQUEST_ID, requestId,
                     ROUTER_PROVIDER, response.router().provider(), ROUTER_CACHE, cache));
         }, base64 ? storageIo : Runnable::run);

@@ -80,7 +80,8 @@ public class GenerationService {
 
     /**
      * @param namespace the client's name, part of the hash when per-client isolation is on
-     * @param noCache   {@code Cache-Control: no-cache}: always generate, then replace the entry
+     * @param noCache   {@code Cache-Control: no-cache}: generate (or join an identical no-cache
+     *                  generation in flight), then replace the entry
      * @return the generation, or failed with {@link ChainFailedException}
      */
     public CompletableFuture<Generation> generate(ImageRequest request, Optional<String> namespace, boolean noCache,
@@ -138,8 +139,9 @@ public class GenerationService {
         String hash = hasher.hash(request, ns);
         Chain chain = runtime.chain();
         if (noCache) {
+            // identical no-cache requests in flight share one generation; the ones that joined are HITs
             return cache.refresh(hash, () -> produce(chain, hash, request, requestId, partials))
-                    .thenApply(g -> new Generation(g, false, hash));
+                    .thenApply(a -> new Generation(a.generation(), a.source() == ResultCache.Source.HIT, hash));
         }
         return cache.get(hash, () -> produce(chain, hash, request, requestId, partials))
                 .thenApply(a -> new Generation(a.generation(), a.source() == ResultCache.Source.HIT, hash));
