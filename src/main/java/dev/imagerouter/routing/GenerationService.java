@@ -65,8 +65,9 @@ public class GenerationService {
         this.imageWork = imageWork;
         this.storageIo = storageIo;
         this.clock = clock;
-        this.idempotencyKeys = new IdempotencyKeys<>(runtime.config().cache().ttl(), 100_000,
-                com.github.benmanes.caffeine.cache.Ticker.systemTicker());
+        // per client, at most router.cache.idempotency-keys-per-client keys each (read once: applies at restart)
+        this.idempotencyKeys = new IdempotencyKeys<>(runtime.config().cache().ttl(),
+                runtime.config().cache().idempotencyKeysPerClient(), com.github.benmanes.caffeine.cache.Ticker.systemTicker());
     }
 
     /**
@@ -126,6 +127,7 @@ public class GenerationService {
             return generateOnce(request, namespace, noCache, requestId, partials);
         }
         String hash = hasher.hash(request, runtime.config().cache().perClient() ? namespace : Optional.empty());
+        // the client's name; "" is the one anonymous client of open sandbox mode (no keys configured)
         IdempotencyKeys.Replay<Generation> replay = idempotencyKeys.resolve(namespace.orElse(""), idempotencyKey.get(), hash,
                 () -> generateOnce(request, namespace, noCache, requestId, partials));
         return replay.replayed()
