@@ -89,17 +89,20 @@ public class GenerationController {
         GenerationRequestParser parser = new GenerationRequestParser(json, runtime.config().api().maxPromptLength());
         // raw bytes: JSON is UTF-8 (RFC 8259 §8.1); a bogus charset parameter must not break decoding
         GenerationRequestParser.Parsed parsed = parser.parse(body, faults);
-        String client = http.getAttribute(ApiErrorHandlers.CLIENT_NAME, String.class).orElse(ClientLimits.ANONYMOUS);
-        int images = parsed.request().n();
-        limits.reserveImages(client, images, runtime.config().auth().limits().imagesPerDay());
-        boolean noCache = http.getHeaders().getAll("Cache-Control").stream().anyMatch(v -> v.toLowerCase().contains("no-cache"));
-        Optional<String> namespace = http.getAttribute(ApiErrorHandlers.CLIENT_NAME, String.class);
-        String base = requestBase(http);
+        // every check of the request itself comes before the daily allowance is reserved, so a bad
+        // request never uses any of it
         Optional<String> idempotencyKey = Optional.ofNullable(http.getHeaders().get(IDEMPOTENCY_KEY));
         if (idempotencyKey.isPresent() && !IdempotencyKeys.isValid(idempotencyKey.get())) {
             throw ApiException.invalid(IDEMPOTENCY_KEY, "invalid_value",
                     "Idempotency-Key must be 1 to " + IdempotencyKeys.MAX_KEY_LENGTH + " printable ASCII characters.");
         }
+        String client = http.getAttribute(ApiErrorHandlers.CLIENT_NAME, String.class).orElse(ClientLimits.ANONYMOUS);
+        int images = parsed.request().n();
+        limits.reserveImages(client, images, runtime.config().auth().limits().imagesPerDay());
+        // from here on, every refusal and every failed generation gives the reservation back
+        boolean noCache = http.getHeaders().getAll("Cache-Control").stream().anyMatch(v -> v.toLowerCase().contains("no-cache"));
+        Optional<String> namespace = http.getAttribute(ApiErrorHandlers.CLIENT_NAME, String.class);
+        String base = requestBase(http);
         GenerationEvents events = parsed.stream()
                 ? new GenerationEvents(json, parsed.request(), java.util.Map.of(REQUEST_ID, requestId)) : null;
         CompletableFuture<GenerationService.Generation> generation;
@@ -124,7 +127,9 @@ public class GenerationController {
         CompletableFuture<GenerationEvents.Answer> answer = generation.thenApplyAsync(g -> {
             GenerationResponse response = toResponse(g, parsed, base64, base);
             String cache = g.cached() ? "HIT" : "MISS";
-            metrics.onRequest("success", noCache ? "bypass" : cache.toLowerCase(), System.nanoTime() - start);
+            // a no-cache request that joined an identical one in flight (or replayed its key) made no
+            // provider call: "hit", as its header says; the one that generated: "bypass"
+            metrics.onRequest("success", noCache && !g.cached() ? "bypass" : cache.toLowerCase(), System.nanoTime() - start);
             return new GenerationEvents.Answer(response, java.util.Map.of(REQUEST_ID, requestId,
                     ROUTER_PROVIDER, response.router().provider(), ROUTER_CACHE, cache));
         }, base64 ? storageIo : Runnable::run);

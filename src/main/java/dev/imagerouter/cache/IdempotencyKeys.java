@@ -5,8 +5,10 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Ticker;
 
 import java.time.Duration;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 
 /*
@@ -18,6 +20,12 @@ import java.util.function.Supplier;
  * second image. The key is scoped to the client (its name), remembered for the cache TTL, and bound
  * to the request hash: the same key with a different request is an error, never a silent replay.
  * A failed generation forgets its key, so a retry after a failure generates again.
+ *
+ * Each client has its own bounded Caffeine cache (at most maxKeysPerClient keys), so one client
+ * sending many keys evicts only its own least used keys, never another client's. The map of
+ * caches is bounded too: its keys are client names, which come from configuration
+ * (router.auth.api-keys) plus the one anonymous client of open sandbox mode, never from the request.
+ * A client removed by a reload keeps its (small, once its keys expire: empty) cache until restart.
  */
 /** Remembers, per client and {@code Idempotency-Key}, which generation answered it. Thread-safe. */
 public final class IdempotencyKeys<T> {
@@ -36,14 +44,24 @@ public final class IdempotencyKeys<T> {
     /** Longest accepted key, in characters. */
     public static final int MAX_KEY_LENGTH = 255;
 
-    private final Cache<String, Entry<T>> entries;
+    private final Map<String, Cache<String, Entry<T>>> clients = new ConcurrentHashMap<>();
+    private final Duration ttl;
+    private final long maxKeysPerClient;
+    private final Ticker ticker;
 
     /**
-     * @param ttl        how long a key is remembered (the result cache's TTL)
-     * @param maxEntries the most keys remembered
+     * @param ttl              how long a key is remembered after its first request (the result cache's TTL)
+     * @param maxKeysPerClient the most keys remembered for one client (at least 1); past it, that
+     *                         client's least used keys are forgotten, other clients' never
+     * @param ticker           Caffeine's time source for expiry (a fake one in tests)
      */
-    public IdempotencyKeys(Duration ttl, long maxEntries, Ticker ticker) {
-        this.entries = Caffeine.newBuilder().expireAfterWrite(ttl).maximumSize(maxEntries).ticker(ticker).build();
+    public IdempotencyKeys(Duration ttl, long maxKeysPerClient, Ticker ticker) {
+        if (maxKeysPerClient < 1) {
+            throw new IllegalArgumentException("maxKeysPerClient must be at least 1: " + maxKeysPerClient);
+        }
+        this.ttl = Objects.requireNonNull(ttl, "ttl");
+        this.maxKeysPerClient = maxKeysPerClient;
+        this.ticker = Objects.requireNonNull(ticker, "ticker");
     }
 
     /** Whether a header value is usable as a key: 1..255 printable ASCII characters. */
@@ -60,9 +78,9 @@ public final class IdempotencyKeys<T> {
      */
     public Replay<T> resolve(String client, String key, String requestHash, Supplier<CompletableFuture<T>> start) {
         Objects.requireNonNull(requestHash, "requestHash");
-        String id = client + "\n" + key;
+        Cache<String, Entry<T>> entries = keysOf(client);
         boolean[] started = {false};
-        Entry<T> entry = entries.get(id, k -> {
+        Entry<T> entry = entries.get(key, k -> {
             started[0] = true;
             return new Entry<>(requestHash, new CompletableFuture<>());
         });
@@ -70,9 +88,15 @@ public final class IdempotencyKeys<T> {
             throw new KeyReusedException();
         }
         if (started[0]) {
-            start.get().whenComplete((value, error) -> {
+            CompletableFuture<T> result;
+            try {
+                result = start.get();
+            } catch (RuntimeException e) {
+                result = CompletableFuture.failedFuture(e); // a failure like any other: the key is forgotten
+            }
+            result.whenComplete((value, error) -> {
                 if (error != null) {
-                    entries.asMap().remove(id, entry);
+                    entries.asMap().remove(key, entry);
                     entry.result().completeExceptionally(error);
                 } else {
                     entry.result().complete(value);
@@ -80,6 +104,28 @@ public final class IdempotencyKeys<T> {
             });
         }
         return new Replay<>(entry.result(), !started[0]);
+    }
+
+    /** Keys remembered for {@code client} now (after pending evictions and expiries are applied). */
+    public long keyCount(String client) {
+        Cache<String, Entry<T>> entries = clients.get(client);
+        if (entries == null) {
+            return 0;
+        }
+        entries.cleanUp();
+        return entries.estimatedSize();
+    }
+
+    /** {@code client}'s own cache of keys, made on its first key. */
+    private Cache<String, Entry<T>> keysOf(String client) {
+        return clients.computeIfAbsent(Objects.requireNonNull(client, "client"), c -> Caffeine.newBuilder()
+                .expireAfterWrite(ttl)
+                .maximumSize(maxKeysPerClient)
+                .ticker(ticker)
+                // eviction and expiry on the writing thread: the bound holds when resolve returns,
+                // and no task goes to the common pool per key
+                .executor(Runnable::run)
+                .build());
     }
 
     /** @param replayed true when the result belongs to an earlier request with the same key */

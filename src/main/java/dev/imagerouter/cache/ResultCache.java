@@ -54,6 +54,16 @@ import java.util.function.Supplier;
  *
  * Cache-Control: no-cache bypasses both levels; the fresh generation replaces the entry in memory
  * (here) and on disk (the generator writes the record) before its answer is returned.
+ *
+ * No-cache requests have their own single flight (refresh): identical no-cache requests that arrive
+ * while a no-cache generation of their request hash is in flight join it instead of paying for
+ * another, and the entry is replaced once, when it succeeds. By the rule above the request that
+ * started it is a MISS and the ones that joined are HITs (X-Router-Cache, router.cached; the API
+ * counts them in image_router_requests_total as cache="bypass" and cache="hit"). refresh is not a
+ * lookup, so image_router_cache_gets does not count it either way. A failure is seen by the
+ * requests that joined it, leaves the existing entry in place, and is forgotten at once: the next
+ * no-cache request starts a new generation. A plain request (get) arriving during a refresh is
+ * answered from the existing entry as usual (the refresh only replaces it when it succeeds).
  */
 /** The result cache by request hash. Thread-safe. */
 public final class ResultCache {
@@ -87,6 +97,9 @@ public final class ResultCache {
     private static final Duration RETRY_MISSING_IMAGE = Duration.ofSeconds(30);
 
     private final AsyncCache<String, Outcome> cache;
+    /** No-cache generations in flight by request hash (single flight for {@link #refresh}); removed when they end. */
+    private final java.util.concurrent.ConcurrentMap<String, CompletableFuture<CachedGeneration>> refreshing =
+            new java.util.concurrent.ConcurrentHashMap<>();
     private final ImageStore store;
     private final Executor diskReads;
     private final Duration ttl;
@@ -193,15 +206,43 @@ public final class ResultCache {
     }
 
     /**
-     * Starts a fresh generation ({@code Cache-Control: no-cache}) and, once it succeeds, makes it
-     * the entry before the returned future completes, so the next identical request gets it. A
-     * failure leaves the existing entry in place.
+     * A fresh generation ({@code Cache-Control: no-cache}) for {@code requestHash}: the one in flight
+     * for the same hash if there is one (joined: {@link Source#HIT}), else one started by
+     * {@code generate} ({@link Source#MISS}). Once it succeeds it becomes the entry, before the
+     * returned future completes, so the next identical request gets it. A failure leaves the
+     * existing entry in place and ends the flight, so the next no-cache request starts a new one.
+     * Never blocks the caller.
+     *
+     * @param generate starts a generation that stores its images and record before completing;
+     *                 called on the caller's thread, only when no refresh of the hash is in flight
+     * @return the answer, or failed as the shared generation failed
      */
-    public CompletableFuture<CachedGeneration> refresh(String requestHash, Supplier<CompletableFuture<CachedGeneration>> generate) {
-        return generate.get().thenApply(generation -> {
-            cache.put(requestHash, CompletableFuture.completedFuture(new Outcome(generation, null)));
-            return generation;
+    public CompletableFuture<Answer> refresh(String requestHash, Supplier<CompletableFuture<CachedGeneration>> generate) {
+        CompletableFuture<CachedGeneration> mine = new CompletableFuture<>();
+        CompletableFuture<CachedGeneration> inFlight = refreshing.putIfAbsent(requestHash, mine);
+        if (inFlight != null) {
+            return inFlight.thenApply(generation -> new Answer(generation, Source.HIT));
+        }
+        CompletableFuture<CachedGeneration> started;
+        try {
+            started = generate.get();
+        } catch (RuntimeException e) {
+            started = CompletableFuture.failedFuture(e);
+        }
+        started.whenComplete((generation, error) -> {
+            if (error == null) {
+                cache.put(requestHash, CompletableFuture.completedFuture(new Outcome(generation, null)));
+            }
+            // ended before it completes: whoever finds it in the map still gets this outcome, and
+            // whoever comes after starts afresh
+            refreshing.remove(requestHash, mine);
+            if (error == null) {
+                mine.complete(generation);
+            } else {
+                mine.completeExceptionally(unwrap(error));
+            }
         });
+        return mine.thenApply(generation -> new Answer(generation, Source.MISS));
     }
 
     /**

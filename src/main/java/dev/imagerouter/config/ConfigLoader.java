@@ -144,7 +144,8 @@ public final class ConfigLoader {
 
         ConfigNode cacheNode = router.child("cache");
         CacheConfig cache = new CacheConfig(cacheNode.duration("ttl", Duration.ofHours(24)),
-                cacheNode.longValue("max-entries", 10_000, 1, 100_000_000), cacheNode.bool("per-client", false));
+                cacheNode.longValue("max-entries", 10_000, 1, 100_000_000), cacheNode.bool("per-client", false),
+                cacheNode.longValue("idempotency-keys-per-client", CacheConfig.DEFAULT_IDEMPOTENCY_KEYS_PER_CLIENT, 1, 10_000_000));
 
         ConfigNode storageNode = router.child("storage");
         StorageSettings storage = null;

@@ -10,7 +10,12 @@ public final class MetricNames {
     private MetricNames() {
     }
 
-    /** Counter {outcome, cache}: outcome success|invalid_request|unauthorized|content_rejected|rate_limited|unavailable|failed; cache hit|miss|bypass. */
+    /**
+     * Counter {outcome, cache}: outcome success|invalid_request|unauthorized|content_rejected|rate_limited|unavailable|failed;
+     * cache hit|miss|bypass, where bypass is a {@code Cache-Control: no-cache} request that generated and hit includes a
+     * no-cache request that joined an identical one in flight or replayed its {@code Idempotency-Key} (as its
+     * {@code X-Router-Cache} says).
+     */
     public static final String REQUESTS = "image_router_requests";
     /** Timer {outcome}: end-to-end latency, histogram buckets 0.01..60 s. */
     public static final String REQUEST_DURATION = "image_router_request_duration";
@@ -20,7 +25,7 @@ public final class MetricNames {
     public static final String PROVIDER_DURATION = "image_router_provider_duration";
     /** Counter {from, to, failure_kind}: to is the next provider or none. */
     public static final String FALLBACKS = "image_router_fallbacks";
-    /** Function counter {result}: hit|miss of the result cache. */
+    /** Counter {result}: hit|miss of result cache lookups (requests without {@code Cache-Control: no-cache}). */
     public static final String CACHE_GETS = "image_router_cache_gets";
     /** Gauge: entries in the result cache. */
     public static final String CACHE_SIZE = "image_router_cache_size";

@@ -68,8 +68,9 @@ public class GenerationService {
         this.imageWork = imageWork;
         this.storageIo = storageIo;
         this.clock = clock;
-        this.idempotencyKeys = new IdempotencyKeys<>(runtime.config().cache().ttl(), 100_000,
-                com.github.benmanes.caffeine.cache.Ticker.systemTicker());
+        // per client, at most router.cache.idempotency-keys-per-client keys each (read once: applies at restart)
+        this.idempotencyKeys = new IdempotencyKeys<>(runtime.config().cache().ttl(),
+                runtime.config().cache().idempotencyKeysPerClient(), com.github.benmanes.caffeine.cache.Ticker.systemTicker());
     }
 
     /**
@@ -83,7 +84,8 @@ public class GenerationService {
 
     /**
      * @param namespace the client's name, part of the hash when per-client isolation is on
-     * @param noCache   {@code Cache-Control: no-cache}: always generate, then replace the entry
+     * @param noCache   {@code Cache-Control: no-cache}: generate (or join an identical no-cache
+     *                  generation in flight), then replace the entry
      * @return the generation, or failed with {@link ChainFailedException}
      */
     public CompletableFuture<Generation> generate(ImageRequest request, Optional<String> namespace, boolean noCache,
@@ -128,6 +130,7 @@ public class GenerationService {
             return generateOnce(request, namespace, noCache, requestId, partials);
         }
         String hash = hasher.hash(request, runtime.config().cache().perClient() ? namespace : Optional.empty());
+        // the client's name; "" is the one anonymous client of open sandbox mode (no keys configured)
         IdempotencyKeys.Replay<Generation> replay = idempotencyKeys.resolve(namespace.orElse(""), idempotencyKey.get(), hash,
                 () -> generateOnce(request, namespace, noCache, requestId, partials));
         return replay.replayed()
@@ -141,8 +144,9 @@ public class GenerationService {
         String hash = hasher.hash(request, ns);
         Chain chain = runtime.chain();
         if (noCache) {
+            // identical no-cache requests in flight share one generation; the ones that joined are HITs
             return cache.refresh(hash, () -> produce(chain, hash, request, requestId, partials))
-                    .thenApply(g -> new Generation(g, false, hash));
+                    .thenApply(a -> new Generation(a.generation(), a.source() == ResultCache.Source.HIT, hash));
         }
         return cache.get(hash, () -> produce(chain, hash, request, requestId, partials))
                 .thenApply(a -> new Generation(a.generation(), a.source() == ResultCache.Source.HIT, hash));

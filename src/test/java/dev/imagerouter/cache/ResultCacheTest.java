@@ -203,16 +203,76 @@ class ResultCacheTest {
         cache.get(HASH, new Generator(true, "first"));
         diskReads.runAll();
 
-        CachedGeneration fresh = cache.refresh(HASH, new Generator(true, "second")).join();
-        assertEquals("second", fresh.record().provider());
+        ResultCache.Answer fresh = cache.refresh(HASH, new Generator(true, "second")).join();
+        assertEquals("second", fresh.generation().record().provider());
+        assertEquals(ResultCache.Source.MISS, fresh.source());
         ResultCache.Answer afterRefresh = cache.get(HASH, new Generator(true, "never")).join();
         assertEquals("second", afterRefresh.generation().record().provider());
         assertEquals(ResultCache.Source.HIT, afterRefresh.source());
 
-        CompletableFuture<CachedGeneration> failed = cache.refresh(HASH,
+        CompletableFuture<ResultCache.Answer> failed = cache.refresh(HASH,
                 () -> CompletableFuture.failedFuture(new IllegalStateException("chain failed")));
         assertThrows(CompletionException.class, failed::join);
         assertEquals("second", cache.get(HASH, new Generator(true, "never")).join().generation().record().provider());
+    }
+
+    @Test
+    void concurrentRefreshes_shareOneGeneration_replaceTheEntryOnce_firstIsMissOthersHit() {
+        cache.get(HASH, new Generator(true, "old"));
+        diskReads.runAll();
+        Generator fresh = new Generator(false, "fresh");
+        Generator never = new Generator(true, "never");
+
+        // Given a no-cache generation in flight, identical no-cache requests join it
+        CompletableFuture<ResultCache.Answer> first = cache.refresh(HASH, fresh);
+        CompletableFuture<ResultCache.Answer> second = cache.refresh(HASH, never);
+        CompletableFuture<ResultCache.Answer> third = cache.refresh(HASH, never);
+        assertEquals(1, fresh.calls.get());
+        assertEquals(0, never.calls.get());
+        // and meanwhile a plain lookup is still served the old entry
+        assertEquals("old", cache.get(HASH, never).join().generation().record().provider());
+
+        // When it completes, every one of them gets it, and it is the entry
+        fresh.complete();
+        assertEquals(ResultCache.Source.MISS, first.join().source());
+        assertEquals(ResultCache.Source.HIT, second.join().source());
+        assertEquals(ResultCache.Source.HIT, third.join().source());
+        assertSame(first.join().generation(), second.join().generation());
+        assertEquals("fresh", cache.get(HASH, never).join().generation().record().provider());
+
+        // And the flight is over: the next no-cache request generates again
+        Generator later = new Generator(true, "later");
+        assertEquals(ResultCache.Source.MISS, cache.refresh(HASH, later).join().source());
+        assertEquals(1, later.calls.get());
+        assertEquals(0, never.calls.get());
+    }
+
+    @Test
+    void aFailedRefresh_failsItsJoiners_keepsTheEntry_andTheNextRefreshStartsANewGeneration() {
+        cache.get(HASH, new Generator(true, "old"));
+        diskReads.runAll();
+        CompletableFuture<CachedGeneration> failing = new CompletableFuture<>();
+        AtomicInteger failingCalls = new AtomicInteger();
+        Supplier<CompletableFuture<CachedGeneration>> failingGenerator = () -> {
+            failingCalls.incrementAndGet();
+            return failing;
+        };
+
+        CompletableFuture<ResultCache.Answer> first = cache.refresh(HASH, failingGenerator);
+        CompletableFuture<ResultCache.Answer> joined = cache.refresh(HASH, failingGenerator);
+        failing.completeExceptionally(new IllegalStateException("chain failed"));
+
+        assertEquals(1, failingCalls.get());
+        CompletionException e = assertThrows(CompletionException.class, joined::join);
+        assertEquals("chain failed", e.getCause().getMessage());
+        assertThrows(CompletionException.class, first::join);
+        assertEquals("old", cache.get(HASH, new Generator(true, "never")).join().generation().record().provider());
+
+        Generator retry = new Generator(true, "retry");
+        ResultCache.Answer answer = cache.refresh(HASH, retry).join();
+        assertEquals(1, retry.calls.get());
+        assertEquals(ResultCache.Source.MISS, answer.source());
+        assertEquals("retry", cache.get(HASH, new Generator(true, "never")).join().generation().record().provider());
     }
 
     @Test

@@ -66,6 +66,18 @@ class ConfigValidationTest {
     }
 
     @Test
+    void idempotencyKeysPerClient_isRead_andZeroIsReported() {
+        TestConfigDir dir = TestConfigDir.copyOfRepository();
+        assertEquals(10_000, loader(Map.of()).load(dir.configDir()).cache().idempotencyKeysPerClient());
+        dir.replace(dir.applicationFile(), "idempotency-keys-per-client: 10000", "idempotency-keys-per-client: 0");
+
+        ConfigException e = assertThrows(ConfigException.class, () -> loader(Map.of()).load(dir.configDir()));
+
+        assertTrue(e.getMessage().contains("router.cache.idempotency-keys-per-client = '0': expected an integer from 1 to 10000000"),
+                e.getMessage());
+    }
+
+    @Test
     void disabledProvider_leavesTheChain() {
         TestConfigDir dir = TestConfigDir.copyOfRepository();
         dir.replace(dir.providerFile("leonardo-phoenix"), "enabled: true", "enabled: false");
