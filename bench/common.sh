@@ -46,10 +46,10 @@ wait_http() { # url, seconds
 # FLAT_IMAGES=false renders the emulators' full images (hundreds of KiB) instead of one-colour ones.
 start_emulator() {
   (cd "$WORK" && mkdir -p emu && cd emu && mkdir -p config && cp "$ROOT/config/application.yml" config/ && cp -r "$ROOT/providers" . &&
-    PORT=$EMU_PORT ROUTER_SANDBOX=true ROUTER_RELOAD_WATCH=false \
+    PORT=$EMU_PORT ROUTER_RELOAD_WATCH=false \
     ROUTER_SANDBOX_OPENAI_LATENCY="$1" ROUTER_SANDBOX_PENDING_MIN="$2" ROUTER_SANDBOX_PENDING_MAX="$3" \
     ROUTER_SANDBOX_FAULTS="${4:-}" ROUTER_STORAGE_DIR="$WORK/emu/images" ROUTER_SANDBOX_FLAT_IMAGES="${FLAT_IMAGES:-true}" \
-    exec ${OTHERS_CPUS:+taskset -c $OTHERS_CPUS} java -Xmx1g -jar "$JAR" > "$WORK/emulator.log" 2>&1) &
+    exec ${OTHERS_CPUS:+taskset -c $OTHERS_CPUS} java -Xmx1g -jar "$JAR" emulators > "$WORK/emulator.log" 2>&1) &
   PIDS+=($!)
   EMU_PID=$!
   wait_http "http://127.0.0.1:$EMU_PORT/health" 60

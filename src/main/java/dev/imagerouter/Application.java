@@ -2,7 +2,11 @@ package dev.imagerouter;
 
 import io.micronaut.runtime.Micronaut;
 
-/** Entry point: starts the router (and, in sandbox mode, the provider emulators) on one HTTP server. */
+/**
+ * Entry point: starts the router (and, in sandbox mode, the provider emulators) on one HTTP server;
+ * with the first argument {@code emulators}, starts the emulators alone ({@code /sandbox/**} and
+ * {@code /health}, Micronaut environment {@code emulators}).
+ */
 public final class Application {
 
     private static final String COMMON_POOL_PARALLELISM = "java.util.concurrent.ForkJoinPool.common.parallelism";
@@ -17,6 +21,11 @@ public final class Application {
         // thread count stays flat however many generations are in flight.
         if (System.getProperty(COMMON_POOL_PARALLELISM) == null) {
             System.setProperty(COMMON_POOL_PARALLELISM, Integer.toString(Math.max(2, Runtime.getRuntime().availableProcessors())));
+        }
+        if (args.length > 0 && "emulators".equals(args[0])) {
+            String[] rest = java.util.Arrays.copyOfRange(args, 1, args.length);
+            Micronaut.build(rest).mainClass(Application.class).environments("emulators").banner(false).start();
+            return;
         }
         Micronaut.build(args).mainClass(Application.class).banner(false).start();
     }

@@ -32,14 +32,26 @@ import java.util.concurrent.atomic.AtomicLong;
  * small JSON object with the upstream's status and body length (smaller than a generation's answer,
  * so if anything the floor it measures is low).
  *
- * <p>Off unless the system property {@code router.bench.stack-floor=true} is set (no configuration
- * file sets it); without it the route does not exist. It uses the first OpenAI provider of the
+ * <p>Off unless the JVM's system property {@code router.bench.stack-floor=true} is set (no configuration
+ * file or environment variable can set it); without it the route does not exist. It uses the first OpenAI provider of the
  * chain. It answers 404 in the OpenAI error shape when the chain has none, and 502 in that shape
  * when the upstream call fails (an error status, a timeout, a refused connection).
  */
 @Controller
-@Requires(property = StackFloorController.ENABLED, value = "true")
+@Requires(condition = StackFloorController.SystemPropertyOnly.class)
 public class StackFloorController {
+
+    /**
+     * True only when the JVM was started with {@code -Drouter.bench.stack-floor=true}. Not a Micronaut
+     * property: those are also read from environment variables ({@code ROUTER_BENCH_STACK_FLOOR}) and
+     * configuration files, and this route pays the provider outside the cache, budgets and cost tracking.
+     */
+    public static final class SystemPropertyOnly implements io.micronaut.context.condition.Condition {
+        @Override
+        public boolean matches(io.micronaut.context.condition.ConditionContext context) {
+            return "true".equals(System.getProperty(ENABLED));
+        }
+    }
 
     /** The system property that turns the route on. */
     public static final String ENABLED = "router.bench.stack-floor";

@@ -97,13 +97,15 @@ public final class ConfigLoader {
         Map<String, Object> routerMap = routerTree instanceof Map ? (Map<String, Object>) routerTree : Map.of();
         ConfigNode router = new ConfigNode(appFile.toString(), "router", routerMap, errors, this::override, effective);
 
-        boolean sandbox = sandboxMode(router);
+        List<Path> providerFiles = providerFiles(configDir, errors);
+        SandboxMode mode = sandboxMode(router, providerFiles);
+        boolean sandbox = mode.sandbox();
         PolicyTable defaults = readPolicy(router.child("policy"), null);
 
         Map<String, ProviderConfig> providers = new TreeMap<>();
         Map<String, Object> providersEffective = new LinkedHashMap<>();
         effective.put("providers", providersEffective);
-        for (Path file : providerFiles(configDir, errors)) {
+        for (Path file : providerFiles) {
             files.add(file.toString());
             String name = file.getFileName().toString().replaceFirst("\\.ya?ml$", "");
             if (!name.matches("[a-z0-9][a-z0-9-]{0,62}")) {
@@ -170,7 +172,7 @@ public final class ConfigLoader {
 
         ConfigNode sandboxNode = router.child("sandbox");
         ConfigNode sandboxWebhook = sandboxNode.child("webhook");
-        SandboxConfig sandboxConfig = new SandboxConfig(sandbox,
+        SandboxConfig sandboxConfig = new SandboxConfig(sandbox, mode.reason(),
                 sandboxNode.duration("pending-min", Duration.ofSeconds(1)),
                 sandboxNode.duration("pending-max", Duration.ofSeconds(3)),
                 sandboxNode.string("faults", ""),
@@ -213,20 +215,74 @@ public final class ConfigLoader {
         }
     }
 
-    private boolean sandboxMode(ConfigNode router) {
+    /**
+     * How the mode was chosen, for the startup log line and {@code /health}.
+     *
+     * @param sandbox whether the emulators serve and the providers point at them
+     * @param reason  why, in words, naming the setting or the variables that decided it (never a value)
+     */
+    public record SandboxMode(boolean sandbox, String reason) {
+    }
+
+    /*
+     * Sandbox or live, decided once at startup (a reload that would change it is rejected):
+     *   1. router.sandbox.mode given as an override (ROUTER_SANDBOX_MODE, -Drouter.sandbox.mode, a test
+     *      property), else the environment variable ROUTER_SANDBOX, else the file's router.sandbox.mode,
+     *      else auto;
+     *   2. true / false force the mode (true with client or admin keys runs an authenticated sandbox);
+     *   3. auto: live as soon as client or admin keys are set (router.auth.api-keys / admin-key, i.e.
+     *      ROUTER_API_KEYS / ROUTER_ADMIN_KEY), so that a deployment whose provider secrets failed to
+     *      mount stops with a message naming each missing variable instead of serving fake images;
+     *      otherwise sandbox only when no enabled provider of the chain has a key in the variable its
+     *      own api-key-env names, live when any has (then every one must).
+     */
+    private SandboxMode sandboxMode(ConfigNode router, List<Path> providerFiles) {
         ConfigNode node = router.child("sandbox");
-        String mode = node.optionalString("mode")
-                .or(() -> Optional.ofNullable(environment.apply("ROUTER_SANDBOX")))
-                .orElse("auto").toLowerCase(Locale.ROOT);
-        return switch (mode) {
-            case "true" -> true;
-            case "false" -> false;
-            case "auto" -> isBlank(environment.apply("LEONARDO_API_KEY")) && isBlank(environment.apply("OPENAI_API_KEY"));
-            default -> {
+        String setting = override("router.sandbox.mode").map(v -> "router.sandbox.mode")
+                .or(() -> isBlank(environment.apply("ROUTER_SANDBOX")) ? Optional.empty() : Optional.of("ROUTER_SANDBOX"))
+                .orElse("router.sandbox.mode");
+        String mode = override("router.sandbox.mode")
+                .or(() -> Optional.ofNullable(environment.apply("ROUTER_SANDBOX")).filter(v -> !v.isBlank()))
+                .or(() -> node.optionalString("mode"))
+                .orElse("auto").trim().toLowerCase(Locale.ROOT);
+        switch (mode) {
+            case "true":
+                return new SandboxMode(true, setting + "=true");
+            case "false":
+                return new SandboxMode(false, setting + "=false");
+            case "auto":
+                break;
+            default:
                 node.problem("mode", mode, "auto, true or false");
-                yield true;
+                return new SandboxMode(false, "invalid mode");
+        }
+        ConfigNode auth = router.child("auth");
+        if (auth.optionalString("api-keys").filter(k -> !k.isBlank()).isPresent()
+                || auth.optionalString("admin-key").filter(k -> !k.isBlank()).isPresent()) {
+            return new SandboxMode(false, "auto: client or admin keys are set (ROUTER_API_KEYS / ROUTER_ADMIN_KEY), "
+                    + "so every provider of the chain needs its key");
+        }
+        List<String> chain = router.stringList("chain", List.of());
+        List<String> keyed = new ArrayList<>();
+        List<String> unkeyed = new ArrayList<>();
+        for (Path file : providerFiles) {
+            String name = file.getFileName().toString().replaceFirst("\\.ya?ml$", "");
+            if (!chain.contains(name)) {
+                continue;
             }
-        };
+            // a scratch node: this pass only peeks at two keys; the real read below reports problems
+            ConfigNode provider = new ConfigNode(file.toString(), "router.providers." + name, readYaml(file, new ConfigErrors()),
+                    new ConfigErrors(), this::override, new LinkedHashMap<>());
+            if (!provider.bool("enabled", true)) {
+                continue;
+            }
+            String keyEnv = provider.string("api-key-env", "");
+            (keyEnv.isEmpty() || isBlank(environment.apply(keyEnv)) ? unkeyed : keyed).add(keyEnv.isEmpty() ? name : keyEnv);
+        }
+        if (keyed.isEmpty()) {
+            return new SandboxMode(true, "auto: no provider of the chain has its key set (" + String.join(", ", unkeyed) + ")");
+        }
+        return new SandboxMode(false, "auto: provider keys are set (" + String.join(", ", keyed) + ")");
     }
 
     private ProviderConfig readProvider(String name, ConfigNode node, PolicyTable defaults, boolean sandbox) {

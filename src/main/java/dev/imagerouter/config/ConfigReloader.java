@@ -82,6 +82,16 @@ public class ConfigReloader implements ApplicationEventListener<ServerStartupEve
             LOG.error("configuration reload failed; the running configuration stays: {}", e.toString());
             return new Result(false, runtime.chain().names(), List.of(e.toString()));
         }
+        if (before.sandbox().enabled() != next.sandbox().enabled()) {
+            // the mode is fixed at startup: a half-applied switch would point live providers at emulators
+            // that do not exist, or open a sandbox on a production process
+            failures.increment();
+            String problem = "the sandbox mode is fixed at startup: this reload would switch it from "
+                    + (before.sandbox().enabled() ? "sandbox" : "live") + " to " + (next.sandbox().enabled() ? "sandbox" : "live")
+                    + " (" + next.sandbox().modeReason() + "); restart the router to change the mode";
+            LOG.error("configuration reload rejected; the running configuration stays. {}", problem);
+            return new Result(false, runtime.chain().names(), List.of(problem));
+        }
         warnAboutRestartOnlySettings(before, next);
         List<String> chain = runtime.apply(next).names();
         successes.increment();
@@ -91,8 +101,8 @@ public class ConfigReloader implements ApplicationEventListener<ServerStartupEve
 
     private static void warnAboutRestartOnlySettings(RouterConfig before, RouterConfig next) {
         if (!Objects.equals(before.storage(), next.storage()) || !Objects.equals(before.download(), next.download())
-                || !Objects.equals(before.cache(), next.cache()) || before.sandbox().enabled() != next.sandbox().enabled()) {
-            LOG.warn("router.storage, router.cache and the sandbox mode changed in the files: they apply at the next restart");
+                || !Objects.equals(before.cache(), next.cache())) {
+            LOG.warn("router.storage and router.cache changed in the files: they apply at the next restart");
         }
     }
 

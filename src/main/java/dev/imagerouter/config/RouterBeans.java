@@ -207,7 +207,7 @@ public class RouterBeans {
     }
 
     /** Reads the configuration once for the beans that need it before the runtime exists. */
-    public static final class ConfigBootstrap {
+    public static final class ConfigBootstrap implements dev.imagerouter.sandbox.EmulatorSwitch {
         private final RouterConfig config;
         private final java.nio.file.Path configDir;
 
@@ -218,12 +218,18 @@ public class RouterBeans {
         }
 
         /** A loader whose overrides come from Micronaut's properties (environment variables, system and test properties). */
-        static ConfigLoader loader(io.micronaut.context.env.Environment environment) {
+        public static ConfigLoader loader(io.micronaut.context.env.Environment environment) {
             return new ConfigLoader(new ConfigOverrides(environment, System::getenv), System::getenv, ProviderAdapters::validate);
         }
 
         public RouterConfig config() {
             return config;
+        }
+
+        /** Sandbox mode, as decided at startup: the emulator beans exist only then. */
+        @Override
+        public boolean emulatorsServe() {
+            return config.sandbox().enabled();
         }
 
         public java.nio.file.Path configDir() {

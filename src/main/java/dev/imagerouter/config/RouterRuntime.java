@@ -41,8 +41,13 @@ public class RouterRuntime {
     private final AtomicReference<RouterConfig> config = new AtomicReference<>();
     private volatile boolean chainBuilt;
 
-    public RouterRuntime(Environment environment, ProviderRegistry registry, SandboxState sandboxState,
-                         dev.imagerouter.sandbox.SandboxImages sandboxImages,
+    /**
+     * @param sandboxState  the emulators' state, present only in sandbox mode
+     * @param sandboxImages the emulators' renderer, present only in sandbox mode
+     */
+    public RouterRuntime(Environment environment, ProviderRegistry registry,
+                         @io.micronaut.core.annotation.Nullable SandboxState sandboxState,
+                         @io.micronaut.core.annotation.Nullable dev.imagerouter.sandbox.SandboxImages sandboxImages,
                          BeanProvider<EmbeddedServer> server, RouterBeans.ConfigBootstrap bootstrap) {
         this.environment = environment;
         this.registry = registry;
@@ -52,10 +57,13 @@ public class RouterRuntime {
         this.configDir = bootstrap.configDir();
         RouterConfig loaded = bootstrap.config();
         config.set(loaded);
-        configureSandbox(loaded);
-        // the Leonardo emulator's late fault reads the calling instance's timeout from the running configuration
-        sandboxState.setProviderTimeouts(name -> Optional.ofNullable(config.get().providers().get(name))
-                .map(ProviderConfig::timeout));
+        if (sandboxState != null && sandboxImages != null) {
+            SandboxWiring.configure(sandboxState, sandboxImages, loaded);
+            // the Leonardo emulator's late fault reads the calling instance's timeout from the running configuration
+            sandboxState.setProviderTimeouts(name -> Optional.ofNullable(config.get().providers().get(name))
+                    .map(ProviderConfig::timeout));
+        }
+        LOG.info("mode: {} ({})", loaded.sandbox().enabled() ? "sandbox" : "live", loaded.sandbox().modeReason());
         if (loaded.sandbox().enabled()) {
             LOG.warn("SANDBOX MODE: providers are the in-process emulators; no real provider is called");
         }
@@ -118,18 +126,4 @@ public class RouterRuntime {
                 p.timeout(), p.resilience(), p.policy(), p.settings(), p.shutdownDate());
     }
 
-    private void configureSandbox(RouterConfig c) {
-        SandboxConfig s = c.sandbox();
-        SandboxSettings settings = sandboxState.settings().toBuilder()
-                .pending(s.pendingMin(), s.pendingMax())
-                .faults(s.faults())
-                .openaiLatency(s.openaiLatency())
-                .openaiTransparent(s.openaiTransparent())
-                .openaiShutdownDates(s.openaiShutdownDates())
-                .late(s.lateAfter(), s.lateTimeout())
-                .webhook(s.webhook() ? s.webhookUrl() : "", c.auth().leonardoWebhookKey().map(Secret::reveal).orElse(""))
-                .build();
-        sandboxState.configure(s.enabled(), settings);
-        sandboxImages.setFlat(s.flatImages());
-    }
 }

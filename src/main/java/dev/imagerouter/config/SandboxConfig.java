@@ -8,7 +8,8 @@ import java.util.Map;
  * Sandbox mode: in-process emulators of the providers on this server, used when no provider key
  * is set (or when {@code ROUTER_SANDBOX=true}).
  *
- * @param enabled     whether the emulators serve and the providers point at them
+ * @param enabled     whether the emulators serve and the providers point at them (fixed at startup)
+ * @param modeReason  why this mode was chosen, naming the setting or variables (no values), for logs and /health
  * @param pendingMin  shortest Leonardo PENDING phase
  * @param pendingMax  longest Leonardo PENDING phase
  * @param faults      standing faults, {@code provider=fault[@probability],...}
@@ -29,7 +30,7 @@ import java.util.Map;
  * @param lateTimeout the timeout the {@code late} fault assumes when the calling instance is unknown
  *                    ({@code router.sandbox.late-timeout}, default 30 s)
  */
-public record SandboxConfig(boolean enabled, Duration pendingMin, Duration pendingMax, String faults,
+public record SandboxConfig(boolean enabled, String modeReason, Duration pendingMin, Duration pendingMax, String faults,
                             Duration openaiLatency, boolean webhook, String webhookUrl, boolean allowEmulatorDownloads,
                             boolean flatImages, boolean openaiTransparent, Map<String, LocalDate> openaiShutdownDates,
                             Duration lateAfter, Duration lateTimeout) {

@@ -72,4 +72,6 @@ public final class MetricNames {
 
     /** Tag value when there is no failure kind. */
     public static final String NONE = "none";
+    /** Gauge: 1 in sandbox mode, 0 in live mode (fixed at startup). */
+    public static final String SANDBOX_MODE = "image_router_sandbox_mode";
 }

@@ -13,9 +13,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 @MicronautTest
 class StackFloorNoOpenAiTest extends SandboxHttpTest {
 
+    @org.junit.jupiter.api.AfterAll
+    void clearProperty() {
+        System.clearProperty(StackFloorController.ENABLED);
+    }
+
     @Override
     protected void properties(Map<String, String> p) {
-        p.put(StackFloorController.ENABLED, "true");
+        // a JVM system property, set before the application starts; cleared after the class
+        System.setProperty(StackFloorController.ENABLED, "true");
         p.put("router.chain", "leonardo-phoenix");
     }
 

@@ -12,8 +12,14 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 @MicronautTest
 class StackFloorOffTest extends SandboxHttpTest {
 
+    @Override
+    protected void properties(java.util.Map<String, String> p) {
+        // what ROUTER_BENCH_STACK_FLOOR=true in the environment becomes: a Micronaut property, not a system property
+        p.put(StackFloorController.ENABLED, "true");
+    }
+
     @Test
-    void withoutTheProperty_theRouteDoesNotExist() {
+    void withoutTheSystemProperty_theRouteDoesNotExist_evenWhenTheEnvironmentAsks() {
         ApiClient.Response r = StackFloorOnTest.post(api);
 
         assertEquals(404, r.status(), r.text());

@@ -21,9 +21,15 @@ class StackFloorOnTest extends SandboxHttpTest {
     @Inject
     SandboxState state;
 
+    @org.junit.jupiter.api.AfterAll
+    void clearProperty() {
+        System.clearProperty(StackFloorController.ENABLED);
+    }
+
     @Override
     protected void properties(Map<String, String> p) {
-        p.put(StackFloorController.ENABLED, "true");
+        // a JVM system property, set before the application starts; cleared after the class
+        System.setProperty(StackFloorController.ENABLED, "true");
     }
 
     static ApiClient.Response post(ApiClient api, String... headers) {
