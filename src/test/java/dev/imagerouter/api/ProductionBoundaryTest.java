@@ -1,7 +1,7 @@
 package dev.imagerouter.api;
 
 import dev.imagerouter.bench.StackFloorController;
-import dev.imagerouter.sandbox.LeonardoJobs;
+import dev.imagerouter.sandbox.SandboxImages;
 import dev.imagerouter.sandbox.SandboxState;
 import dev.imagerouter.sandbox.SandboxStats;
 import dev.imagerouter.testing.ApiClient;
@@ -68,7 +68,7 @@ class ProductionBoundaryTest {
 
             assertFalse(context.containsBean(SandboxStats.class), "no emulator statistics in live mode");
             assertFalse(context.containsBean(SandboxState.class));
-            assertFalse(context.containsBean(LeonardoJobs.class));
+            assertFalse(context.containsBean(SandboxImages.class));
             assertFalse(context.containsBean(StackFloorController.class), "an environment variable cannot open /bench/stack-floor");
 
             for (String path : new String[]{"/sandbox/stats", "/sandbox/leonardo/api/rest/v1/me",
@@ -91,7 +91,7 @@ class ProductionBoundaryTest {
             long before = usedHeapAfterGc();
             for (int i = 0; i < 10_000; i++) {
                 String path = switch (i % 3) {
-                    case 0 -> "/sandbox/leonardo/api/rest/v1/generations/" + randomHex(1000);
+                    case 0 -> "/sandbox/leonardo/api/rest/v1/generations/" + randomHex(2500);
                     case 1 -> "/sandbox/openai/v1/" + randomHex(200);
                     default -> "/sandbox/" + UUID.randomUUID();
                 };
@@ -100,7 +100,7 @@ class ProductionBoundaryTest {
                 assertTrue(status == 404 || status == 401, path + " → " + status);
             }
             long grown = usedHeapAfterGc() - before;
-            // remembering each path (about 1 KB on average) would keep well over 10 MB
+            // remembering each poll id (2.5 KB for a third of them) would keep over 8 MB
             assertTrue(grown < 4 * 1024 * 1024, "heap grew by " + grown + " bytes over 10,000 sandbox paths");
         }
     }
@@ -115,8 +115,9 @@ class ProductionBoundaryTest {
         try (EmbeddedServer server = ApplicationContext.run(EmbeddedServer.class, p)) {
             ApiClient api = new ApiClient(server.getURL().toString(), server.getApplicationContext().getBean(JsonMapper.class));
             assertTrue(api.get("/health").text().contains("\"mode\":\"sandbox\""), api.get("/health").text());
-            // a provider of the chain now names a variable that is set: auto would choose live mode
+            // the chain's providers now name variables that are set: auto would choose live mode
             dir.replace(dir.providerFile("leonardo-phoenix"), "api-key-env: LEONARDO_API_KEY", "api-key-env: PATH");
+            dir.replace(dir.providerFile("openai-gpt-image-2"), "api-key-env: OPENAI_API_KEY", "api-key-env: PATH");
 
             ApiClient.Response r = api.post("/admin/reload", "application/json", new byte[0]);
 

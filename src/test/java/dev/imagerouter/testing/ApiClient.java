@@ -116,7 +116,7 @@ public final class ApiClient {
      */
     public double prometheusSample(String name, String... labels) {
         for (String line : get("/prometheus").text().split("\n")) {
-            if (!line.startsWith(name + "{")) {
+            if (!line.startsWith(name + "{") && !line.startsWith(name + " ")) {
                 continue;
             }
             boolean all = true;
