@@ -161,7 +161,7 @@ public final class ConfigLoader {
         DownloadSettings download = null;
         try {
             download = new DownloadSettings(
-                    Set.copyOf(downloadNode.stringList("allowed-hosts", List.of("cdn.leonardo.ai"))),
+                    Set.copyOf(downloadNode.stringList("allowed-hosts", List.of("*.leonardo.ai"))),
                     downloadNode.longValue("max-bytes", DownloadSettings.DEFAULT_MAX_BYTES, 1, DownloadSettings.MAX_MAX_BYTES),
                     downloadNode.duration("timeout", DownloadSettings.DEFAULT_TIMEOUT));
         } catch (IllegalArgumentException e) {
