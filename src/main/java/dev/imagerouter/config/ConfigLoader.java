@@ -153,7 +153,9 @@ public final class ConfigLoader {
             storage = new StorageSettings(Path.of(storageNode.string("dir", "data/images")),
                     storageNode.string("public-base-url", ""),
                     storageNode.duration("probe-interval", StorageSettings.DEFAULT_PROBE_INTERVAL, Duration.ofMillis(10)),
-                    storageNode.duration("sweep-interval", StorageSettings.DEFAULT_SWEEP_INTERVAL, Duration.ofMillis(10)));
+                    storageNode.duration("sweep-interval", StorageSettings.DEFAULT_SWEEP_INTERVAL, Duration.ofMillis(10)),
+                    storageNode.integer("max-concurrent-downloads-per-client",
+                            StorageSettings.DEFAULT_MAX_CONCURRENT_DOWNLOADS_PER_CLIENT, 1, 100_000));
         } catch (IllegalArgumentException e) {
             storageNode.problem("", storageNode.string("dir", ""), e.getMessage());
         }
