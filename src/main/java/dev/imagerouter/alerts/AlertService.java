@@ -1,5 +1,6 @@
 package dev.imagerouter.alerts;
 
+import dev.imagerouter.provider.LogText;
 import dev.imagerouter.config.RouterRuntime;
 import dev.imagerouter.metrics.MetricNames;
 import dev.imagerouter.routing.ProviderHandle;
@@ -106,7 +107,7 @@ public class AlertService {
         String line = "ALERT {} {} severity={} provider={} value={} threshold={} message=\"{}\"";
         Object[] args = {a.alert(), a.status().wireName(), a.severity().wireName(), a.provider(),
                 a.value().map(v -> v.toPlainString()).orElse("-"), a.threshold().map(v -> v.toPlainString()).orElse("-"),
-                a.message()};
+                LogText.escape(a.message())};
         if (a.severity() == Alert.Severity.CRITICAL && a.status() == Alert.Status.FIRING) {
             LOG.error(line, args);
         } else {

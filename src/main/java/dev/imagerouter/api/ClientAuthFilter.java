@@ -1,5 +1,6 @@
 package dev.imagerouter.api;
 
+import dev.imagerouter.provider.LogText;
 import dev.imagerouter.config.AuthConfig;
 import dev.imagerouter.config.RouterConfig;
 import dev.imagerouter.config.RouterRuntime;
@@ -81,7 +82,7 @@ public class ClientAuthFilter implements Ordered {
             }
         } else {
             LOG.info("client auth on: {} client key(s) {}", auth.clients().size(),
-                    auth.clients().stream().map(AuthConfig.ClientKey::name).toList());
+                    LogText.escape(auth.clients().stream().map(AuthConfig.ClientKey::name).toList()));
         }
         if (auth.adminKey().isEmpty()) {
             if (sandbox) {

@@ -1,9 +1,12 @@
 package dev.imagerouter.api;
 
+import dev.imagerouter.config.RouterRuntime;
 import dev.imagerouter.storage.ImageStore;
 import io.micronaut.core.annotation.Nullable;
 import io.micronaut.http.HttpHeaders;
+import io.micronaut.http.HttpRequest;
 import io.micronaut.http.HttpResponse;
+import io.micronaut.http.HttpStatus;
 import io.micronaut.http.MediaType;
 import io.micronaut.http.MutableHttpResponse;
 import io.micronaut.http.annotation.Controller;
@@ -12,24 +15,43 @@ import io.micronaut.http.annotation.Header;
 import io.micronaut.http.annotation.PathVariable;
 import io.micronaut.scheduling.TaskExecutors;
 import io.micronaut.scheduling.annotation.ExecuteOn;
+import io.micronaut.http.server.types.files.StreamedFile;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.io.FilterInputStream;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+
+/*
+ * Why a StreamedFile over our own InputStream and not a SystemFile: a SystemFile would let Netty send
+ * the file zero-copy, but Micronaut gives no signal when that write has finished or the client went
+ * away, and the per-client bound below must give its slot back at exactly that moment. Micronaut reads
+ * a StreamedFile's stream in chunks on its I/O pool only as the connection can take them, and closes
+ * the stream when the response ends, fails or the client disconnects; the close gives the slot back.
+ * A slow reader therefore holds a chunk and Netty's write buffer, never the whole file.
+ */
 
 /**
  * Serves stored images at their stable URL, {@code GET /v1/images/files/{sha256}.{ext}}.
  *
  * <p>The name is the content's SHA-256, so a file never changes: responses carry
- * {@code ETag: "<sha256>"} and {@code Cache-Control: public, max-age=31536000, immutable}, and an
- * {@code If-None-Match} that names the ETag (strong or weak form, in a list, or {@code *})
- * gets {@code 304 Not Modified} without a body. A name that is not 64 lowercase hex characters
- * plus {@code .png|.jpeg|.webp}, or an image not in the store, is a 404 in the OpenAI error shape.
- * Not behind client auth: the URLs are unguessable content hashes and are meant to be embedded.
+ * {@code ETag: "<sha256>"}, {@code Cache-Control: public, max-age=31536000, immutable},
+ * {@code X-Content-Type-Options: nosniff} and {@code Content-Length}, and an {@code If-None-Match} that
+ * names the ETag (strong or weak form, in a list, or {@code *}) gets {@code 304 Not Modified} without a
+ * body. A name that is not 64 lowercase hex characters plus {@code .png|.jpeg|.webp}, or an image not in
+ * the store, is a 404 in the OpenAI error shape.
+ *
+ * <p>The body is streamed from disk in chunks as the client reads it. One
+ * client (its key's name when it sent one, else its remote address) may have at most
+ * {@code router.storage.max-concurrent-downloads-per-client} responses in progress; the next gets 429
+ * {@code rate_limit_exceeded} with {@code Retry-After: 1} in the OpenAI error shape. A 304 takes no slot.
+ * Not behind client auth by default: the URLs are unguessable content hashes and are meant to be embedded.
  */
 @Controller("/v1/images/files")
 public class FilesController {
@@ -39,21 +61,26 @@ public class FilesController {
     private static final Pattern NAME = Pattern.compile("^([0-9a-f]{64})\\.(png|jpeg|webp)$");
 
     private final ImageStore store;
+    private final RouterRuntime runtime;
+    private final FileDownloads downloads;
 
-    public FilesController(ImageStore store) {
+    public FilesController(ImageStore store, RouterRuntime runtime, FileDownloads downloads) {
         this.store = store;
+        this.runtime = runtime;
+        this.downloads = downloads;
     }
 
     /**
      * @param name        {@code <sha256>.<ext>}
      * @param ifNoneMatch the request's {@code If-None-Match}, if any
-     * @return 200 with the bytes, or 304 when the client's copy is current
-     * @throws ApiException 404 when the name is invalid or the image is not stored
+     * @return 200 with the bytes streamed from disk, or 304 when the client's copy is current
+     * @throws ApiException 404 when the name is invalid or the image is not stored; 429 when the client
+     *                      already has the bound of file responses in progress
      */
     @Get("/{name}")
     @ExecuteOn(TaskExecutors.BLOCKING)
-    public HttpResponse<byte[]> file(@PathVariable String name,
-                                     @Nullable @Header(HttpHeaders.IF_NONE_MATCH) String ifNoneMatch) {
+    public HttpResponse<?> file(HttpRequest<?> request, @PathVariable String name,
+                                @Nullable @Header(HttpHeaders.IF_NONE_MATCH) String ifNoneMatch) {
         Matcher matcher = NAME.matcher(name);
         if (!matcher.matches()) {
             throw notFound(name);
@@ -65,17 +92,41 @@ public class FilesController {
         if (ifNoneMatch != null && matchesEtag(ifNoneMatch, etag)) {
             return withCacheHeaders(HttpResponse.notModified(), etag);
         }
-        byte[] bytes;
+        String client = request.getAttribute(ApiErrorHandlers.CLIENT_NAME, String.class)
+                .orElseGet(() -> request.getRemoteAddress().getAddress().getHostAddress());
+        int bound = runtime.config().storage().maxConcurrentDownloadsPerClient();
+        Runnable release = downloads.tryAcquire(client, bound);
+        if (release == null) {
+            throw new ApiException(HttpStatus.TOO_MANY_REQUESTS, "Too many image downloads in progress for this client: "
+                    + bound + " at once (router.storage.max-concurrent-downloads-per-client). Retry after 1 s.",
+                    "requests", null, "rate_limit_exceeded", Map.of(HttpHeaders.RETRY_AFTER, "1"), null);
+        }
+        InputStream in;
+        long size;
         try {
-            bytes = Files.readAllBytes(path);
+            size = Files.size(path);
+            in = new FilterInputStream(Files.newInputStream(path)) {
+                @Override
+                public void close() throws IOException {
+                    try {
+                        super.close();
+                    } finally {
+                        release.run();
+                    }
+                }
+            };
         } catch (NoSuchFileException e) {
-            throw notFound(name); // deleted between find and read
+            release.run();
+            throw notFound(name); // deleted between find and open
         } catch (IOException e) {
+            release.run();
             throw new UncheckedIOException("cannot read stored image " + name, e);
         }
-        return withCacheHeaders(HttpResponse.ok(bytes), etag)
-                .contentType(MediaType.of(ImageStore.CONTENT_TYPES.get(extension)))
-                .contentLength(bytes.length)
+        MediaType type = MediaType.of(ImageStore.CONTENT_TYPES.get(extension));
+        StreamedFile body = new StreamedFile(in, type, 0, size);
+        return withCacheHeaders(HttpResponse.ok(body), etag)
+                .contentType(type)
+                .contentLength(size)
                 .header("X-Content-Type-Options", "nosniff");
     }
 

@@ -147,6 +147,9 @@ public class GenerationController {
                                           boolean base64, String base) {
         ImageStore.GenerationRecord record = g.generation().record();
         boolean url = parsed.url();
+        if (base64) {
+            checkB64Size(record);
+        }
         List<GenerationResponse.ImageData> data = record.images().stream().map(image -> new GenerationResponse.ImageData(
                 url ? runtime.config().storage().fileUrl(image.fileName(), base) : null,
                 base64 ? Base64.getEncoder().encodeToString(read(image)) : null)).toList();
@@ -156,6 +159,23 @@ public class GenerationController {
         ImageRequest request = parsed.request();
         return new GenerationResponse(record.created().getEpochSecond(), data, request.width() + "x" + request.height(),
                 request.outputFormat(), record.usage().map(GenerationResponse.Usage::of).orElse(null), info);
+    }
+
+    /**
+     * Refuses a {@code b64_json} (or streamed) answer whose stored images add up to more than
+     * {@code router.api.max-b64-bytes}: it would be held whole in memory, base64-encoded (4/3 larger).
+     *
+     * @throws ApiException 400 {@code invalid_value}, {@code param} {@code response_format}
+     */
+    private void checkB64Size(ImageStore.GenerationRecord record) {
+        long limit = runtime.config().api().maxB64Bytes();
+        long total = record.images().stream().mapToLong(ImageStore.StoredImage::size).sum();
+        if (total > limit) {
+            throw ApiException.invalid("response_format", "invalid_value", "The images of this answer are " + total
+                    + " bytes, over the " + limit + " bytes that b64_json may carry (router.api.max-b64-bytes). Ask for"
+                    + " \"response_format\": \"url\" (without \"stream\"): the images are stored and cached, so"
+                    + " that request is answered from the cache without a new generation.");
+        }
     }
 
     /**

@@ -155,7 +155,9 @@ public final class ConfigLoader {
             storage = new StorageSettings(Path.of(storageNode.string("dir", "data/images")),
                     storageNode.string("public-base-url", ""),
                     storageNode.duration("probe-interval", StorageSettings.DEFAULT_PROBE_INTERVAL, Duration.ofMillis(10)),
-                    storageNode.duration("sweep-interval", StorageSettings.DEFAULT_SWEEP_INTERVAL, Duration.ofMillis(10)));
+                    storageNode.duration("sweep-interval", StorageSettings.DEFAULT_SWEEP_INTERVAL, Duration.ofMillis(10)),
+                    storageNode.integer("max-concurrent-downloads-per-client",
+                            StorageSettings.DEFAULT_MAX_CONCURRENT_DOWNLOADS_PER_CLIENT, 1, 100_000));
         } catch (IllegalArgumentException e) {
             storageNode.problem("", storageNode.string("dir", ""), e.getMessage());
         }
@@ -163,7 +165,7 @@ public final class ConfigLoader {
         DownloadSettings download = null;
         try {
             download = new DownloadSettings(
-                    Set.copyOf(downloadNode.stringList("allowed-hosts", List.of("cdn.leonardo.ai"))),
+                    Set.copyOf(downloadNode.stringList("allowed-hosts", List.of("*.leonardo.ai"))),
                     downloadNode.longValue("max-bytes", DownloadSettings.DEFAULT_MAX_BYTES, 1, DownloadSettings.MAX_MAX_BYTES),
                     downloadNode.duration("timeout", DownloadSettings.DEFAULT_TIMEOUT));
         } catch (IllegalArgumentException e) {

@@ -1,5 +1,6 @@
 package dev.imagerouter.credits;
 
+import dev.imagerouter.provider.LogText;
 import dev.imagerouter.alerts.AlertService;
 import dev.imagerouter.config.RouterRuntime;
 import dev.imagerouter.metrics.MetricNames;
@@ -222,10 +223,10 @@ public class CreditMonitor implements RoutingListener {
                 ProviderFailure failure = outcome.failure().orElseThrow();
                 checks(name, "failure").increment();
                 LOG.warn("credit check failed provider={} failure_kind={} detail=\"{}\" kept_balance={}", name, failure.kind(),
-                        failure.getMessage(), state.balance().map(BigDecimal::toPlainString).orElse("unknown"));
+                        LogText.escape(failure.getMessage()), state.balance().map(BigDecimal::toPlainString).orElse("unknown"));
             }
         }).exceptionally(e -> {
-            LOG.warn("credit check of {} could not be recorded: {}", name, e.toString());
+            LOG.warn("credit check of {} could not be recorded: {}", name, LogText.escape(e));
             return null;
         });
     }

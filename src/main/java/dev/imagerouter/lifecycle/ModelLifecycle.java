@@ -1,5 +1,6 @@
 package dev.imagerouter.lifecycle;
 
+import dev.imagerouter.provider.LogText;
 import com.openai.core.RequestOptions;
 import com.openai.models.models.Model;
 import com.openai.models.models.ModelRetrieveParams;
@@ -199,7 +200,7 @@ public class ModelLifecycle implements ProviderGate, RoutingListener, ProviderSt
             record(h.name(), s, sequence, failure);
             return (Void) null;
         }).exceptionally(e -> {
-            LOG.warn("model check of {} could not be recorded: {}", h.name(), e.toString());
+            LOG.warn("model check of {} could not be recorded: {}", h.name(), LogText.escape(e));
             return null;
         });
     }
@@ -209,7 +210,7 @@ public class ModelLifecycle implements ProviderGate, RoutingListener, ProviderSt
         try {
             return answer.shutdownDate();
         } catch (RuntimeException e) {
-            LOG.warn("model check provider={} model={}: unreadable shutdown_date ({})", provider, model, e.toString());
+            LOG.warn("model check provider={} model={}: unreadable shutdown_date ({})", provider, model, LogText.escape(e));
             return Optional.empty();
         }
     }
@@ -235,7 +236,7 @@ public class ModelLifecycle implements ProviderGate, RoutingListener, ProviderSt
         } else {
             s.finish(sequence, null);
             LOG.warn("model check failed provider={} model={} failure_kind={} detail=\"{}\" kept_state={}", provider, model,
-                    failure.kind(), failure.getMessage(), s.availability());
+                    failure.kind(), LogText.escape(failure.getMessage()), s.availability());
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.imagerouter.routing;
 
+import dev.imagerouter.provider.LogText;
 import dev.imagerouter.provider.ImageProvider;
 import dev.imagerouter.provider.ImageRequest;
 import dev.imagerouter.provider.PartialImageListener;
@@ -211,11 +212,11 @@ public final class Router {
         Optional<PolicyRule> rule = handle.policy().rule(failure.kind());
         if (rule.isPresent() && rule.get().logPrompt()) {
             LOG.warn("provider={} failure_kind={} request_id={} detail=\"{}\" prompt_sha256={} prompt=\"{}\"",
-                    handle.name(), failure.kind(), requestId, failure.getMessage(),
-                    PromptHash.of(request.prompt()), request.prompt().replace("\"", "\\\""));
+                    handle.name(), failure.kind(), requestId, LogText.escape(failure.getMessage()),
+                    PromptHash.of(request.prompt()), LogText.escape(request.prompt()));
         } else {
             LOG.info("provider={} failure_kind={} request_id={} detail=\"{}\"", handle.name(), failure.kind(), requestId,
-                    failure.getMessage());
+                    LogText.escape(failure.getMessage()));
         }
     }
 
@@ -223,7 +224,7 @@ public final class Router {
         try {
             r.run();
         } catch (RuntimeException e) {
-            LOG.warn("routing listener failed: {}", e.toString());
+            LOG.warn("routing listener failed: {}", LogText.escape(e));
         }
     }
 }

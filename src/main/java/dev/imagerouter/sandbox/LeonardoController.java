@@ -99,7 +99,7 @@ public class LeonardoController {
             // a job that never completes is PENDING until the job store forgets it
             stats.leonardoAccepted(job.outcome() == LeonardoJob.Outcome.NEVER
                     ? System.nanoTime() + LeonardoJobs.RETENTION.toNanos() : job.readyAtNanos());
-            webhooks.schedule(job, SandboxHttp.baseUrl(request), state.settings());
+            webhooks.schedule(job, SandboxHttp.baseUrl(request), request.getServerAddress().getPort(), state.settings());
             MutableHttpResponse<byte[]> answer = SandboxHttp.raw(200, SandboxHttp.LEONARDO_JSON, LeonardoBodies.created(job));
             if (f == SandboxFault.SLOW) {
                 return scheduler.<HttpResponse<?>>delayed(state.settings().slowDelay(), answer);

@@ -51,17 +51,21 @@ class LeonardoWebhookSender {
 
     /**
      * Schedules the callback of {@code job} when callbacks are on ({@link SandboxSettings#webhookUrl()}) and the
-     * job completes.
+     * job completes. The callback goes only to the configured destination: an absolute URL as it is; a path on
+     * this server, reached on the loopback address ({@code http://127.0.0.1:<localPort><path>}), never on a
+     * host taken from the create request (its {@code Host} header is the client's to choose).
      *
-     * @param baseUrl {@code http://host:port} the create call was sent to: a path URL is resolved against it,
-     *                and image URLs use it (as in poll answers)
+     * @param baseUrl   {@code http://host:port} the create call was sent to: image URLs in the body use it (as in
+     *                  poll answers); never the callback's destination
+     * @param localPort the port of this server that accepted the create call (its local socket address)
      */
-    void schedule(LeonardoJob job, String baseUrl, SandboxSettings settings) {
+    void schedule(LeonardoJob job, String baseUrl, int localPort, SandboxSettings settings) {
         boolean completes = job.outcome() == LeonardoJob.Outcome.COMPLETE || job.outcome() == LeonardoJob.Outcome.NO_IMAGES;
         if (settings.webhookUrl().isEmpty() || !completes || job.malformed()) {
             return;
         }
-        String url = settings.webhookUrl().startsWith("/") ? baseUrl + settings.webhookUrl() : settings.webhookUrl();
+        String url = settings.webhookUrl().startsWith("/") ? "http://127.0.0.1:" + localPort + settings.webhookUrl()
+                : settings.webhookUrl();
         String key = settings.webhookKey();
         scheduler.delayedUntil(job.readyAtNanos(), job).thenAccept(j -> send(j, url, key, baseUrl));
     }

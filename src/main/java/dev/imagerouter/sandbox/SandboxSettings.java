@@ -25,7 +25,7 @@ import java.util.UUID;
  * @param openaiApiKeys            extra accepted OpenAI keys besides {@link SandboxKeys#OPENAI_API_KEY}
  * @param randomSeed               seed of the emulators' random draws (fault probabilities, pending durations); null = unseeded
  * @param webhookUrl               where the Leonardo emulator posts completion callbacks (WIRE §5): an http(s) URL, or a
- *                                 path resolved against the host the create call was sent to; "" = no callbacks (default)
+ *                                 path on this server, posted to its loopback address (never to the create call's Host); "" = no callbacks (default)
  * @param webhookKey               the bearer key of those callbacks ("" = none sent)
  * @param openaiTransparent        whether the OpenAI emulator renders {@code background: transparent} (with alpha) or
  *                                 refuses it with 400 {@code invalid_value} "Transparent background is not supported for

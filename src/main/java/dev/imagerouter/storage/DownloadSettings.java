@@ -10,9 +10,11 @@ import java.util.Set;
  * Limits on fetching provider image URLs ({@code router.storage.download.*}).
  *
  * @param allowedHosts host names images may be fetched from ({@code router.storage.download.allowed-hosts}),
- *                     compared case-insensitively and exactly; an entry {@code *.leonardo.ai} matches
- *                     every subdomain ({@code cdn.leonardo.ai}, {@code a.b.leonardo.ai}) but not
- *                     {@code leonardo.ai} itself. Stored lowercased. Empty means no host is allowed.
+ *                     compared case-insensitively; stored lowercased; empty means no host is allowed.
+ *                     A host listed by exact name may be fetched over {@code http} or {@code https} on any
+ *                     port. A wildcard entry {@code *.leonardo.ai} matches every subdomain
+ *                     ({@code cdn.leonardo.ai}, {@code a.b.leonardo.ai}) but not {@code leonardo.ai} itself,
+ *                     and allows {@code https} on port 443 only (see {@link #allows(String, String, int)}).
  * @param maxBytes     the largest image body accepted, in bytes, 1..{@link #MAX_MAX_BYTES}
  *                     (default {@link #DEFAULT_MAX_BYTES}, 20 MiB)
  * @param timeout      the whole download's deadline, connect included (default {@link #DEFAULT_TIMEOUT}, 20 s)
@@ -55,8 +57,38 @@ public record DownloadSettings(Set<String> allowedHosts, long maxBytes, Duration
     }
 
     /**
-     * Whether {@code host} may be fetched from: an exact (case-insensitive) entry, or a
-     * {@code *.suffix} entry of which it is a proper subdomain.
+     * The outbound-destination rule: whether a URL with this scheme, host and port may be fetched.
+     * A host listed by exact (case-insensitive) name: {@code http} or {@code https}, any port. A host
+     * matched only by a {@code *.suffix} entry: {@code https} on port 443 only. Anything else: no.
+     *
+     * @param scheme {@code http} or {@code https} (any case); other schemes are refused
+     * @param host   the URL's host
+     * @param port   the URL's port, or -1 for the scheme's default (80 for http, 443 for https)
+     */
+    public boolean allows(String scheme, String host, int port) {
+        if (scheme == null || host == null || host.isEmpty()) {
+            return false;
+        }
+        String s = scheme.toLowerCase(Locale.ROOT);
+        if (!s.equals("http") && !s.equals("https")) {
+            return false;
+        }
+        if (listedExactly(host)) {
+            return true;
+        }
+        int effectivePort = port >= 0 ? port : (s.equals("https") ? 443 : 80);
+        return s.equals("https") && effectivePort == 443 && allows(host);
+    }
+
+    /** Whether {@code host} is an exact (case-insensitive) entry: such a host may use http and any port. */
+    public boolean listedExactly(String host) {
+        return host != null && allowedHosts.contains(host.toLowerCase(Locale.ROOT));
+    }
+
+    /**
+     * Whether {@code host}'s name matches an entry at all: an exact (case-insensitive) entry, or a
+     * {@code *.suffix} entry of which it is a proper subdomain. The scheme and port rule is
+     * {@link #allows(String, String, int)}.
      */
     public boolean allows(String host) {
         if (host == null || host.isEmpty()) {

@@ -39,9 +39,10 @@ import java.util.concurrent.TimeoutException;
  *
  * <p>Rules, checked in this order:
  * <ol>
- *   <li>the URL is absolute {@code http} or {@code https}, and its host is allowed by
- *       {@link DownloadSettings#allows(String)}; otherwise the download fails at once, before any
- *       network call;</li>
+ *   <li>the URL is absolute {@code http} or {@code https}, and {@link DownloadSettings#allows(String, String, int)}
+ *       allows its scheme, host and port (a host listed by exact name: http or https, any port; a host
+ *       matched by a {@code *.} entry: https on 443 only); otherwise the download fails at once, before
+ *       any network call;</li>
  *   <li>redirects are not followed (a redirect could leave the allow-list);</li>
  *   <li>only a 2xx with a non-empty body of at most {@code maxBytes} is an image;</li>
  *   <li>the whole download, connect included, must finish within {@code timeout}.</li>
@@ -107,6 +108,11 @@ public final class ImageDownloader implements AutoCloseable {
         String host = uri.getHost();
         if (!settings.allows(host)) {
             return CompletableFuture.failedFuture(malformed("image host not allowed: " + host, null));
+        }
+        if (!settings.allows(scheme, host, uri.getPort())) {
+            return CompletableFuture.failedFuture(malformed("image URL not allowed: " + scheme + "://" + host
+                    + (uri.getPort() < 0 ? "" : ":" + uri.getPort()) + " (only https on port 443 unless the host is"
+                    + " listed by exact name in router.storage.download.allowed-hosts)", null));
         }
         if (closed) {
             return CompletableFuture.failedFuture(new ProviderFailure(FailureKind.NETWORK, "image downloader is closed"));

@@ -20,11 +20,19 @@ import java.util.Objects;
  *                      request refused while the probe fails
  * @param sweepInterval how often old records and abandoned temporary files are deleted
  *                      ({@code router.storage.sweep-interval}, default {@link #DEFAULT_SWEEP_INTERVAL})
+ * @param maxConcurrentDownloadsPerClient how many image file responses ({@code GET /v1/images/files/…}) one client
+ *                      may have in progress at once ({@code router.storage.max-concurrent-downloads-per-client},
+ *                      default {@value #DEFAULT_MAX_CONCURRENT_DOWNLOADS_PER_CLIENT}, at least 1); the client is the
+ *                      authenticated client name when there is one, else the remote address; over it: 429
  * @throws IllegalArgumentException naming the key when the base URL is neither empty nor an
  *                                  absolute {@code http(s)} URL without query or fragment, or an
  *                                  interval is not positive
  */
-public record StorageSettings(Path dir, String publicBaseUrl, Duration probeInterval, Duration sweepInterval) {
+public record StorageSettings(Path dir, String publicBaseUrl, Duration probeInterval, Duration sweepInterval,
+                              int maxConcurrentDownloadsPerClient) {
+
+    /** Default of {@code router.storage.max-concurrent-downloads-per-client}. */
+    public static final int DEFAULT_MAX_CONCURRENT_DOWNLOADS_PER_CLIENT = 16;
 
     /** The path under which {@code FilesController} serves the store: {@code <base>/v1/images/files/<sha256>.<ext>}. */
     public static final String FILES_PATH = "/v1/images/files/";
@@ -38,6 +46,11 @@ public record StorageSettings(Path dir, String publicBaseUrl, Duration probeInte
         this(dir, publicBaseUrl, DEFAULT_PROBE_INTERVAL, DEFAULT_SWEEP_INTERVAL);
     }
 
+    /** Settings with the default per-client download bound. */
+    public StorageSettings(Path dir, String publicBaseUrl, Duration probeInterval, Duration sweepInterval) {
+        this(dir, publicBaseUrl, probeInterval, sweepInterval, DEFAULT_MAX_CONCURRENT_DOWNLOADS_PER_CLIENT);
+    }
+
     public StorageSettings {
         Objects.requireNonNull(dir, "router.storage.dir must be set");
         Objects.requireNonNull(probeInterval, "router.storage.probe-interval must be set");
@@ -47,6 +60,10 @@ public record StorageSettings(Path dir, String publicBaseUrl, Duration probeInte
         }
         if (sweepInterval.isNegative() || sweepInterval.isZero()) {
             throw new IllegalArgumentException("router.storage.sweep-interval must be positive, but was " + sweepInterval);
+        }
+        if (maxConcurrentDownloadsPerClient < 1) {
+            throw new IllegalArgumentException("router.storage.max-concurrent-downloads-per-client must be at least 1, but was "
+                    + maxConcurrentDownloadsPerClient);
         }
         publicBaseUrl = publicBaseUrl == null ? "" : publicBaseUrl.strip();
         while (publicBaseUrl.endsWith("/")) {
