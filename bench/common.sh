@@ -3,7 +3,7 @@
 set -euo pipefail
 BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$BENCH_DIR/.." && pwd)"
-JAR="$ROOT/target/image-router-0.1.0-SNAPSHOT.jar"
+JAR="${IMAGE_ROUTER_JAR:-$ROOT/target/image-router-0.1.0-SNAPSHOT.jar}"   # IMAGE_ROUTER_JAR: another build, e.g. for a before/after run
 EMU_PORT="${EMU_PORT:-19090}"
 ROUTER_PORT="${ROUTER_PORT:-18080}"
 WORK="$(mktemp -d /tmp/image-router-bench.XXXXXX)"

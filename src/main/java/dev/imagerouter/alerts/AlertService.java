@@ -1,8 +1,11 @@
 package dev.imagerouter.alerts;
 
-import dev.imagerouter.provider.LogText;
-import dev.imagerouter.config.RouterRuntime;
-import dev.imagerouter.metrics.MetricNames;
+import dev.imagerouter.routing.RunningRouter;
+
+import dev.imagerouter.settings.AlertSettings;
+
+import dev.imagerouter.vocabulary.LogText;
+import dev.imagerouter.vocabulary.MetricNames;
 import dev.imagerouter.routing.ProviderHandle;
 import dev.imagerouter.routing.ProviderRegistry;
 import io.micrometer.core.instrument.Counter;
@@ -48,14 +51,14 @@ public class AlertService {
             "MODEL_UNAVAILABLE", Alert.Severity.CRITICAL, "QUOTA_EXHAUSTED", Alert.Severity.CRITICAL,
             "AUTH_FAILED", Alert.Severity.CRITICAL);
 
-    private final RouterRuntime runtime;
+    private final RunningRouter runtime;
     private final ProviderRegistry registry;
     private final Clock clock;
     private final MeterRegistry meters;
     private final AlertThrottle throttle;
     private final WebhookSink webhook;
 
-    public AlertService(RouterRuntime runtime, ProviderRegistry registry,
+    public AlertService(RunningRouter runtime, ProviderRegistry registry,
                         @Named("router-scheduler") ScheduledExecutorService scheduler, JsonMapper json, Clock clock,
                         MeterRegistry meters) {
         this.runtime = runtime;

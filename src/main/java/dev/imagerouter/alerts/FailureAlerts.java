@@ -1,11 +1,11 @@
 package dev.imagerouter.alerts;
 
-import dev.imagerouter.provider.ProviderFailure;
-import dev.imagerouter.routing.Attempt;
+import dev.imagerouter.vocabulary.ProviderFailure;
+import dev.imagerouter.vocabulary.Attempt;
 import dev.imagerouter.routing.ProviderHandle;
 import dev.imagerouter.routing.RoutingListener;
-import dev.imagerouter.routing.policy.FailureKind;
-import dev.imagerouter.routing.policy.PolicyRule;
+import dev.imagerouter.vocabulary.FailureKind;
+import dev.imagerouter.policy.PolicyRule;
 import jakarta.inject.Singleton;
 
 import java.util.Set;

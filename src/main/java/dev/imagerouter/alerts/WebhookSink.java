@@ -1,5 +1,7 @@
 package dev.imagerouter.alerts;
 
+import dev.imagerouter.settings.AlertSettings;
+
 import com.fasterxml.jackson.annotation.JsonInclude;
 import io.micronaut.core.annotation.Nullable;
 import io.micronaut.core.type.Argument;

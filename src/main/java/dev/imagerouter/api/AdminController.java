@@ -1,7 +1,7 @@
 package dev.imagerouter.api;
 
-import dev.imagerouter.config.ConfigReloader;
-import dev.imagerouter.config.RouterRuntime;
+import dev.imagerouter.routing.RunningRouter;
+
 import dev.imagerouter.routing.ProviderHandle;
 import dev.imagerouter.routing.ProviderStatusContributor;
 import io.micronaut.http.HttpResponse;
@@ -38,11 +38,11 @@ public class AdminController {
     static final Pattern SECRET_KEY = Pattern.compile("(?i).*(api-key|api-keys|admin-key|webhook-key|webhook-url|secret|password|token|authorization)$");
     private static final String MASK = "***";
 
-    private final RouterRuntime runtime;
-    private final ConfigReloader reloader;
+    private final RunningRouter runtime;
+    private final ConfigAdmin reloader;
     private final List<ProviderStatusContributor> contributors;
 
-    public AdminController(RouterRuntime runtime, ConfigReloader reloader, List<ProviderStatusContributor> contributors) {
+    public AdminController(RunningRouter runtime, ConfigAdmin reloader, List<ProviderStatusContributor> contributors) {
         this.runtime = runtime;
         this.reloader = reloader;
         this.contributors = contributors;
@@ -80,7 +80,7 @@ public class AdminController {
     @Get(uri = "/config", produces = MediaType.APPLICATION_JSON)
     public Map<String, Object> config() {
         Map<String, Object> out = new LinkedHashMap<>();
-        out.put("config_dir", runtime.configDir().toAbsolutePath().toString());
+        out.put("config_dir", reloader.configDir().toAbsolutePath().toString());
         out.put("files", runtime.config().files());
         out.put("chain", runtime.config().chain());
         out.put("router", mask(runtime.config().effective()));
@@ -90,7 +90,7 @@ public class AdminController {
     @Post(uri = "/reload", produces = MediaType.APPLICATION_JSON)
     @ExecuteOn(TaskExecutors.BLOCKING)
     public HttpResponse<Map<String, Object>> reload() {
-        ConfigReloader.Result result = reloader.reload();
+        ConfigAdmin.Reload result = reloader.reload();
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("applied", result.applied());
         body.put("chain", result.chain());

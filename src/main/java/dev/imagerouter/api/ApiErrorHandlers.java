@@ -2,7 +2,7 @@ package dev.imagerouter.api;
 
 import dev.imagerouter.metrics.RouterMetrics;
 import dev.imagerouter.routing.ChainFailedException;
-import dev.imagerouter.routing.policy.FailureKind;
+import dev.imagerouter.vocabulary.FailureKind;
 import dev.imagerouter.storage.StorageUnavailableException;
 import io.micronaut.context.annotation.Requires;
 import io.micronaut.http.HttpRequest;

@@ -1,10 +1,11 @@
 package dev.imagerouter.api;
 
-import dev.imagerouter.provider.LogText;
-import dev.imagerouter.config.AuthConfig;
-import dev.imagerouter.config.RouterConfig;
-import dev.imagerouter.config.RouterRuntime;
-import dev.imagerouter.config.Secret;
+import dev.imagerouter.routing.RunningRouter;
+
+import dev.imagerouter.vocabulary.LogText;
+import dev.imagerouter.settings.AuthConfig;
+import dev.imagerouter.settings.RouterConfig;
+import dev.imagerouter.vocabulary.Secret;
 import dev.imagerouter.metrics.RouterMetrics;
 import io.micronaut.core.annotation.Nullable;
 import io.micronaut.core.order.Ordered;
@@ -52,11 +53,11 @@ public class ClientAuthFilter implements Ordered {
     private static final Logger LOG = LoggerFactory.getLogger(ClientAuthFilter.class);
     private static final String GENERATIONS = "/v1/images/generations";
 
-    private final RouterRuntime runtime;
+    private final RunningRouter runtime;
     private final ClientLimits limits;
     private final RouterMetrics metrics;
 
-    public ClientAuthFilter(RouterRuntime runtime, ClientLimits limits, RouterMetrics metrics) {
+    public ClientAuthFilter(RunningRouter runtime, ClientLimits limits, RouterMetrics metrics) {
         this.runtime = runtime;
         this.limits = limits;
         this.metrics = metrics;

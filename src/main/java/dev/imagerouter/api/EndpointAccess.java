@@ -1,6 +1,6 @@
 package dev.imagerouter.api;
 
-import dev.imagerouter.config.AuthConfig;
+import dev.imagerouter.settings.AuthConfig;
 
 import java.util.ArrayDeque;
 import java.util.Deque;

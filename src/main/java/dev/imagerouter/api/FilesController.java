@@ -1,6 +1,7 @@
 package dev.imagerouter.api;
 
-import dev.imagerouter.config.RouterRuntime;
+import dev.imagerouter.routing.RunningRouter;
+
 import dev.imagerouter.storage.ImageStore;
 import io.micronaut.core.annotation.Nullable;
 import io.micronaut.http.HttpHeaders;
@@ -61,10 +62,10 @@ public class FilesController {
     private static final Pattern NAME = Pattern.compile("^([0-9a-f]{64})\\.(png|jpeg|webp)$");
 
     private final ImageStore store;
-    private final RouterRuntime runtime;
+    private final RunningRouter runtime;
     private final FileDownloads downloads;
 
-    public FilesController(ImageStore store, RouterRuntime runtime, FileDownloads downloads) {
+    public FilesController(ImageStore store, RunningRouter runtime, FileDownloads downloads) {
         this.store = store;
         this.runtime = runtime;
         this.downloads = downloads;

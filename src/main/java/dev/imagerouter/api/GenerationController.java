@@ -1,9 +1,10 @@
 package dev.imagerouter.api;
 
+import dev.imagerouter.routing.RunningRouter;
+
 import dev.imagerouter.cache.IdempotencyKeys;
-import dev.imagerouter.config.RouterRuntime;
 import dev.imagerouter.metrics.RouterMetrics;
-import dev.imagerouter.provider.ImageRequest;
+import dev.imagerouter.vocabulary.ImageRequest;
 import dev.imagerouter.routing.GenerationService;
 import dev.imagerouter.storage.ImageStore;
 import dev.imagerouter.storage.StorageUnavailableException;
@@ -52,17 +53,20 @@ public class GenerationController {
     private static final java.time.Duration MISSING_IMAGE_RETRY = java.time.Duration.ofSeconds(1);
 
     private final GenerationService generations;
-    private final RouterRuntime runtime;
+    private final SandboxFaultCheck faultCheck;
+    private final RunningRouter runtime;
     private final JsonMapper json;
     private final ImageStore store;
     private final RouterMetrics metrics;
     private final ClientLimits limits;
     private final java.util.concurrent.ExecutorService storageIo;
 
-    public GenerationController(GenerationService generations, RouterRuntime runtime, JsonMapper json, ImageStore store,
+    public GenerationController(GenerationService generations, RunningRouter runtime, JsonMapper json, ImageStore store,
                                 RouterMetrics metrics, ClientLimits limits,
-                                @jakarta.inject.Named("storage-io") java.util.concurrent.ExecutorService storageIo) {
+                                @jakarta.inject.Named("storage-io") java.util.concurrent.ExecutorService storageIo,
+                                SandboxFaultCheck faultCheck) {
         this.storageIo = storageIo;
+        this.faultCheck = faultCheck;
         this.generations = generations;
         this.runtime = runtime;
         this.json = json;
@@ -86,7 +90,7 @@ public class GenerationController {
         }
         Optional<String> faults = runtime.config().sandbox().enabled()
                 ? Optional.ofNullable(http.getHeaders().get("X-Sandbox-Fault")) : Optional.empty();
-        GenerationRequestParser parser = new GenerationRequestParser(json, runtime.config().api().maxPromptLength());
+        GenerationRequestParser parser = new GenerationRequestParser(json, runtime.config().api().maxPromptLength(), faultCheck);
         // raw bytes: JSON is UTF-8 (RFC 8259 §8.1); a bogus charset parameter must not break decoding
         GenerationRequestParser.Parsed parsed = parser.parse(body, faults);
         // every check of the request itself comes before the daily allowance is reserved, so a bad
@@ -108,7 +112,7 @@ public class GenerationController {
         CompletableFuture<GenerationService.Generation> generation;
         try {
             generation = generations.generate(parsed.request(), namespace, noCache, requestId, idempotencyKey,
-                    events == null ? dev.imagerouter.provider.PartialImageListener.NONE : events);
+                    events == null ? dev.imagerouter.vocabulary.PartialImageListener.NONE : events);
         } catch (IdempotencyKeys.KeyReusedException e) {
             limits.releaseImages(client, images); // refused before any generation: the allowance is not used
             throw new ApiException(io.micronaut.http.HttpStatus.UNPROCESSABLE_ENTITY, e.getMessage() + "; use a new key.",

@@ -1,7 +1,7 @@
 package dev.imagerouter.api;
 
-import dev.imagerouter.provider.ImageRequest;
-import dev.imagerouter.provider.PartialImageListener;
+import dev.imagerouter.vocabulary.ImageRequest;
+import dev.imagerouter.vocabulary.PartialImageListener;
 import dev.imagerouter.routing.ChainFailedException;
 import io.micronaut.http.HttpResponse;
 import io.micronaut.http.MediaType;

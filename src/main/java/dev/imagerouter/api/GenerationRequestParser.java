@@ -1,6 +1,6 @@
 package dev.imagerouter.api;
 
-import dev.imagerouter.provider.ImageRequest;
+import dev.imagerouter.vocabulary.ImageRequest;
 import io.micronaut.json.JsonMapper;
 import io.micronaut.json.tree.JsonNode;
 
@@ -87,11 +87,16 @@ public final class GenerationRequestParser {
 
     private final JsonMapper json;
     private final int maxPromptLength;
+    private final SandboxFaultCheck faultCheck;
 
     /** @param maxPromptLength prompt length cap in characters (OpenAI's limit is 32000, GPT-IMAGE-2.md §1) */
-    public GenerationRequestParser(JsonMapper json, int maxPromptLength) {
+    /**
+     * @param faultCheck checks an {@code X-Sandbox-Fault} plan (sandbox mode only)
+     */
+    public GenerationRequestParser(JsonMapper json, int maxPromptLength, SandboxFaultCheck faultCheck) {
         this.json = json;
         this.maxPromptLength = maxPromptLength;
+        this.faultCheck = faultCheck;
     }
 
     public Parsed parse(byte[] body, Optional<String> sandboxFaults) {
@@ -153,7 +158,7 @@ public final class GenerationRequestParser {
         Optional<String> safetyIdentifier = identifier(root, "safety_identifier").or(() -> user);
         boolean stream = optionalBoolean(root, "stream");
         int partialImages = optionalLong(root, "partial_images", 0, 3).orElse(0L).intValue();
-        sandboxFaults.ifPresent(GenerationRequestParser::checkFaults);
+        sandboxFaults.ifPresent(this::checkFaults);
         ImageRequest request = new ImageRequest(prompt, negative, size[0], size[1], n, quality, style, seed, outputFormat,
                 background, moderation, compression, safetyIdentifier, stream ? partialImages : 0, sandboxFaults);
         return new Parsed(request, responseFormat, model, stream);
@@ -187,9 +192,9 @@ public final class GenerationRequestParser {
     }
 
     /** A sandbox fault plan the emulators would reject is the client's mistake: 400 here, not a failed chain (502). */
-    private static void checkFaults(String plan) {
+    private void checkFaults(String plan) {
         try {
-            dev.imagerouter.sandbox.FaultPlan.parse(plan);
+            faultCheck.check(plan);
         } catch (IllegalArgumentException e) {
             String why = e.getMessage().replaceAll("[^\\p{Print}]", "?");
             throw ApiException.invalid("X-Sandbox-Fault", "invalid_value", "Invalid X-Sandbox-Fault header: "

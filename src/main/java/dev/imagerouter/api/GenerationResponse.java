@@ -2,8 +2,8 @@ package dev.imagerouter.api;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
-import dev.imagerouter.provider.ProviderResult;
-import dev.imagerouter.routing.Attempt;
+import dev.imagerouter.vocabulary.ProviderResult;
+import dev.imagerouter.vocabulary.Attempt;
 import io.micronaut.core.annotation.Nullable;
 import io.micronaut.serde.annotation.Serdeable;
 

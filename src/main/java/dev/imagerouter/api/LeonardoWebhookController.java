@@ -1,8 +1,9 @@
 package dev.imagerouter.api;
 
-import dev.imagerouter.config.RouterRuntime;
-import dev.imagerouter.config.Secret;
-import dev.imagerouter.metrics.MetricNames;
+import dev.imagerouter.routing.RunningRouter;
+
+import dev.imagerouter.vocabulary.Secret;
+import dev.imagerouter.vocabulary.MetricNames;
 import dev.imagerouter.provider.leonardo.LeonardoWebhookPayload;
 import dev.imagerouter.provider.leonardo.LeonardoWebhookReceiver;
 import dev.imagerouter.provider.leonardo.LeonardoWebhooks;
@@ -62,12 +63,12 @@ public class LeonardoWebhookController {
     public record Ack(boolean received) {
     }
 
-    private final RouterRuntime runtime;
+    private final RunningRouter runtime;
     private final JsonMapper json;
     private final MeterRegistry registry;
     private final LeonardoWebhookReceiver receiver;
 
-    public LeonardoWebhookController(RouterRuntime runtime, JsonMapper json, MeterRegistry registry, LeonardoWebhooks webhooks,
+    public LeonardoWebhookController(RunningRouter runtime, JsonMapper json, MeterRegistry registry, LeonardoWebhooks webhooks,
                                      @Named("router-scheduler") ScheduledExecutorService scheduler) {
         this.runtime = runtime;
         this.json = json;

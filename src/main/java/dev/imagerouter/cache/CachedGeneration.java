@@ -1,6 +1,6 @@
 package dev.imagerouter.cache;
 
-import dev.imagerouter.routing.Attempt;
+import dev.imagerouter.vocabulary.Attempt;
 import dev.imagerouter.storage.ImageStore;
 
 import java.util.List;

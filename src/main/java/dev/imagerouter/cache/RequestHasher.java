@@ -1,6 +1,6 @@
 package dev.imagerouter.cache;
 
-import dev.imagerouter.provider.ImageRequest;
+import dev.imagerouter.vocabulary.ImageRequest;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;

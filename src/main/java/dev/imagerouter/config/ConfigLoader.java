@@ -1,13 +1,21 @@
 package dev.imagerouter.config;
 
+import dev.imagerouter.configtree.ConfigErrors;
+import dev.imagerouter.configtree.ConfigNode;
+import dev.imagerouter.settings.ApiConfig;
+import dev.imagerouter.settings.AuthConfig;
+import dev.imagerouter.settings.CacheConfig;
+import dev.imagerouter.settings.RouterConfig;
+import dev.imagerouter.settings.SandboxConfig;
+
 import dev.imagerouter.provider.ProviderConfig;
 import dev.imagerouter.provider.ResilienceSettings;
-import dev.imagerouter.routing.policy.FailureKind;
-import dev.imagerouter.routing.policy.PolicyAction;
-import dev.imagerouter.routing.policy.PolicyRule;
-import dev.imagerouter.routing.policy.PolicyTable;
-import dev.imagerouter.storage.DownloadSettings;
-import dev.imagerouter.storage.StorageSettings;
+import dev.imagerouter.vocabulary.FailureKind;
+import dev.imagerouter.policy.PolicyAction;
+import dev.imagerouter.policy.PolicyRule;
+import dev.imagerouter.policy.PolicyTable;
+import dev.imagerouter.provider.DownloadSettings;
+import dev.imagerouter.settings.StorageSettings;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
@@ -191,9 +199,9 @@ public final class ConfigLoader {
             sandboxWebhook.problem("url", sandboxConfig.webhookUrl(), "an http(s) URL or a path on this server such as "
                     + SandboxConfig.DEFAULT_WEBHOOK_URL);
         }
-        AuthConfig auth = AuthConfig.read(router, sandbox);
+        AuthConfig auth = AuthConfig.read(router, sandbox, dev.imagerouter.sandbox.SandboxKeys.LEONARDO_WEBHOOK_KEY);
         ApiConfig api = ApiConfig.read(router);
-        dev.imagerouter.alerts.AlertSettings alerts = dev.imagerouter.alerts.AlertSettings.read(router.child("alerts"));
+        dev.imagerouter.settings.AlertSettings alerts = dev.imagerouter.settings.AlertSettings.read(router.child("alerts"));
         if (sandboxConfig.pendingMax().compareTo(sandboxConfig.pendingMin()) < 0) {
             sandboxNode.problem("pending-max", sandboxConfig.pendingMax(), "at least pending-min (" + sandboxConfig.pendingMin() + ")");
         }

@@ -1,6 +1,9 @@
 package dev.imagerouter.config;
 
-import dev.imagerouter.metrics.MetricNames;
+import dev.imagerouter.configtree.ConfigException;
+import dev.imagerouter.settings.RouterConfig;
+
+import dev.imagerouter.vocabulary.MetricNames;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micronaut.context.annotation.Context;
@@ -34,6 +37,7 @@ import java.util.concurrent.TimeUnit;
  * Storage, download and cache settings are read at startup only; a reload that changes them says so.
  */
 /** Reloads the configuration on demand and on file changes. Thread-safe. */
+@io.micronaut.context.annotation.Requires(notEnv = dev.imagerouter.sandbox.EmulatorsCondition.EMULATORS_ENV)
 @Context
 public class ConfigReloader implements ApplicationEventListener<ServerStartupEvent> {
 

@@ -1,6 +1,6 @@
 package dev.imagerouter.config;
 
-import dev.imagerouter.metrics.MetricNames;
+import dev.imagerouter.vocabulary.MetricNames;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micronaut.core.async.publisher.Publishers;
@@ -20,6 +20,7 @@ import java.util.Map;
  * 0 live) and the {@code /health} entry {@code mode}, always UP, with details {@code mode}
  * ({@code sandbox|live}) and {@code reason} (the setting or variable names that decided it, never a value).
  */
+@io.micronaut.context.annotation.Requires(notEnv = dev.imagerouter.sandbox.EmulatorsCondition.EMULATORS_ENV)
 @Singleton
 public class ModeReport implements HealthIndicator {
 

@@ -1,10 +1,11 @@
 package dev.imagerouter.config;
 
+import dev.imagerouter.settings.RouterConfig;
+
 import com.github.benmanes.caffeine.cache.Ticker;
 import dev.imagerouter.cache.RequestHasher;
 import dev.imagerouter.cache.ResultCache;
 import io.micrometer.core.instrument.MeterRegistry;
-import dev.imagerouter.provider.ProviderAdapters;
 import dev.imagerouter.provider.ProviderContext;
 import dev.imagerouter.provider.leonardo.LeonardoWebhooks;
 import dev.imagerouter.routing.ProviderGate;
@@ -12,14 +13,14 @@ import dev.imagerouter.routing.ProviderRegistry;
 import dev.imagerouter.routing.ProviderResilience;
 import dev.imagerouter.routing.Router;
 import dev.imagerouter.routing.RoutingListener;
-import dev.imagerouter.storage.DownloadSettings;
-import dev.imagerouter.storage.ImageDownloader;
+import dev.imagerouter.provider.DownloadSettings;
+import dev.imagerouter.provider.ImageDownloader;
 import dev.imagerouter.storage.ImageNormaliser;
 import dev.imagerouter.storage.FileSync;
 import dev.imagerouter.storage.ImageStore;
 import dev.imagerouter.storage.StorageProbe;
 import dev.imagerouter.storage.StoreSweeper;
-import dev.imagerouter.metrics.MetricNames;
+import dev.imagerouter.vocabulary.MetricNames;
 import io.micrometer.core.instrument.Gauge;
 import io.micronaut.context.annotation.Context;
 import jakarta.inject.Provider;
@@ -44,6 +45,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Wires the router's plain classes into beans. The configuration is read once here (through
  * {@link ConfigBootstrap}) for the settings that need a restart to change: storage and downloads.
  */
+@io.micronaut.context.annotation.Requires(notEnv = dev.imagerouter.sandbox.EmulatorsCondition.EMULATORS_ENV)
 @Factory
 public class RouterBeans {
 
@@ -204,6 +206,29 @@ public class RouterBeans {
             t.setDaemon(true);
             return t;
         };
+    }
+
+    /** The admin endpoints' view of configuration loading and reload. */
+    @Singleton
+    dev.imagerouter.api.ConfigAdmin configAdmin(RouterRuntime runtime, ConfigReloader reloader) {
+        return new dev.imagerouter.api.ConfigAdmin() {
+            @Override
+            public java.nio.file.Path configDir() {
+                return runtime.configDir();
+            }
+
+            @Override
+            public Reload reload() {
+                ConfigReloader.Result r = reloader.reload();
+                return new Reload(r.applied(), r.chain(), r.problems());
+            }
+        };
+    }
+
+    /** How the API checks an X-Sandbox-Fault plan: as the emulators parse it. */
+    @Singleton
+    dev.imagerouter.api.SandboxFaultCheck sandboxFaultCheck() {
+        return dev.imagerouter.sandbox.FaultPlan::parse;
     }
 
     /** Reads the configuration once for the beans that need it before the runtime exists. */

@@ -1,6 +1,7 @@
 package dev.imagerouter.config;
 
-import dev.imagerouter.provider.ProviderAdapters;
+import dev.imagerouter.settings.RouterConfig;
+
 import dev.imagerouter.provider.ProviderConfig;
 import dev.imagerouter.routing.Chain;
 import dev.imagerouter.routing.ProviderRegistry;
@@ -27,8 +28,9 @@ import java.util.concurrent.atomic.AtomicReference;
  * providers at the emulators in sandbox mode, builds the chain, and applies reloads atomically.
  * Thread-safe.
  */
+@io.micronaut.context.annotation.Requires(notEnv = dev.imagerouter.sandbox.EmulatorsCondition.EMULATORS_ENV)
 @Singleton
-public class RouterRuntime {
+public class RouterRuntime implements dev.imagerouter.routing.RunningRouter {
 
     private static final Logger LOG = LoggerFactory.getLogger(RouterRuntime.class);
 
@@ -79,6 +81,7 @@ public class RouterRuntime {
         return configDir;
     }
 
+    @Override
     public RouterConfig config() {
         return config.get();
     }
@@ -90,6 +93,7 @@ public class RouterRuntime {
     }
 
     /** The chain new requests use; built on first use, once the server's port is known. */
+    @Override
     public Chain chain() {
         if (!chainBuilt) {
             synchronized (this) {

@@ -1,5 +1,9 @@
 package dev.imagerouter.config;
 
+import dev.imagerouter.settings.RouterConfig;
+import dev.imagerouter.settings.SandboxConfig;
+import dev.imagerouter.vocabulary.Secret;
+
 import dev.imagerouter.sandbox.SandboxImages;
 import dev.imagerouter.sandbox.SandboxSettings;
 import dev.imagerouter.sandbox.SandboxState;

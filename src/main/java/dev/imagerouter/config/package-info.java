@@ -1,7 +1,6 @@
-/** Part of the router; absent from the emulators process (environment {@code emulators}). */
-@Configuration
-@Requires(notEnv = "emulators")
+/**
+ * The wiring: beans, configuration loading and reload, the running snapshot, and the only package
+ * that knows the sandbox emulators. Its router beans require another environment than
+ * {@code emulators}; {@link dev.imagerouter.config.EmulatorsProcess} requires that one.
+ */
 package dev.imagerouter.config;
-
-import io.micronaut.context.annotation.Configuration;
-import io.micronaut.context.annotation.Requires;

@@ -1,9 +1,9 @@
 package dev.imagerouter.credits;
 
-import dev.imagerouter.provider.ProviderFailure;
+import dev.imagerouter.vocabulary.ProviderFailure;
 import dev.imagerouter.provider.leonardo.LeonardoProvider;
 import dev.imagerouter.provider.leonardo.LeonardoWire;
-import dev.imagerouter.routing.policy.FailureKind;
+import dev.imagerouter.vocabulary.FailureKind;
 import io.micronaut.json.JsonMapper;
 
 import java.io.IOException;

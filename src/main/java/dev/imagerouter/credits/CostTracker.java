@@ -1,9 +1,10 @@
 package dev.imagerouter.credits;
 
-import dev.imagerouter.config.RouterRuntime;
-import dev.imagerouter.metrics.MetricNames;
-import dev.imagerouter.provider.ImageRequest;
-import dev.imagerouter.provider.ProviderResult;
+import dev.imagerouter.routing.RunningRouter;
+
+import dev.imagerouter.vocabulary.MetricNames;
+import dev.imagerouter.vocabulary.ImageRequest;
+import dev.imagerouter.vocabulary.ProviderResult;
 import dev.imagerouter.routing.Chain;
 import dev.imagerouter.routing.ProviderHandle;
 import dev.imagerouter.routing.RoutingListener;
@@ -36,12 +37,12 @@ import java.util.concurrent.atomic.AtomicLong;
 @Singleton
 public class CostTracker implements RoutingListener {
 
-    private final RouterRuntime runtime;
+    private final RunningRouter runtime;
     private final MeterRegistry meters;
     private final ScheduledExecutorService scheduler;
     private final AtomicLong metersForVersion = new AtomicLong(-1);
 
-    public CostTracker(RouterRuntime runtime, MeterRegistry meters,
+    public CostTracker(RunningRouter runtime, MeterRegistry meters,
                        @Named("router-scheduler") ScheduledExecutorService scheduler) {
         this.runtime = runtime;
         this.meters = meters;

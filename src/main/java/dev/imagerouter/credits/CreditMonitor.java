@@ -1,21 +1,22 @@
 package dev.imagerouter.credits;
 
-import dev.imagerouter.provider.LogText;
+import dev.imagerouter.routing.RunningRouter;
+
+import dev.imagerouter.vocabulary.LogText;
 import dev.imagerouter.alerts.AlertService;
-import dev.imagerouter.config.RouterRuntime;
-import dev.imagerouter.metrics.MetricNames;
+import dev.imagerouter.vocabulary.MetricNames;
 import dev.imagerouter.provider.CreditSettings;
-import dev.imagerouter.provider.ImageRequest;
+import dev.imagerouter.vocabulary.ImageRequest;
 import dev.imagerouter.provider.ProviderConfig;
 import dev.imagerouter.provider.ProviderContext;
-import dev.imagerouter.provider.ProviderFailure;
-import dev.imagerouter.provider.ProviderResult;
+import dev.imagerouter.vocabulary.ProviderFailure;
+import dev.imagerouter.vocabulary.ProviderResult;
 import dev.imagerouter.provider.leonardo.LeonardoProvider;
-import dev.imagerouter.routing.Attempt;
+import dev.imagerouter.vocabulary.Attempt;
 import dev.imagerouter.routing.ProviderHandle;
 import dev.imagerouter.routing.RoutingListener;
-import dev.imagerouter.routing.policy.FailureKind;
-import dev.imagerouter.routing.policy.PolicyRule;
+import dev.imagerouter.vocabulary.FailureKind;
+import dev.imagerouter.policy.PolicyRule;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -69,7 +70,7 @@ public class CreditMonitor implements RoutingListener {
     private static final long MAX_TICK_NANOS = TimeUnit.SECONDS.toNanos(1);
     private static final long QUOTA_RECHECK_GAP_NANOS = TimeUnit.SECONDS.toNanos(10);
 
-    private final RouterRuntime runtime;
+    private final RunningRouter runtime;
     private final AlertService alerts;
     private final ScheduledExecutorService scheduler;
     private final MeterRegistry meters;
@@ -83,7 +84,7 @@ public class CreditMonitor implements RoutingListener {
     private record ParsedSettings(ProviderConfig source, CreditSettings settings) {
     }
 
-    public CreditMonitor(RouterRuntime runtime, AlertService alerts, @Named("router-scheduler") ScheduledExecutorService scheduler,
+    public CreditMonitor(RunningRouter runtime, AlertService alerts, @Named("router-scheduler") ScheduledExecutorService scheduler,
                          JsonMapper json, MeterRegistry meters, Clock clock) {
         this.runtime = runtime;
         this.alerts = alerts;

@@ -1,13 +1,14 @@
 package dev.imagerouter.credits;
 
+import dev.imagerouter.routing.RunningRouter;
+
 import dev.imagerouter.alerts.Alert;
 import dev.imagerouter.alerts.AlertService;
-import dev.imagerouter.config.RouterRuntime;
-import dev.imagerouter.metrics.MetricNames;
+import dev.imagerouter.vocabulary.MetricNames;
 import dev.imagerouter.provider.BudgetSettings;
-import dev.imagerouter.provider.ImageRequest;
+import dev.imagerouter.vocabulary.ImageRequest;
 import dev.imagerouter.provider.ProviderConfig;
-import dev.imagerouter.provider.ProviderResult;
+import dev.imagerouter.vocabulary.ProviderResult;
 import dev.imagerouter.routing.Chain;
 import dev.imagerouter.routing.ProviderHandle;
 import dev.imagerouter.routing.SpendReservations;
@@ -64,7 +65,7 @@ public class DailyBudgets implements SpendReservations {
     /** Sub-directory of router.storage.dir that holds the spend journal. */
     public static final String JOURNAL_DIR = "spend";
 
-    private final RouterRuntime runtime;
+    private final RunningRouter runtime;
     private final AlertService alerts;
     private final MeterRegistry meters;
     private final ScheduledExecutorService scheduler;
@@ -78,7 +79,7 @@ public class DailyBudgets implements SpendReservations {
     private record Parsed(ProviderConfig source, BudgetSettings settings) {
     }
 
-    public DailyBudgets(RouterRuntime runtime, AlertService alerts, MeterRegistry meters, Clock clock,
+    public DailyBudgets(RunningRouter runtime, AlertService alerts, MeterRegistry meters, Clock clock,
                         @Named("router-scheduler") ScheduledExecutorService scheduler) {
         this.runtime = runtime;
         this.alerts = alerts;

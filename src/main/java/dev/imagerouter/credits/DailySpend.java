@@ -1,6 +1,6 @@
 package dev.imagerouter.credits;
 
-import dev.imagerouter.provider.ProviderResult;
+import dev.imagerouter.vocabulary.ProviderResult;
 
 import java.math.BigDecimal;
 import java.time.Clock;

@@ -1,24 +1,25 @@
 package dev.imagerouter.lifecycle;
 
-import dev.imagerouter.provider.LogText;
+import dev.imagerouter.routing.RunningRouter;
+
+import dev.imagerouter.vocabulary.LogText;
 import com.openai.core.RequestOptions;
 import com.openai.models.models.Model;
 import com.openai.models.models.ModelRetrieveParams;
 import dev.imagerouter.alerts.Alert;
 import dev.imagerouter.alerts.AlertService;
-import dev.imagerouter.config.RouterRuntime;
-import dev.imagerouter.metrics.MetricNames;
+import dev.imagerouter.vocabulary.MetricNames;
 import dev.imagerouter.provider.ModelCheckSettings;
 import dev.imagerouter.provider.ProviderConfig;
-import dev.imagerouter.provider.ProviderFailure;
+import dev.imagerouter.vocabulary.ProviderFailure;
 import dev.imagerouter.provider.openai.OpenAiProvider;
-import dev.imagerouter.routing.Attempt;
+import dev.imagerouter.vocabulary.Attempt;
 import dev.imagerouter.routing.ProviderGate;
 import dev.imagerouter.routing.ProviderHandle;
 import dev.imagerouter.routing.ProviderStatusContributor;
 import dev.imagerouter.routing.RoutingListener;
-import dev.imagerouter.routing.policy.FailureKind;
-import dev.imagerouter.routing.policy.PolicyRule;
+import dev.imagerouter.vocabulary.FailureKind;
+import dev.imagerouter.policy.PolicyRule;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.inject.Named;
@@ -66,7 +67,7 @@ public class ModelLifecycle implements ProviderGate, RoutingListener, ProviderSt
     private static final long MAX_TICK_NANOS = TimeUnit.SECONDS.toNanos(1);
     private static final long FAILURE_RECHECK_GAP_NANOS = TimeUnit.SECONDS.toNanos(30);
 
-    private final RouterRuntime runtime;
+    private final RunningRouter runtime;
     private final AlertService alerts;
     private final ScheduledExecutorService scheduler;
     private final MeterRegistry meters;
@@ -77,7 +78,7 @@ public class ModelLifecycle implements ProviderGate, RoutingListener, ProviderSt
     private record Parsed(ProviderConfig source, ModelCheckSettings settings) {
     }
 
-    public ModelLifecycle(RouterRuntime runtime, AlertService alerts,
+    public ModelLifecycle(RunningRouter runtime, AlertService alerts,
                           @Named("router-scheduler") ScheduledExecutorService scheduler, MeterRegistry meters) {
         this.runtime = runtime;
         this.alerts = alerts;

@@ -1,10 +1,11 @@
 package dev.imagerouter.lifecycle;
 
+import dev.imagerouter.routing.RunningRouter;
+
 import dev.imagerouter.alerts.Alert;
 import dev.imagerouter.alerts.AlertService;
-import dev.imagerouter.alerts.AlertSettings;
-import dev.imagerouter.config.RouterRuntime;
-import dev.imagerouter.metrics.MetricNames;
+import dev.imagerouter.settings.AlertSettings;
+import dev.imagerouter.vocabulary.MetricNames;
 import dev.imagerouter.provider.ModelCheckSettings;
 import dev.imagerouter.provider.ProviderConfig;
 import dev.imagerouter.routing.ProviderGate;
@@ -91,7 +92,7 @@ public class ModelShutdowns implements ProviderGate {
         }
     }
 
-    private final RouterRuntime runtime;
+    private final RunningRouter runtime;
     private final ModelLifecycle lifecycle;
     private final AlertService alerts;
     private final MeterRegistry meters;
@@ -105,7 +106,7 @@ public class ModelShutdowns implements ProviderGate {
     private record Exported(Gauge gauge, AtomicLong seconds) {
     }
 
-    public ModelShutdowns(RouterRuntime runtime, ModelLifecycle lifecycle, AlertService alerts, MeterRegistry meters,
+    public ModelShutdowns(RunningRouter runtime, ModelLifecycle lifecycle, AlertService alerts, MeterRegistry meters,
                           Clock clock, @Named("router-scheduler") ScheduledExecutorService scheduler) {
         this.runtime = runtime;
         this.lifecycle = lifecycle;
@@ -115,7 +116,7 @@ public class ModelShutdowns implements ProviderGate {
         this.scheduler = scheduler;
     }
 
-    /** Starts the ticks once the server listens (the chain is built then; see RouterRuntime#chain). */
+    /** Starts the ticks once the server listens (the chain is built then; see RunningRouter#chain). */
     @EventListener
     void onStartup(ServerStartupEvent event) {
         synchronized (this) {

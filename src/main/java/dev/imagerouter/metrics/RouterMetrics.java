@@ -1,12 +1,14 @@
 package dev.imagerouter.metrics;
 
-import dev.imagerouter.provider.ProviderFailure;
-import dev.imagerouter.routing.Attempt;
+import dev.imagerouter.vocabulary.MetricNames;
+
+import dev.imagerouter.vocabulary.ProviderFailure;
+import dev.imagerouter.vocabulary.Attempt;
 import dev.imagerouter.routing.ProviderHandle;
 import dev.imagerouter.routing.ProviderResilience;
 import dev.imagerouter.routing.RoutingListener;
-import dev.imagerouter.routing.policy.FailureKind;
-import dev.imagerouter.routing.policy.PolicyRule;
+import dev.imagerouter.vocabulary.FailureKind;
+import dev.imagerouter.policy.PolicyRule;
 import io.github.resilience4j.micrometer.tagged.TaggedBulkheadMetrics;
 import io.github.resilience4j.micrometer.tagged.TaggedCircuitBreakerMetrics;
 import io.github.resilience4j.micrometer.tagged.TaggedRateLimiterMetrics;

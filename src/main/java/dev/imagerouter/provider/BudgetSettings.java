@@ -1,6 +1,8 @@
 package dev.imagerouter.provider;
 
-import dev.imagerouter.config.ConfigNode;
+import dev.imagerouter.vocabulary.ProviderResult;
+
+import dev.imagerouter.configtree.ConfigNode;
 
 import java.math.BigDecimal;
 import java.util.Optional;

@@ -1,6 +1,6 @@
 package dev.imagerouter.provider;
 
-import dev.imagerouter.config.ConfigNode;
+import dev.imagerouter.configtree.ConfigNode;
 
 import java.math.BigDecimal;
 import java.time.Duration;

@@ -1,5 +1,11 @@
 package dev.imagerouter.provider;
 
+import dev.imagerouter.vocabulary.ImageRequest;
+import dev.imagerouter.vocabulary.JobListener;
+import dev.imagerouter.vocabulary.PartialImageListener;
+import dev.imagerouter.vocabulary.ProviderResult;
+import dev.imagerouter.vocabulary.Unsupported;
+
 import java.util.concurrent.CompletableFuture;
 
 /**

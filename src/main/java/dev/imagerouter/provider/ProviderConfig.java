@@ -1,7 +1,7 @@
 package dev.imagerouter.provider;
 
-import dev.imagerouter.config.ConfigNode;
-import dev.imagerouter.routing.policy.PolicyTable;
+import dev.imagerouter.configtree.ConfigNode;
+import dev.imagerouter.policy.PolicyTable;
 
 import java.time.Duration;
 import java.util.Optional;

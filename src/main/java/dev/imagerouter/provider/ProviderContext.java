@@ -1,6 +1,5 @@
 package dev.imagerouter.provider;
 
-import dev.imagerouter.storage.ImageDownloader;
 import io.micronaut.json.JsonMapper;
 
 import java.util.concurrent.ScheduledExecutorService;

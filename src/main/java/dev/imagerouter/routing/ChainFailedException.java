@@ -1,7 +1,9 @@
 package dev.imagerouter.routing;
 
-import dev.imagerouter.provider.ProviderFailure;
-import dev.imagerouter.routing.policy.FailureKind;
+import dev.imagerouter.vocabulary.Attempt;
+
+import dev.imagerouter.vocabulary.ProviderFailure;
+import dev.imagerouter.vocabulary.FailureKind;
 
 import java.time.Duration;
 import java.util.List;

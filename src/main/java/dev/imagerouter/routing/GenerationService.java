@@ -4,11 +4,10 @@ import dev.imagerouter.cache.CachedGeneration;
 import dev.imagerouter.cache.IdempotencyKeys;
 import dev.imagerouter.cache.RequestHasher;
 import dev.imagerouter.cache.ResultCache;
-import dev.imagerouter.config.RouterRuntime;
-import dev.imagerouter.provider.GeneratedImage;
-import dev.imagerouter.provider.ImageRequest;
-import dev.imagerouter.provider.PartialImageListener;
-import dev.imagerouter.provider.ProviderResult;
+import dev.imagerouter.vocabulary.GeneratedImage;
+import dev.imagerouter.vocabulary.ImageRequest;
+import dev.imagerouter.vocabulary.PartialImageListener;
+import dev.imagerouter.vocabulary.ProviderResult;
 import dev.imagerouter.storage.ImageNormaliser;
 import dev.imagerouter.storage.ImageStore;
 import dev.imagerouter.storage.StorageProbe;
@@ -42,7 +41,7 @@ public class GenerationService {
     public record Generation(CachedGeneration generation, boolean cached, String requestHash) {
     }
 
-    private final RouterRuntime runtime;
+    private final RunningRouter runtime;
     private final Router router;
     private final ResultCache cache;
     private final RequestHasher hasher;
@@ -54,7 +53,7 @@ public class GenerationService {
     private final IdempotencyKeys<Generation> idempotencyKeys;
     private final StorageProbe storageProbe;
 
-    public GenerationService(RouterRuntime runtime, Router router, ResultCache cache, RequestHasher hasher,
+    public GenerationService(RunningRouter runtime, Router router, ResultCache cache, RequestHasher hasher,
                              ImageNormaliser normaliser, ImageStore store, @Named("image-work") ExecutorService imageWork,
                              @Named("storage-io") ExecutorService storageIo,
                              Clock clock, StorageProbe storageProbe) {
@@ -119,7 +118,7 @@ public class GenerationService {
                                                   PartialImageListener partials) {
         if (!"png".equals(request.outputFormat()) && !"jpeg".equals(request.outputFormat())
                 && !normaliser.outputFormats().contains(request.outputFormat())) {
-            throw new RequestUnsupportedException(new dev.imagerouter.provider.Unsupported("output_format",
+            throw new RequestUnsupportedException(new dev.imagerouter.vocabulary.Unsupported("output_format",
                     "output_format " + request.outputFormat() + " cannot be encoded on this host (supported: "
                             + String.join(", ", normaliser.outputFormats()) + ")"));
         }

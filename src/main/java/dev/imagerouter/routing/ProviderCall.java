@@ -1,12 +1,14 @@
 package dev.imagerouter.routing;
 
-import dev.imagerouter.provider.ImageRequest;
-import dev.imagerouter.provider.PartialImageListener;
-import dev.imagerouter.provider.ProviderFailure;
-import dev.imagerouter.provider.ProviderResult;
-import dev.imagerouter.routing.policy.FailureKind;
-import dev.imagerouter.routing.policy.PolicyAction;
-import dev.imagerouter.routing.policy.PolicyRule;
+import dev.imagerouter.vocabulary.Attempt;
+
+import dev.imagerouter.vocabulary.ImageRequest;
+import dev.imagerouter.vocabulary.PartialImageListener;
+import dev.imagerouter.vocabulary.ProviderFailure;
+import dev.imagerouter.vocabulary.ProviderResult;
+import dev.imagerouter.vocabulary.FailureKind;
+import dev.imagerouter.policy.PolicyAction;
+import dev.imagerouter.policy.PolicyRule;
 import io.github.resilience4j.bulkhead.Bulkhead;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.ratelimiter.RateLimiter;

@@ -1,8 +1,10 @@
 package dev.imagerouter.routing;
 
+import dev.imagerouter.vocabulary.Attempt;
+
 import dev.imagerouter.provider.ImageProvider;
 import dev.imagerouter.provider.ProviderConfig;
-import dev.imagerouter.routing.policy.PolicyTable;
+import dev.imagerouter.policy.PolicyTable;
 
 import java.time.Clock;
 import java.time.Duration;

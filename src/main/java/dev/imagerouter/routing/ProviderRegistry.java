@@ -1,7 +1,6 @@
 package dev.imagerouter.routing;
 
 import dev.imagerouter.provider.ImageProvider;
-import dev.imagerouter.provider.ProviderAdapters;
 import dev.imagerouter.provider.ProviderConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,14 +26,14 @@ public final class ProviderRegistry implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ProviderRegistry.class);
 
     private final ProviderResilience resilience;
-    private final ProviderAdapters adapters;
+    private final dev.imagerouter.provider.ProviderFactory adapters;
     private final Clock clock;
     private final ScheduledExecutorService scheduler;
     private final AtomicReference<Chain> current = new AtomicReference<>(new Chain(List.of(), 0));
     private final Map<String, ProviderHandle> handles = new HashMap<>();
     private final AtomicLong versions = new AtomicLong();
 
-    public ProviderRegistry(ProviderResilience resilience, ProviderAdapters adapters, Clock clock,
+    public ProviderRegistry(ProviderResilience resilience, dev.imagerouter.provider.ProviderFactory adapters, Clock clock,
                             ScheduledExecutorService scheduler) {
         this.resilience = resilience;
         this.adapters = adapters;

@@ -1,9 +1,9 @@
 package dev.imagerouter.routing;
 
 import dev.imagerouter.provider.ProviderConfig;
-import dev.imagerouter.provider.ProviderFailure;
+import dev.imagerouter.vocabulary.ProviderFailure;
 import dev.imagerouter.provider.ResilienceSettings;
-import dev.imagerouter.routing.policy.FailureKind;
+import dev.imagerouter.vocabulary.FailureKind;
 import io.github.resilience4j.bulkhead.Bulkhead;
 import io.github.resilience4j.bulkhead.BulkheadConfig;
 import io.github.resilience4j.bulkhead.BulkheadRegistry;

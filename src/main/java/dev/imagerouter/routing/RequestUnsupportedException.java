@@ -1,6 +1,6 @@
 package dev.imagerouter.routing;
 
-import dev.imagerouter.provider.Unsupported;
+import dev.imagerouter.vocabulary.Unsupported;
 
 /**
  * No provider of the chain can serve the request as asked (each said so through

@@ -1,14 +1,16 @@
 package dev.imagerouter.routing;
 
-import dev.imagerouter.provider.LogText;
+import dev.imagerouter.vocabulary.Attempt;
+
+import dev.imagerouter.vocabulary.LogText;
 import dev.imagerouter.provider.ImageProvider;
-import dev.imagerouter.provider.ImageRequest;
-import dev.imagerouter.provider.PartialImageListener;
-import dev.imagerouter.provider.Unsupported;
-import dev.imagerouter.provider.ProviderFailure;
-import dev.imagerouter.routing.policy.FailureKind;
-import dev.imagerouter.routing.policy.PolicyAction;
-import dev.imagerouter.routing.policy.PolicyRule;
+import dev.imagerouter.vocabulary.ImageRequest;
+import dev.imagerouter.vocabulary.PartialImageListener;
+import dev.imagerouter.vocabulary.Unsupported;
+import dev.imagerouter.vocabulary.ProviderFailure;
+import dev.imagerouter.vocabulary.FailureKind;
+import dev.imagerouter.policy.PolicyAction;
+import dev.imagerouter.policy.PolicyRule;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

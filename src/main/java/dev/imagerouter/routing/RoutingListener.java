@@ -1,10 +1,12 @@
 package dev.imagerouter.routing;
 
-import dev.imagerouter.provider.ImageRequest;
-import dev.imagerouter.provider.ProviderFailure;
-import dev.imagerouter.provider.ProviderResult;
-import dev.imagerouter.routing.policy.FailureKind;
-import dev.imagerouter.routing.policy.PolicyRule;
+import dev.imagerouter.vocabulary.Attempt;
+
+import dev.imagerouter.vocabulary.ImageRequest;
+import dev.imagerouter.vocabulary.ProviderFailure;
+import dev.imagerouter.vocabulary.ProviderResult;
+import dev.imagerouter.vocabulary.FailureKind;
+import dev.imagerouter.policy.PolicyRule;
 
 /**
  * Observes the chain walk: metrics, alerts, credit and cost tracking are listeners, never inline

@@ -1,6 +1,8 @@
 package dev.imagerouter.routing;
 
-import dev.imagerouter.provider.ProviderResult;
+import dev.imagerouter.vocabulary.Attempt;
+
+import dev.imagerouter.vocabulary.ProviderResult;
 
 import java.util.List;
 

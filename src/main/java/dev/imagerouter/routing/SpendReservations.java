@@ -1,7 +1,7 @@
 package dev.imagerouter.routing;
 
-import dev.imagerouter.provider.ImageRequest;
-import dev.imagerouter.provider.ProviderResult;
+import dev.imagerouter.vocabulary.ImageRequest;
+import dev.imagerouter.vocabulary.ProviderResult;
 
 import java.util.Optional;
 

@@ -1,8 +1,8 @@
 package dev.imagerouter.storage;
 
-import dev.imagerouter.provider.ImageRequest;
-import dev.imagerouter.provider.ProviderFailure;
-import dev.imagerouter.routing.policy.FailureKind;
+import dev.imagerouter.vocabulary.ImageRequest;
+import dev.imagerouter.vocabulary.ProviderFailure;
+import dev.imagerouter.vocabulary.FailureKind;
 import net.coobird.thumbnailator.Thumbnails;
 import net.coobird.thumbnailator.geometry.Positions;
 

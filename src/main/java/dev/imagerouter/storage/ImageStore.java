@@ -1,7 +1,9 @@
 package dev.imagerouter.storage;
 
+import dev.imagerouter.settings.StorageSettings;
+
 import com.fasterxml.jackson.annotation.JsonInclude;
-import dev.imagerouter.provider.ProviderResult;
+import dev.imagerouter.vocabulary.ProviderResult;
 import io.micronaut.json.JsonMapper;
 import io.micronaut.serde.ObjectMapper;
 import io.micronaut.serde.annotation.SerdeImport;

@@ -1,6 +1,6 @@
 package dev.imagerouter.api;
 
-import dev.imagerouter.metrics.MetricNames;
+import dev.imagerouter.vocabulary.MetricNames;
 import dev.imagerouter.sandbox.SandboxKeys;
 import dev.imagerouter.sandbox.SandboxSettings;
 import dev.imagerouter.sandbox.SandboxState;

@@ -1,6 +1,6 @@
 package dev.imagerouter.cache;
 
-import dev.imagerouter.provider.ImageRequest;
+import dev.imagerouter.vocabulary.ImageRequest;
 import org.junit.jupiter.api.Test;
 
 import java.util.HashSet;

@@ -1,9 +1,9 @@
 package dev.imagerouter.cache;
 
-import dev.imagerouter.config.CacheConfig;
-import dev.imagerouter.metrics.MetricNames;
+import dev.imagerouter.settings.CacheConfig;
+import dev.imagerouter.vocabulary.MetricNames;
 import dev.imagerouter.storage.ImageStore;
-import dev.imagerouter.storage.StorageSettings;
+import dev.imagerouter.settings.StorageSettings;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

@@ -1,5 +1,10 @@
 package dev.imagerouter.config;
 
+import dev.imagerouter.configtree.ConfigException;
+import dev.imagerouter.settings.AuthConfig;
+import dev.imagerouter.settings.RouterConfig;
+import dev.imagerouter.vocabulary.Secret;
+
 import dev.imagerouter.sandbox.SandboxKeys;
 import org.junit.jupiter.api.Test;
 

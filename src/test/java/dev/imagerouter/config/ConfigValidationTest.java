@@ -1,6 +1,8 @@
 package dev.imagerouter.config;
 
-import dev.imagerouter.provider.ProviderAdapters;
+import dev.imagerouter.configtree.ConfigException;
+import dev.imagerouter.settings.RouterConfig;
+
 import dev.imagerouter.testing.TestConfigDir;
 import org.junit.jupiter.api.Test;
 

@@ -1,6 +1,6 @@
 package dev.imagerouter.config;
 
-import dev.imagerouter.metrics.MetricNames;
+import dev.imagerouter.vocabulary.MetricNames;
 import dev.imagerouter.routing.ProviderResilience;
 import dev.imagerouter.sandbox.SandboxKeys;
 import dev.imagerouter.sandbox.SandboxStats;

@@ -1,11 +1,11 @@
 package dev.imagerouter.credits;
 
-import dev.imagerouter.config.ConfigException;
+import dev.imagerouter.configtree.ConfigException;
 import dev.imagerouter.config.ConfigLoader;
-import dev.imagerouter.config.RouterConfig;
+import dev.imagerouter.settings.RouterConfig;
 import dev.imagerouter.provider.CreditSettings;
 import dev.imagerouter.provider.ModelCheckSettings;
-import dev.imagerouter.provider.ProviderAdapters;
+import dev.imagerouter.config.ProviderAdapters;
 import dev.imagerouter.testing.RouterTestSupport;
 import org.junit.jupiter.api.Test;
 

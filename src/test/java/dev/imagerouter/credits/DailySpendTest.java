@@ -1,6 +1,6 @@
 package dev.imagerouter.credits;
 
-import dev.imagerouter.provider.ProviderResult;
+import dev.imagerouter.vocabulary.ProviderResult;
 import dev.imagerouter.testing.MutableClock;
 import dev.imagerouter.testing.RouterTestSupport;
 import org.junit.jupiter.api.Test;

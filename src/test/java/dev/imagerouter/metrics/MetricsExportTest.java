@@ -1,5 +1,7 @@
 package dev.imagerouter.metrics;
 
+import dev.imagerouter.vocabulary.MetricNames;
+
 import dev.imagerouter.testing.ApiClient;
 import dev.imagerouter.testing.RouterTestSupport;
 import io.micronaut.json.JsonMapper;

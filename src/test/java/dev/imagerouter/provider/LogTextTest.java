@@ -1,5 +1,7 @@
 package dev.imagerouter.provider;
 
+import dev.imagerouter.vocabulary.LogText;
+
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;

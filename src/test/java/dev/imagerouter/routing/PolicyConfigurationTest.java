@@ -1,10 +1,10 @@
 package dev.imagerouter.routing;
 
-import dev.imagerouter.config.ConfigException;
+import dev.imagerouter.configtree.ConfigException;
 import dev.imagerouter.config.ConfigLoader;
-import dev.imagerouter.provider.ProviderAdapters;
-import dev.imagerouter.routing.policy.FailureKind;
-import dev.imagerouter.routing.policy.PolicyAction;
+import dev.imagerouter.config.ProviderAdapters;
+import dev.imagerouter.vocabulary.FailureKind;
+import dev.imagerouter.policy.PolicyAction;
 import dev.imagerouter.sandbox.SandboxStats;
 import dev.imagerouter.testing.ApiClient;
 import dev.imagerouter.testing.RouterTestSupport;

@@ -1,8 +1,8 @@
 package dev.imagerouter.routing;
 
-import dev.imagerouter.metrics.MetricNames;
-import dev.imagerouter.routing.policy.FailureKind;
-import dev.imagerouter.routing.policy.PolicyTable;
+import dev.imagerouter.vocabulary.MetricNames;
+import dev.imagerouter.vocabulary.FailureKind;
+import dev.imagerouter.policy.PolicyTable;
 import dev.imagerouter.testing.ApiClient;
 import dev.imagerouter.testing.SandboxHttpTest;
 import io.micrometer.core.instrument.Counter;

@@ -1,11 +1,11 @@
 package dev.imagerouter.routing;
 
-import dev.imagerouter.provider.ProviderFailure;
-import dev.imagerouter.provider.RetryAfter;
+import dev.imagerouter.vocabulary.ProviderFailure;
+import dev.imagerouter.vocabulary.RetryAfter;
 import dev.imagerouter.provider.leonardo.LeonardoFailureClassifier;
-import dev.imagerouter.routing.policy.FailureKind;
-import dev.imagerouter.routing.policy.PolicyAction;
-import dev.imagerouter.routing.policy.PolicyRule;
+import dev.imagerouter.vocabulary.FailureKind;
+import dev.imagerouter.policy.PolicyAction;
+import dev.imagerouter.policy.PolicyRule;
 import io.micronaut.json.JsonMapper;
 import org.junit.jupiter.api.Test;
 

@@ -1,9 +1,12 @@
 package dev.imagerouter.storage;
 
+import dev.imagerouter.provider.DownloadSettings;
+import dev.imagerouter.provider.ImageDownloader;
+
 import com.sun.net.httpserver.HttpServer;
-import dev.imagerouter.provider.GeneratedImage;
-import dev.imagerouter.provider.ProviderFailure;
-import dev.imagerouter.routing.policy.FailureKind;
+import dev.imagerouter.vocabulary.GeneratedImage;
+import dev.imagerouter.vocabulary.ProviderFailure;
+import dev.imagerouter.vocabulary.FailureKind;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

@@ -1,7 +1,7 @@
 package dev.imagerouter.storage;
 
-import dev.imagerouter.provider.ProviderFailure;
-import dev.imagerouter.routing.policy.FailureKind;
+import dev.imagerouter.vocabulary.ProviderFailure;
+import dev.imagerouter.vocabulary.FailureKind;
 import dev.imagerouter.storage.ImageNormaliser.NormalisedImage;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;

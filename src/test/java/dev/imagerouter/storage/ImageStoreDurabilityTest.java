@@ -1,5 +1,7 @@
 package dev.imagerouter.storage;
 
+import dev.imagerouter.settings.StorageSettings;
+
 import io.micronaut.serde.ObjectMapper;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -1,6 +1,8 @@
 package dev.imagerouter.storage;
 
-import dev.imagerouter.provider.ProviderResult;
+import dev.imagerouter.settings.StorageSettings;
+
+import dev.imagerouter.vocabulary.ProviderResult;
 import dev.imagerouter.storage.ImageStore.GenerationRecord;
 import dev.imagerouter.storage.ImageStore.StoredImage;
 import org.junit.jupiter.api.Test;

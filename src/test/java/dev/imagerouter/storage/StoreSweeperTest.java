@@ -1,6 +1,8 @@
 package dev.imagerouter.storage;
 
-import dev.imagerouter.metrics.MetricNames;
+import dev.imagerouter.settings.StorageSettings;
+
+import dev.imagerouter.vocabulary.MetricNames;
 import dev.imagerouter.testing.MutableClock;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;

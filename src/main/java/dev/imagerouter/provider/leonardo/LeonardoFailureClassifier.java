@@ -1,8 +1,8 @@
 package dev.imagerouter.provider.leonardo;
 
-import dev.imagerouter.provider.ProviderFailure;
-import dev.imagerouter.provider.RetryAfter;
-import dev.imagerouter.routing.policy.FailureKind;
+import dev.imagerouter.vocabulary.ProviderFailure;
+import dev.imagerouter.vocabulary.RetryAfter;
+import dev.imagerouter.vocabulary.FailureKind;
 import io.micronaut.http.client.exceptions.HttpClientException;
 import io.micronaut.http.client.exceptions.HttpClientResponseException;
 import io.micronaut.http.client.exceptions.ReadTimeoutException;

@@ -1,14 +1,14 @@
 package dev.imagerouter.provider.leonardo;
 
-import dev.imagerouter.provider.GeneratedImage;
+import dev.imagerouter.vocabulary.GeneratedImage;
 import dev.imagerouter.provider.ImageProvider;
-import dev.imagerouter.provider.ImageRequest;
-import dev.imagerouter.provider.JobListener;
+import dev.imagerouter.vocabulary.ImageRequest;
+import dev.imagerouter.vocabulary.JobListener;
 import dev.imagerouter.provider.ProviderConfig;
 import dev.imagerouter.provider.ProviderContext;
-import dev.imagerouter.provider.ProviderFailure;
-import dev.imagerouter.provider.ProviderResult;
-import dev.imagerouter.routing.policy.FailureKind;
+import dev.imagerouter.vocabulary.ProviderFailure;
+import dev.imagerouter.vocabulary.ProviderResult;
+import dev.imagerouter.vocabulary.FailureKind;
 
 import java.io.IOException;
 import java.math.BigDecimal;
@@ -94,17 +94,17 @@ public final class LeonardoProvider implements ImageProvider, AutoCloseable {
      * transparent background (Phoenix has no transparency option in v1 generations).
      */
     @Override
-    public java.util.Optional<dev.imagerouter.provider.Unsupported> unsupported(ImageRequest request) {
+    public java.util.Optional<dev.imagerouter.vocabulary.Unsupported> unsupported(ImageRequest request) {
         if (request.prompt().codePointCount(0, request.prompt().length()) > MAX_PROMPT) {
-            return java.util.Optional.of(new dev.imagerouter.provider.Unsupported("prompt",
+            return java.util.Optional.of(new dev.imagerouter.vocabulary.Unsupported("prompt",
                     "prompt longer than Leonardo's " + MAX_PROMPT + " characters"));
         }
         if (request.negativePrompt().map(n -> n.codePointCount(0, n.length()) > MAX_PROMPT).orElse(false)) {
-            return java.util.Optional.of(new dev.imagerouter.provider.Unsupported("negative_prompt",
+            return java.util.Optional.of(new dev.imagerouter.vocabulary.Unsupported("negative_prompt",
                     "negative_prompt longer than Leonardo's " + MAX_PROMPT + " characters"));
         }
         if (ImageRequest.BACKGROUND_TRANSPARENT.equals(request.background())) {
-            return java.util.Optional.of(new dev.imagerouter.provider.Unsupported("background",
+            return java.util.Optional.of(new dev.imagerouter.vocabulary.Unsupported("background",
                     "Leonardo Phoenix cannot make transparent backgrounds"));
         }
         return java.util.Optional.empty();
@@ -122,11 +122,11 @@ public final class LeonardoProvider implements ImageProvider, AutoCloseable {
 
     @Override
     public CompletableFuture<ProviderResult> generate(ImageRequest request) {
-        return generate(request, dev.imagerouter.provider.PartialImageListener.NONE, JobListener.NONE);
+        return generate(request, dev.imagerouter.vocabulary.PartialImageListener.NONE, JobListener.NONE);
     }
 
     @Override
-    public CompletableFuture<ProviderResult> generate(ImageRequest request, dev.imagerouter.provider.PartialImageListener partials) {
+    public CompletableFuture<ProviderResult> generate(ImageRequest request, dev.imagerouter.vocabulary.PartialImageListener partials) {
         return generate(request, partials, JobListener.NONE);
     }
 
@@ -136,7 +136,7 @@ public final class LeonardoProvider implements ImageProvider, AutoCloseable {
      * the job had been accepted and whether it was paid.
      */
     @Override
-    public CompletableFuture<ProviderResult> generate(ImageRequest request, dev.imagerouter.provider.PartialImageListener partials,
+    public CompletableFuture<ProviderResult> generate(ImageRequest request, dev.imagerouter.vocabulary.PartialImageListener partials,
                                                       JobListener jobs) {
         CompletableFuture<ProviderResult> result = new CompletableFuture<>();
         Map<String, String> headers = LeonardoClient.sandboxHeaders(context, config.name(), request.sandboxFaults());

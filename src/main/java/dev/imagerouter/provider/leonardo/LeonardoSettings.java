@@ -1,6 +1,6 @@
 package dev.imagerouter.provider.leonardo;
 
-import dev.imagerouter.config.ConfigNode;
+import dev.imagerouter.configtree.ConfigNode;
 
 import java.time.Duration;
 import java.util.List;

@@ -6,9 +6,9 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
-import dev.imagerouter.provider.ProviderFailure;
-import dev.imagerouter.provider.ProviderResult;
-import dev.imagerouter.routing.policy.FailureKind;
+import dev.imagerouter.vocabulary.ProviderFailure;
+import dev.imagerouter.vocabulary.ProviderResult;
+import dev.imagerouter.vocabulary.FailureKind;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;

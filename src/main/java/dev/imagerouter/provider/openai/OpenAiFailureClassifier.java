@@ -9,9 +9,9 @@ import com.openai.errors.OpenAIServiceException;
 import com.openai.errors.PermissionDeniedException;
 import com.openai.errors.RateLimitException;
 import com.openai.errors.UnauthorizedException;
-import dev.imagerouter.provider.ProviderFailure;
-import dev.imagerouter.provider.RetryAfter;
-import dev.imagerouter.routing.policy.FailureKind;
+import dev.imagerouter.vocabulary.ProviderFailure;
+import dev.imagerouter.vocabulary.RetryAfter;
+import dev.imagerouter.vocabulary.FailureKind;
 
 import java.io.InterruptedIOException;
 import java.net.SocketTimeoutException;

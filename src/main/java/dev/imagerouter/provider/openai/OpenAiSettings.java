@@ -1,7 +1,7 @@
 package dev.imagerouter.provider.openai;
 
-import dev.imagerouter.config.ConfigNode;
-import dev.imagerouter.provider.ProviderResult;
+import dev.imagerouter.configtree.ConfigNode;
+import dev.imagerouter.vocabulary.ProviderResult;
 
 import java.math.BigDecimal;
 import java.math.RoundingMode;

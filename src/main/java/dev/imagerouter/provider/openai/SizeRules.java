@@ -1,6 +1,6 @@
 package dev.imagerouter.provider.openai;
 
-import dev.imagerouter.config.ConfigNode;
+import dev.imagerouter.configtree.ConfigNode;
 
 import java.util.ArrayList;
 import java.util.List;

@@ -1,7 +1,7 @@
 package dev.imagerouter.provider.openai;
 
-import dev.imagerouter.provider.ProviderFailure;
-import dev.imagerouter.routing.policy.FailureKind;
+import dev.imagerouter.vocabulary.ProviderFailure;
+import dev.imagerouter.vocabulary.FailureKind;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;

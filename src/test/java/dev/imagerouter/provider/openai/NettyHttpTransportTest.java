@@ -9,7 +9,7 @@ import com.openai.core.http.HttpRequestBody;
 import com.openai.core.http.HttpResponse;
 import com.openai.errors.OpenAIIoException;
 import com.sun.net.httpserver.HttpServer;
-import dev.imagerouter.routing.policy.FailureKind;
+import dev.imagerouter.vocabulary.FailureKind;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

@@ -3,7 +3,7 @@ package dev.imagerouter.provider.openai;
 import com.openai.core.http.Headers;
 import com.openai.core.http.HttpResponse;
 import com.openai.errors.OpenAIIoException;
-import dev.imagerouter.routing.policy.FailureKind;
+import dev.imagerouter.vocabulary.FailureKind;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayInputStream;

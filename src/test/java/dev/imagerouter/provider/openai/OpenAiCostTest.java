@@ -1,6 +1,6 @@
 package dev.imagerouter.provider.openai;
 
-import dev.imagerouter.provider.ProviderResult;
+import dev.imagerouter.vocabulary.ProviderResult;
 import org.junit.jupiter.api.Test;
 
 import java.math.BigDecimal;
