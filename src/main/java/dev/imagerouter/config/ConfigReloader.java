@@ -144,7 +144,7 @@ public class ConfigReloader implements ApplicationEventListener<ServerStartupEve
             while (!Thread.currentThread().isInterrupted()) {
                 WatchKey key = watcher.take();
                 boolean relevant = key.pollEvents().stream()
-                        .anyMatch(e -> e.context() instanceof Path p && p.getFileName().toString().matches("[^.].*\\.ya?ml"));
+                        .anyMatch(e -> e.context() instanceof Path p && isConfigChange(p.getFileName().toString()));
                 key.reset();
                 if (!relevant) {
                     continue;
@@ -162,6 +162,15 @@ public class ConfigReloader implements ApplicationEventListener<ServerStartupEve
         } catch (RuntimeException e) {
             LOG.error("configuration watcher stopped: {}", e.toString());
         }
+    }
+
+    /**
+     * A YAML file of ours changed, or a Kubernetes ConfigMap volume was updated: the kubelet writes the
+     * new files into a fresh hidden directory and swaps the {@code ..data} symlink to it in one rename,
+     * so the visible {@code *.yml} symlinks never change themselves; only {@code ..data} does.
+     */
+    static boolean isConfigChange(String fileName) {
+        return fileName.matches("[^.].*\\.ya?ml") || fileName.equals("..data");
     }
 
     @PreDestroy
