@@ -27,6 +27,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 
+// Over 300 lines because both cache levels, single flight for lookups and for no-cache refreshes, the missing-file check and the metrics binding share one Caffeine cache, so the HIT/MISS rules sit in one place.
+
 /*
  * Two levels, keyed by request hash:
  *   1. Caffeine AsyncCache in memory. get(key, loader) gives single flight: concurrent identical

@@ -40,6 +40,8 @@ import java.util.TreeMap;
 import java.util.function.Function;
 import java.util.stream.Stream;
 
+// Over 300 lines because it reads and validates every section of application.yml and the provider files in one pass over one problem list, so that every problem is reported at once.
+
 /*
  * Configuration layout
  * --------------------

@@ -13,6 +13,8 @@ import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+// Over 300 lines because every typed reader of a settings file (booleans, numbers in ranges, durations, lists, dates) and the problem list they share; one small API, kept in one file.
+
 /**
  * A typed, error-collecting view of one map of a YAML file. Every getter takes a default and
  * records a problem (file, full key, value, what was expected) instead of throwing, so that a

@@ -28,6 +28,8 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BiConsumer;
 
+// Over 300 lines because one provider's turn including the settlement of paid and late results; the timeout path and the settlement must be read side by side.
+
 /*
  * One provider's turn in the chain, wrapped outermost first:
  *   Retry ( CircuitBreaker ( RateLimiter ( TimeLimiter ( Bulkhead ( provider.generate )))))

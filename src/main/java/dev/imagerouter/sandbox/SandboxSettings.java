@@ -8,6 +8,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 
+// Over 300 lines because one record of every emulator setting with its builder and validation; they change together.
+
 /**
  * Immutable emulator settings, validated on construction (messages name the
  * {@code router.sandbox.*} key, the bad value and what was expected).

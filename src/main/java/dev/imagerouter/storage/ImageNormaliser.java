@@ -21,6 +21,8 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 
+// Over 300 lines because the whole decode, crop and resize, encode path with its per-format branches (PNG, JPEG, WebP, alpha flattening), which share their helpers.
+
 /*
  * What the caller asked for, whichever provider answered (Leonardo answers PNG or JPEG; OpenAI in
  * the requested format, at its own sizes):

@@ -33,6 +33,8 @@ import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Pattern;
 
+// Over 300 lines because the store's layout, atomic and forced writes, records and their lookup, so that the durability order (file, rename, directory) is reviewed in one place.
+
 /*
  * Layout of the store (all names lowercase):
  *

@@ -22,6 +22,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
+// Over 300 lines because the whole Leonardo job lifecycle (create, poll, webhook, download, deadline) on purpose: the money-safety rules (never create a job twice, never abandon one) are checked by reading one file.
+
 /*
  * Leonardo generation lifecycle (money safety)
  * --------------------------------------------

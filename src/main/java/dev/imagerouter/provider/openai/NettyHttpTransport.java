@@ -68,6 +68,8 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
+// Over 300 lines because one HTTP transport for the OpenAI SDK: pool, request encoding, response reading and timeouts share the channel state (bench/RESULTS.md says why we keep our own).
+
 /*
  * Why a Netty transport (bench/RESULTS.md, "Overhead"): the JDK HttpClient spent about a quarter of
  * the router's CPU per generation (its selector thread, its internal executor stages, a linear scan
