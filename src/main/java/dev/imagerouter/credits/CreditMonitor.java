@@ -44,7 +44,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * ------------------------------------------------------------------------------
  * - GET /me (shared/specs/leonardo/WIRE.md §4) through the adapter's own LeonardoClient, once at
  *   startup (startup waits up to the check timeout for it) and then every credits.check-interval;
- *   a tick on the router scheduler (at most 1 s apart) starts checks that are due, so reloads that
+ *   a ScheduledProbe tick on the router scheduler (at most 1 s apart) starts checks that are due, so reloads that
  *   add providers or change intervals apply within a second. Balance = apiSubscriptionTokens +
  *   apiPaidTokens, a decimal that may be fractional or negative.
  * - Between checks each paid generation (RoutingListener.onPaid: used or not, e.g. a job that
@@ -67,7 +67,6 @@ public class CreditMonitor implements RoutingListener {
     /** Suffix of the sandbox provider header on balance checks. */
     public static final String SANDBOX_SUFFIX = ".credits";
     private static final Logger LOG = LoggerFactory.getLogger(CreditMonitor.class);
-    private static final long MAX_TICK_NANOS = TimeUnit.SECONDS.toNanos(1);
     private static final long QUOTA_RECHECK_GAP_NANOS = TimeUnit.SECONDS.toNanos(10);
 
     private final RunningRouter runtime;
@@ -107,7 +106,28 @@ public class CreditMonitor implements RoutingListener {
         }
         balanceProviders().forEach(this::ensureMeters);
         CompletableFuture<Void> first = checkNow();
-        scheduler.schedule(this::tick, MAX_TICK_NANOS, TimeUnit.NANOSECONDS);
+        new dev.imagerouter.probe.ScheduledProbe<>("credit check", scheduler, new dev.imagerouter.probe.ScheduledProbe.Targets<ProviderHandle>() {
+            @Override
+            public java.util.List<ProviderHandle> targets() {
+                return balanceProviders();
+            }
+
+            @Override
+            public boolean claimScheduled(ProviderHandle h, long nowNanos) {
+                ensureMeters(h);
+                return state(h.name()).claimScheduled(nowNanos, settings(h).checkInterval().toNanos());
+            }
+
+            @Override
+            public long nanosUntilDue(ProviderHandle h, long nowNanos) {
+                return state(h.name()).nanosUntilDue(nowNanos);
+            }
+
+            @Override
+            public void check(ProviderHandle h) {
+                CreditMonitor.this.check(h);
+            }
+        }).start();
         return first;
     }
 
@@ -166,28 +186,6 @@ public class CreditMonitor implements RoutingListener {
                 && CreditSettings.BALANCE_TYPE.equals(provider.config().type())
                 && state(provider.name()).idleFor(System.nanoTime(), QUOTA_RECHECK_GAP_NANOS)) {
             scheduler.execute(() -> checkNow(provider.name()));
-        }
-    }
-
-    private void tick() {
-        long now = System.nanoTime();
-        long wake = MAX_TICK_NANOS;
-        try {
-            for (ProviderHandle h : balanceProviders()) {
-                ensureMeters(h);
-                ProviderCredits s = state(h.name());
-                CreditSettings cs = settings(h);
-                if (s.claimScheduled(now, cs.checkInterval().toNanos())) {
-                    check(h);
-                }
-                wake = Math.min(wake, Math.max(0, s.nanosUntilDue(now)));
-            }
-        } catch (RuntimeException e) {
-            LOG.warn("credit check schedule: {}", e.toString());
-        } finally {
-            if (!scheduler.isShutdown()) {
-                scheduler.schedule(this::tick, Math.max(wake, TimeUnit.MILLISECONDS.toNanos(10)), TimeUnit.NANOSECONDS);
-            }
         }
     }
 

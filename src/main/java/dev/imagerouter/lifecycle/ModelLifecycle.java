@@ -43,7 +43,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * -----------------------------------------------------------------------------------------
  * GET /v1/models/{model} through the provider's own SDK client (maxRetries 0), once at startup
  * (startup waits up to model-check.timeout) and then every model-check.interval (default 24 h);
- * a tick on the router scheduler, at most 1 s apart, starts the checks that are due, and a model
+ * a ScheduledProbe tick on the router scheduler, at most 1 s apart, starts the checks that are due, and a model
  * changed by a reload is checked within a second. A MODEL_UNAVAILABLE failure of a generation
  * triggers a check at once (at most one per 30 s).
  *   200          → available (gauge 1); if it was unavailable: a resolved MODEL_UNAVAILABLE alert
@@ -64,7 +64,6 @@ public class ModelLifecycle implements ProviderGate, RoutingListener, ProviderSt
     /** Trail reason while the configured model is known to be gone. */
     public static final String MODEL_UNAVAILABLE = "MODEL_UNAVAILABLE";
     private static final Logger LOG = LoggerFactory.getLogger(ModelLifecycle.class);
-    private static final long MAX_TICK_NANOS = TimeUnit.SECONDS.toNanos(1);
     private static final long FAILURE_RECHECK_GAP_NANOS = TimeUnit.SECONDS.toNanos(30);
 
     private final RunningRouter runtime;
@@ -98,7 +97,27 @@ public class ModelLifecycle implements ProviderGate, RoutingListener, ProviderSt
             return CompletableFuture.completedFuture(null);
         }
         CompletableFuture<Void> first = checkNow();
-        scheduler.schedule(this::tick, MAX_TICK_NANOS, TimeUnit.NANOSECONDS);
+        new dev.imagerouter.probe.ScheduledProbe<>("model check", scheduler, new dev.imagerouter.probe.ScheduledProbe.Targets<ProviderHandle>() {
+            @Override
+            public java.util.List<ProviderHandle> targets() {
+                return checkedProviders();
+            }
+
+            @Override
+            public boolean claimScheduled(ProviderHandle h, long nowNanos) {
+                return state(h).claimScheduled(nowNanos, settings(h).interval().toNanos());
+            }
+
+            @Override
+            public long nanosUntilDue(ProviderHandle h, long nowNanos) {
+                return state(h).nanosUntilDue(nowNanos);
+            }
+
+            @Override
+            public void check(ProviderHandle h) {
+                ModelLifecycle.this.check(h, state(h));
+            }
+        }).start();
         return first;
     }
 
@@ -156,26 +175,6 @@ public class ModelLifecycle implements ProviderGate, RoutingListener, ProviderSt
             ModelState s = state(provider);
             if (s.claimNow(System.nanoTime(), FAILURE_RECHECK_GAP_NANOS)) {
                 scheduler.execute(() -> check(provider, s));
-            }
-        }
-    }
-
-    private void tick() {
-        long now = System.nanoTime();
-        long wake = MAX_TICK_NANOS;
-        try {
-            for (ProviderHandle h : checkedProviders()) {
-                ModelState s = state(h);
-                if (s.claimScheduled(now, settings(h).interval().toNanos())) {
-                    check(h, s);
-                }
-                wake = Math.min(wake, Math.max(0, s.nanosUntilDue(now)));
-            }
-        } catch (RuntimeException e) {
-            LOG.warn("model check schedule: {}", e.toString());
-        } finally {
-            if (!scheduler.isShutdown()) {
-                scheduler.schedule(this::tick, Math.max(wake, TimeUnit.MILLISECONDS.toNanos(10)), TimeUnit.NANOSECONDS);
             }
         }
     }

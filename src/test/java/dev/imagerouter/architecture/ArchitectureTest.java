@@ -35,7 +35,7 @@ class ArchitectureTest {
         return Architectures.layeredArchitecture().consideringOnlyDependenciesInLayers()
                 .layer("Vocabulary").definedBy(ROOT + ".vocabulary..", ROOT + ".policy..", ROOT + ".configtree..")
                 .layer("Providers").definedBy(ROOT + ".provider..")
-                .layer("Core").definedBy(ROOT + ".settings..", ROOT + ".routing..", ROOT + ".cache..", ROOT + ".storage..",
+                .layer("Core").definedBy(ROOT + ".settings..", ROOT + ".probe..", ROOT + ".routing..", ROOT + ".cache..", ROOT + ".storage..",
                         ROOT + ".credits..", ROOT + ".lifecycle..", ROOT + ".alerts..", ROOT + ".metrics..")
                 .layer("Api").definedBy(ROOT + ".api..")
                 .layer("Wiring").definedBy(ROOT + ".config..")
