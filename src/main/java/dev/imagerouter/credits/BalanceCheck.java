@@ -1,12 +1,8 @@
 package dev.imagerouter.credits;
 
 import dev.imagerouter.vocabulary.ProviderFailure;
-import dev.imagerouter.provider.leonardo.LeonardoProvider;
-import dev.imagerouter.provider.leonardo.LeonardoWire;
 import dev.imagerouter.vocabulary.FailureKind;
-import io.micronaut.json.JsonMapper;
 
-import java.io.IOException;
 import java.math.BigDecimal;
 import java.time.Duration;
 import java.util.Map;
@@ -18,9 +14,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * One Leonardo {@code GET /me} (shared/specs/leonardo/WIRE.md §4) through the adapter's own client
- * and classifier. Balance = {@code apiSubscriptionTokens + apiPaidTokens} of the first user, as a
- * decimal (fractional and negative values are kept as they are). Stateless; thread-safe.
+ * One balance check through a provider's {@link dev.imagerouter.provider.BalanceSource} (Leonardo's
+ * {@code GET /me}), bounded by the check timeout. Stateless; thread-safe.
  */
 final class BalanceCheck {
 
@@ -36,27 +31,25 @@ final class BalanceCheck {
     }
 
     private final ScheduledExecutorService scheduler;
-    private final JsonMapper json;
 
-    BalanceCheck(ScheduledExecutorService scheduler, JsonMapper json) {
+    BalanceCheck(ScheduledExecutorService scheduler) {
         this.scheduler = scheduler;
-        this.json = json;
     }
 
     /**
      * Runs one check; never completes exceptionally. No answer within {@code timeout} is a TIMEOUT
      * failure (the HTTP exchange is cancelled).
      */
-    CompletableFuture<Outcome> run(LeonardoProvider leonardo, Map<String, String> headers, Duration timeout) {
+    CompletableFuture<Outcome> run(dev.imagerouter.provider.BalanceSource source, Map<String, String> headers, Duration timeout) {
         CompletableFuture<Outcome> done = new CompletableFuture<>();
         AtomicBoolean finished = new AtomicBoolean();
-        CompletableFuture<String> call;
+        CompletableFuture<BigDecimal> call;
         try {
-            call = leonardo.client().me(headers);
+            call = source.balance(headers);
         } catch (RuntimeException e) {
             call = CompletableFuture.failedFuture(e);
         }
-        CompletableFuture<String> exchange = call;
+        CompletableFuture<BigDecimal> exchange = call;
         ScheduledFuture<?> timer = scheduler.schedule(() -> {
             if (finished.compareAndSet(false, true)) {
                 done.complete(Outcome.failed(new ProviderFailure(FailureKind.TIMEOUT,
@@ -64,17 +57,19 @@ final class BalanceCheck {
                 exchange.cancel(true);
             }
         }, timeout.toMillis(), TimeUnit.MILLISECONDS);
-        exchange.whenComplete((body, error) -> {
+        exchange.whenComplete((balance, error) -> {
             if (!finished.compareAndSet(false, true)) {
                 return;
             }
             timer.cancel(false);
             try {
                 if (error != null) {
-                    done.complete(Outcome.failed(leonardo.classifier().classify(error)));
+                    Throwable t = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+                            ? error.getCause() : error;
+                    done.complete(Outcome.failed(t instanceof ProviderFailure pf ? pf : new ProviderFailure(
+                            FailureKind.MALFORMED_RESPONSE, "unexpected error: " + t.getClass().getSimpleName())));
                 } else {
-                    done.complete(parseBalance(body).map(Outcome::of).orElseGet(() -> Outcome.failed(new ProviderFailure(
-                            FailureKind.MALFORMED_RESPONSE, "GET /me answer has no apiSubscriptionTokens/apiPaidTokens", 200))));
+                    done.complete(Outcome.of(balance));
                 }
             } catch (RuntimeException e) {
                 done.complete(Outcome.failed(new ProviderFailure(FailureKind.MALFORMED_RESPONSE,
@@ -82,24 +77,5 @@ final class BalanceCheck {
             }
         });
         return done;
-    }
-
-    /** {@code apiSubscriptionTokens + apiPaidTokens} of the first user; empty when neither is there or the body does not parse. */
-    Optional<BigDecimal> parseBalance(String body) {
-        try {
-            LeonardoWire.MeResponse me = json.readValue(body, LeonardoWire.MeResponse.class);
-            if (me == null || me.userDetails() == null || me.userDetails().isEmpty() || me.userDetails().get(0) == null) {
-                return Optional.empty();
-            }
-            LeonardoWire.UserDetails u = me.userDetails().get(0);
-            if (u.apiSubscriptionTokens() == null && u.apiPaidTokens() == null) {
-                return Optional.empty();
-            }
-            BigDecimal subscription = u.apiSubscriptionTokens() == null ? BigDecimal.ZERO : u.apiSubscriptionTokens();
-            BigDecimal paid = u.apiPaidTokens() == null ? BigDecimal.ZERO : u.apiPaidTokens();
-            return Optional.of(subscription.add(paid));
-        } catch (IOException | RuntimeException e) {
-            return Optional.empty();
-        }
     }
 }

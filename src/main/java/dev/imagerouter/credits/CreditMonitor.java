@@ -11,7 +11,6 @@ import dev.imagerouter.provider.ProviderConfig;
 import dev.imagerouter.provider.ProviderContext;
 import dev.imagerouter.vocabulary.ProviderFailure;
 import dev.imagerouter.vocabulary.ProviderResult;
-import dev.imagerouter.provider.leonardo.LeonardoProvider;
 import dev.imagerouter.vocabulary.Attempt;
 import dev.imagerouter.routing.ProviderHandle;
 import dev.imagerouter.routing.RoutingListener;
@@ -90,7 +89,7 @@ public class CreditMonitor implements RoutingListener {
         this.scheduler = scheduler;
         this.meters = meters;
         this.clock = clock;
-        this.balanceCheck = new BalanceCheck(scheduler, json);
+        this.balanceCheck = new BalanceCheck(scheduler);
     }
 
     /**
@@ -197,7 +196,8 @@ public class CreditMonitor implements RoutingListener {
 
     /** One GET /me; completes (normally) when the result has been applied or the failure recorded. */
     private CompletableFuture<Void> check(ProviderHandle h) {
-        if (!(h.provider() instanceof LeonardoProvider leonardo)) {
+        Optional<dev.imagerouter.provider.BalanceSource> source = h.provider().balanceSource();
+        if (source.isEmpty()) {
             return CompletableFuture.completedFuture(null);
         }
         String name = h.name();
@@ -206,7 +206,7 @@ public class CreditMonitor implements RoutingListener {
         long sequence = state.startCheck(System.nanoTime());
         Map<String, String> headers = runtime.config().sandbox().enabled()
                 ? Map.of(ProviderContext.SANDBOX_PROVIDER_HEADER, name + SANDBOX_SUFFIX) : Map.of();
-        return balanceCheck.run(leonardo, headers, cs.checkTimeout()).thenAccept(outcome -> {
+        return balanceCheck.run(source.get(), headers, cs.checkTimeout()).thenAccept(outcome -> {
             state.finishCheck(sequence);
             if (outcome.balance().isPresent()) {
                 BigDecimal balance = outcome.balance().get();

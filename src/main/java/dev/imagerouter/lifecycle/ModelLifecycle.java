@@ -3,16 +3,13 @@ package dev.imagerouter.lifecycle;
 import dev.imagerouter.routing.RunningRouter;
 
 import dev.imagerouter.vocabulary.LogText;
-import com.openai.core.RequestOptions;
-import com.openai.models.models.Model;
-import com.openai.models.models.ModelRetrieveParams;
 import dev.imagerouter.alerts.Alert;
 import dev.imagerouter.alerts.AlertService;
 import dev.imagerouter.vocabulary.MetricNames;
 import dev.imagerouter.provider.ModelCheckSettings;
 import dev.imagerouter.provider.ProviderConfig;
 import dev.imagerouter.vocabulary.ProviderFailure;
-import dev.imagerouter.provider.openai.OpenAiProvider;
+import dev.imagerouter.provider.ModelCatalogue;
 import dev.imagerouter.vocabulary.Attempt;
 import dev.imagerouter.routing.ProviderGate;
 import dev.imagerouter.routing.ProviderHandle;
@@ -180,22 +177,26 @@ public class ModelLifecycle implements ProviderGate, RoutingListener, ProviderSt
     }
 
     private CompletableFuture<Void> check(ProviderHandle h, ModelState s) {
-        if (!(h.provider() instanceof OpenAiProvider openai)) {
+        Optional<ModelCatalogue> catalogue = h.provider().modelCatalogue();
+        if (catalogue.isEmpty()) {
             return CompletableFuture.completedFuture(null);
         }
         String model = s.model();
         long sequence = s.start();
-        CompletableFuture<?> call;
+        CompletableFuture<Optional<LocalDate>> call;
         try {
-            call = openai.client().models().retrieve(ModelRetrieveParams.builder().model(model).build(),
-                    RequestOptions.builder().timeout(settings(h).timeout()).build());
+            call = catalogue.get().shutdownDate(model, settings(h).timeout());
         } catch (RuntimeException e) {
             call = CompletableFuture.failedFuture(e);
         }
-        return call.handle((ok, error) -> {
-            ProviderFailure failure = error == null ? null : openai.classifier().classify(error);
-            if (ok instanceof Model answer) {
-                s.reportShutdownDate(sequence, shutdownDateOf(h.name(), model, answer));
+        return call.handle((date, error) -> {
+            ProviderFailure failure = null;
+            if (error != null) {
+                Throwable t = error instanceof java.util.concurrent.CompletionException && error.getCause() != null ? error.getCause() : error;
+                failure = t instanceof ProviderFailure pf ? pf
+                        : new ProviderFailure(FailureKind.MALFORMED_RESPONSE, "unexpected error: " + t.getClass().getSimpleName());
+            } else {
+                s.reportShutdownDate(sequence, date);
             }
             record(h.name(), s, sequence, failure);
             return (Void) null;
@@ -203,16 +204,6 @@ public class ModelLifecycle implements ProviderGate, RoutingListener, ProviderSt
             LOG.warn("model check of {} could not be recorded: {}", h.name(), LogText.escape(e));
             return null;
         });
-    }
-
-    /** The answer's {@code shutdown_date}; a value the SDK cannot read counts as none announced (and is logged). */
-    private static Optional<LocalDate> shutdownDateOf(String provider, String model, Model answer) {
-        try {
-            return answer.shutdownDate();
-        } catch (RuntimeException e) {
-            LOG.warn("model check provider={} model={}: unreadable shutdown_date ({})", provider, model, LogText.escape(e));
-            return Optional.empty();
-        }
     }
 
     private void record(String provider, ModelState s, long sequence, ProviderFailure failure) {

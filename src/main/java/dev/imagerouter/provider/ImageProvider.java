@@ -76,4 +76,14 @@ public interface ImageProvider {
     default java.util.Optional<ProviderResult.Cost> expectedCost(ImageRequest request) {
         return java.util.Optional.empty();
     }
+
+    /** Where the account's credit balance can be read, for providers that have one (Leonardo). */
+    default java.util.Optional<BalanceSource> balanceSource() {
+        return java.util.Optional.empty();
+    }
+
+    /** Where the model's availability and shutdown date can be looked up, for providers that publish them (OpenAI). */
+    default java.util.Optional<ModelCatalogue> modelCatalogue() {
+        return java.util.Optional.empty();
+    }
 }

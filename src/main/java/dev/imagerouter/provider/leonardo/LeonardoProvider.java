@@ -49,7 +49,7 @@ import java.util.concurrent.TimeUnit;
  * No thread waits between polls.
  */
 /** The Leonardo adapter: one instance per provider file of type {@code leonardo}. Thread-safe. */
-public final class LeonardoProvider implements ImageProvider, AutoCloseable {
+public final class LeonardoProvider implements ImageProvider, dev.imagerouter.provider.BalanceSource, AutoCloseable {
 
     private final ProviderConfig config;
     private final LeonardoSettings settings;
@@ -110,6 +110,65 @@ public final class LeonardoProvider implements ImageProvider, AutoCloseable {
                     "Leonardo Phoenix cannot make transparent backgrounds"));
         }
         return java.util.Optional.empty();
+    }
+
+    @Override
+    public Optional<dev.imagerouter.provider.BalanceSource> balanceSource() {
+        return Optional.of(this);
+    }
+
+    /**
+     * {@code GET /me} (shared/specs/leonardo/WIRE.md §4): {@code apiSubscriptionTokens + apiPaidTokens} of
+     * the first user, as a decimal (fractional and negative values kept as they are).
+     */
+    @Override
+    public CompletableFuture<BigDecimal> balance(Map<String, String> headers) {
+        CompletableFuture<String> call;
+        try {
+            call = client.me(headers);
+        } catch (RuntimeException e) {
+            call = CompletableFuture.failedFuture(e);
+        }
+        CompletableFuture<String> exchange = call;
+        CompletableFuture<BigDecimal> result = new CompletableFuture<>();
+        exchange.whenComplete((body, error) -> {
+            if (error != null) {
+                result.completeExceptionally(classifier.classify(error));
+                return;
+            }
+            Optional<BigDecimal> balance = parseBalance(body);
+            if (balance.isPresent()) {
+                result.complete(balance.get());
+            } else {
+                result.completeExceptionally(new ProviderFailure(FailureKind.MALFORMED_RESPONSE,
+                        "GET /me answer has no apiSubscriptionTokens/apiPaidTokens", 200));
+            }
+        });
+        result.whenComplete((b, e) -> {
+            if (result.isCancelled()) {
+                exchange.cancel(true);
+            }
+        });
+        return result;
+    }
+
+    /** {@code apiSubscriptionTokens + apiPaidTokens} of the first user; empty when neither is there or the body does not parse. */
+    Optional<BigDecimal> parseBalance(String body) {
+        try {
+            LeonardoWire.MeResponse me = context.json().readValue(body, LeonardoWire.MeResponse.class);
+            if (me == null || me.userDetails() == null || me.userDetails().isEmpty() || me.userDetails().get(0) == null) {
+                return Optional.empty();
+            }
+            LeonardoWire.UserDetails u = me.userDetails().get(0);
+            if (u.apiSubscriptionTokens() == null && u.apiPaidTokens() == null) {
+                return Optional.empty();
+            }
+            BigDecimal subscription = u.apiSubscriptionTokens() == null ? BigDecimal.ZERO : u.apiSubscriptionTokens();
+            BigDecimal paid = u.apiPaidTokens() == null ? BigDecimal.ZERO : u.apiPaidTokens();
+            return Optional.of(subscription.add(paid));
+        } catch (IOException | RuntimeException e) {
+            return Optional.empty();
+        }
     }
 
     /** The HTTP client, shared with the credit monitor. */

@@ -42,7 +42,7 @@ import java.util.concurrent.CompletableFuture;
  * the file's per-token prices (the per-image table only when no usage came back).
  * Thread-safe.
  */
-public final class OpenAiProvider implements ImageProvider, AutoCloseable {
+public final class OpenAiProvider implements ImageProvider, dev.imagerouter.provider.ModelCatalogue, AutoCloseable {
 
     /** Longest prompt of GPT image models, in characters (shared/specs/openai/GPT-IMAGE-2.md §1). */
     public static final int MAX_PROMPT = 32_000;
@@ -84,6 +84,38 @@ public final class OpenAiProvider implements ImageProvider, AutoCloseable {
     }
 
     /** The SDK client, shared with the model lifecycle check. */
+    @Override
+    public Optional<dev.imagerouter.provider.ModelCatalogue> modelCatalogue() {
+        return Optional.of(this);
+    }
+
+    /**
+     * {@code GET /v1/models/{model}} through the SDK: its {@code shutdown_date} when announced (a value the
+     * SDK cannot read counts as none announced); a 404 is {@code MODEL_UNAVAILABLE}.
+     */
+    @Override
+    public CompletableFuture<Optional<java.time.LocalDate>> shutdownDate(String model, java.time.Duration timeout) {
+        CompletableFuture<com.openai.models.models.Model> call;
+        try {
+            call = client().models().retrieve(com.openai.models.models.ModelRetrieveParams.builder().model(model).build(),
+                    com.openai.core.RequestOptions.builder().timeout(timeout).build());
+        } catch (RuntimeException e) {
+            call = CompletableFuture.failedFuture(e);
+        }
+        return call.handle((answer, error) -> {
+            if (error != null) {
+                throw classifier().classify(error);
+            }
+            try {
+                return answer.shutdownDate();
+            } catch (RuntimeException unreadable) {
+                org.slf4j.LoggerFactory.getLogger(OpenAiProvider.class).warn("model check provider={} model={}: unreadable "
+                        + "shutdown_date ({})", name(), model, dev.imagerouter.vocabulary.LogText.escape(unreadable));
+                return Optional.<java.time.LocalDate>empty();
+            }
+        });
+    }
+
     public OpenAIClientAsync client() {
         return client;
     }
