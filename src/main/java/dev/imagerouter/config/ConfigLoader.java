@@ -67,21 +67,21 @@ public final class ConfigLoader {
 
     private final Function<String, Optional<String>> overrides;
     private final Function<String, String> environment;
-    private final java.util.function.Consumer<ProviderConfig> providerValidator;
+    private final java.util.function.BiFunction<ProviderConfig, ConfigNode, dev.imagerouter.provider.ProviderSettings> providerValidator;
 
     /**
      * @param overrides   full dotted key → override value (for example Micronaut's property resolver)
      * @param environment environment variable lookup (System::getenv in production)
      */
     public ConfigLoader(Function<String, Optional<String>> overrides, Function<String, String> environment) {
-        this(overrides, environment, p -> { });
+        this(overrides, environment, (p, node) -> dev.imagerouter.provider.ProviderSettings.NONE);
     }
 
     /**
-     * @param providerValidator checks a provider's type-specific settings, recording problems in its node
+     * @param providerValidator parses and checks a provider's type-specific settings, recording problems in its node
      */
     public ConfigLoader(Function<String, Optional<String>> overrides, Function<String, String> environment,
-                        java.util.function.Consumer<ProviderConfig> providerValidator) {
+                        java.util.function.BiFunction<ProviderConfig, ConfigNode, dev.imagerouter.provider.ProviderSettings> providerValidator) {
         this.overrides = overrides;
         this.environment = environment;
         this.providerValidator = providerValidator;
@@ -129,7 +129,7 @@ public final class ConfigLoader {
                     providerEffective);
             ProviderConfig provider = readProvider(name, node, defaults, sandbox);
             if (PROVIDER_TYPES.contains(provider.type())) {
-                providerValidator.accept(provider);
+                provider = provider.withSettings(providerValidator.apply(provider, node));
             }
             providers.put(name, provider);
         }
@@ -331,7 +331,7 @@ public final class ConfigLoader {
                 r.duration("permit-wait", Duration.ZERO),
                 r.integer("max-concurrent-calls", 10, 1, 1_000_000));
         PolicyTable policy = readPolicy(node.child("policy"), defaults);
-        return new ProviderConfig(name, type, enabled, baseUrl, keyEnv, apiKey, model, timeout, resilience, policy, node,
+        return new ProviderConfig(name, type, enabled, baseUrl, keyEnv, apiKey, model, timeout, resilience, policy, dev.imagerouter.provider.ProviderSettings.NONE,
                 shutdownDate);
     }
 

@@ -1,5 +1,7 @@
 package dev.imagerouter.config;
 
+import dev.imagerouter.provider.ProviderSettings;
+
 import dev.imagerouter.provider.BudgetSettings;
 import dev.imagerouter.provider.CreditSettings;
 import dev.imagerouter.provider.ImageProvider;
@@ -7,7 +9,7 @@ import dev.imagerouter.provider.ModelCheckSettings;
 import dev.imagerouter.provider.ProviderConfig;
 import dev.imagerouter.provider.ProviderContext;
 
-import dev.imagerouter.configtree.ConfigErrors;
+import dev.imagerouter.configtree.ConfigNode;
 import dev.imagerouter.provider.leonardo.LeonardoProvider;
 import dev.imagerouter.provider.leonardo.LeonardoSettings;
 import dev.imagerouter.provider.leonardo.LeonardoWebhooks;
@@ -32,28 +34,30 @@ public final class ProviderAdapters implements dev.imagerouter.provider.Provider
         this.clock = clock;
     }
 
-    /** Checks the type-specific settings of a provider file; problems go to its error list. */
-    public static void validate(ProviderConfig config) {
-        switch (config.type()) {
-            case "leonardo" -> LeonardoSettings.read(config.settings());
-            case "openai" -> OpenAiSettings.read(config.settings());
-            default -> config.settings().problem("type", config.type(), "a known provider type");
-        }
-        CreditSettings.read(config.settings(), config.type());
-        BudgetSettings.read(config.settings(), config.type());
-        ModelCheckSettings.read(config.settings(), config.type());
+    /**
+     * Parses and checks the type-specific and money settings of a provider file, once, when the
+     * configuration is loaded; problems go to the file's error list (reported with every other one).
+     */
+    public static ProviderSettings validate(ProviderConfig config, ConfigNode node) {
+        Object adapter = switch (config.type()) {
+            case "leonardo" -> LeonardoSettings.read(node);
+            case "openai" -> OpenAiSettings.read(node);
+            default -> {
+                node.problem("type", config.type(), "a known provider type");
+                yield null;
+            }
+        };
+        return new ProviderSettings(adapter, CreditSettings.read(node, config.type()), BudgetSettings.read(node, config.type()),
+                ModelCheckSettings.read(node, config.type()));
     }
 
     /** Builds an adapter; {@code config} must have passed validation. */
     @Override
     public ImageProvider create(ProviderConfig config) {
-        ConfigErrors errors = config.settings().errors();
-        ImageProvider provider = switch (config.type()) {
-            case "leonardo" -> new LeonardoProvider(config, LeonardoSettings.read(config.settings()), context, webhooks, clock);
-            case "openai" -> new OpenAiProvider(config, OpenAiSettings.read(config.settings()), context, clock);
+        return switch (config.type()) {
+            case "leonardo" -> new LeonardoProvider(config, config.settings().adapter(LeonardoSettings.class), context, webhooks, clock);
+            case "openai" -> new OpenAiProvider(config, config.settings().adapter(OpenAiSettings.class), context, clock);
             default -> throw new IllegalArgumentException("unknown provider type " + config.type());
         };
-        errors.throwIfAny();
-        return provider;
     }
 }

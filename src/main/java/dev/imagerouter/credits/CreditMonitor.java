@@ -250,11 +250,11 @@ public class CreditMonitor implements RoutingListener {
         if (parsed != null && parsed.source() == h.config()) {
             return parsed.settings();
         }
-        // reading a ConfigNode records into its effective-settings tree: one reader per node at a time
-        synchronized (h.config().settings()) {
+        // parsed at load time; one writer of this provider's entry at a time
+        synchronized (this) {
             parsed = settings.get(h.name());
             if (parsed == null || parsed.source() != h.config()) {
-                parsed = new ParsedSettings(h.config(), CreditSettings.read(h.config().settings(), h.config().type()));
+                parsed = new ParsedSettings(h.config(), h.config().settings().credits());
                 settings.put(h.name(), parsed);
                 CreditSettings cs = parsed.settings();
                 state(h.name()).reevaluate(cs).ifPresent(t -> announce(h.name(), t, cs));

@@ -174,11 +174,11 @@ public class DailyBudgets implements SpendReservations {
         if (p != null && p.source() == provider.config()) {
             return p.settings();
         }
-        // reading a ConfigNode records into its effective-settings tree: one reader per node at a time
-        synchronized (provider.config().settings()) {
+        // parsed at load time; one writer of this provider's entry at a time
+        synchronized (this) {
             p = settings.get(provider.name());
             if (p == null || p.source() != provider.config()) {
-                p = new Parsed(provider.config(), BudgetSettings.read(provider.config().settings(), provider.config().type()));
+                p = new Parsed(provider.config(), provider.config().settings().budget());
                 settings.put(provider.name(), p);
             }
             return p.settings();

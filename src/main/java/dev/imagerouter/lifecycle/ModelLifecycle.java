@@ -269,9 +269,9 @@ public class ModelLifecycle implements ProviderGate, RoutingListener, ProviderSt
         if (parsed != null && parsed.source() == h.config()) {
             return parsed.settings();
         }
-        // reading a ConfigNode records into its effective-settings tree: one reader per node at a time
-        synchronized (h.config().settings()) {
-            parsed = new Parsed(h.config(), ModelCheckSettings.read(h.config().settings(), h.config().type()));
+        // parsed at load time; one writer of this provider's entry at a time
+        synchronized (this) {
+            parsed = new Parsed(h.config(), h.config().settings().modelCheck());
             settings.put(h.name(), parsed);
             return parsed.settings();
         }

@@ -1,6 +1,5 @@
 package dev.imagerouter.provider;
 
-import dev.imagerouter.configtree.ConfigNode;
 import dev.imagerouter.policy.PolicyTable;
 
 import java.time.Duration;
@@ -19,13 +18,13 @@ import java.util.Optional;
  * @param timeout     the whole attempt's budget (create + poll for Leonardo)
  * @param resilience  breaker, rate limiter and bulkhead settings
  * @param policy      the policy table with this provider's overrides applied
- * @param settings    the file itself, for type-specific settings read by the adapter
+ * @param settings    the file's type-specific and money settings, parsed when the configuration was loaded
  * @param shutdownDate the model's shutdown date from the file's {@code shutdown-date:} (UTC day), or empty;
  *                     from that day on the router skips the provider without a call
  */
 public record ProviderConfig(String name, String type, boolean enabled, String baseUrl, String apiKeyEnv,
                              Optional<String> apiKey, String model, Duration timeout, ResilienceSettings resilience,
-                             PolicyTable policy, ConfigNode settings, Optional<java.time.LocalDate> shutdownDate) {
+                             PolicyTable policy, ProviderSettings settings, Optional<java.time.LocalDate> shutdownDate) {
 
     public ProviderConfig {
         shutdownDate = shutdownDate == null ? Optional.empty() : shutdownDate;
@@ -34,8 +33,14 @@ public record ProviderConfig(String name, String type, boolean enabled, String b
     /** A provider without a configured shutdown date. */
     public ProviderConfig(String name, String type, boolean enabled, String baseUrl, String apiKeyEnv,
                           Optional<String> apiKey, String model, Duration timeout, ResilienceSettings resilience,
-                          PolicyTable policy, ConfigNode settings) {
+                          PolicyTable policy, ProviderSettings settings) {
         this(name, type, enabled, baseUrl, apiKeyEnv, apiKey, model, timeout, resilience, policy, settings, Optional.empty());
+    }
+
+    /** This configuration with its parsed settings. */
+    public ProviderConfig withSettings(ProviderSettings parsed) {
+        return new ProviderConfig(name, type, enabled, baseUrl, apiKeyEnv, apiKey, model, timeout, resilience, policy, parsed,
+                shutdownDate);
     }
 
     /** What identifies the instance's live state (breaker, limiter): same values, same state across reloads. */

@@ -87,8 +87,7 @@ public final class ProviderRegistry implements AutoCloseable {
     private static boolean sameAdapter(ProviderConfig a, ProviderConfig b) {
         return a.type().equals(b.type()) && a.baseUrl().equals(b.baseUrl()) && a.model().equals(b.model())
                 && a.apiKey().equals(b.apiKey()) && a.timeout().equals(b.timeout())
-                && a.settings().keys().equals(b.settings().keys()) && String.valueOf(a.settings().effectiveView())
-                .equals(String.valueOf(b.settings().effectiveView()));
+                && a.settings().equals(b.settings());
     }
 
     private static void closeQuietly(AutoCloseable c) {

@@ -89,4 +89,14 @@ class ArchitectureTest {
                 .should().onlyDependOnClassesThat().resideOutsideOfPackages(ROOT + ".config..", ROOT + ".api..", ROOT + ".sandbox..")
                 .check(main);
     }
+
+    /** The provider files' raw tree is read once, at load: the running code sees typed settings only. */
+    @Test
+    void theRawSettingsTreeIsReadOnlyWhileLoading() {
+        noClasses().that().resideInAnyPackage(ROOT + ".routing..", ROOT + ".cache..", ROOT + ".storage..", ROOT + ".credits..",
+                        ROOT + ".lifecycle..", ROOT + ".alerts..", ROOT + ".metrics..", ROOT + ".probe..", ROOT + ".api..",
+                        ROOT + ".sandbox..")
+                .should().dependOnClassesThat().resideInAPackage(ROOT + ".configtree..")
+                .check(main);
+    }
 }

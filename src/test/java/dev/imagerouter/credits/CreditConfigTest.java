@@ -30,14 +30,14 @@ class CreditConfigTest {
     void shippedFiles_haveOrderedThresholds_aFiveMinuteCheck_andADailyModelCheck() {
         RouterConfig config = load(copyOfRepository());
 
-        CreditSettings leonardo = CreditSettings.read(config.providers().get("leonardo-phoenix").settings(), "leonardo");
+        CreditSettings leonardo = config.providers().get("leonardo-phoenix").settings().credits();
         assertEquals(Duration.ofMinutes(5), leonardo.checkInterval());
         assertEquals(Optional.of(new BigDecimal("2000")), leonardo.warnBelow());
         assertEquals(Optional.of(new BigDecimal("500")), leonardo.criticalBelow());
         assertEquals(Optional.of(new BigDecimal("50")), leonardo.skipBelow());
         assertEquals(new BigDecimal("100"), leonardo.hysteresis());
         assertEquals(Duration.ofHours(24),
-                ModelCheckSettings.read(config.providers().get("openai-gpt-image-2").settings(), "openai").interval());
+                config.providers().get("openai-gpt-image-2").settings().modelCheck().interval());
         assertTrue(config.alerts().webhookUrl().isEmpty() || System.getenv("ALERT_WEBHOOK_URL") != null);
     }
 
