@@ -15,10 +15,12 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -58,10 +60,9 @@ class LeonardoWebhookTest extends SandboxHttpTest {
     }
 
     /** Waits (bounded) for a counter the receiver bumps off the request thread. */
-    private void awaitWebhooks(String outcome, double expected) throws InterruptedException {
-        for (int i = 0; i < 200 && webhooks(outcome) < expected; i++) {
-            Thread.sleep(10);
-        }
+    private void awaitWebhooks(String outcome, double expected) {
+        await("webhooks counted as " + outcome).atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(10))
+                .until(() -> webhooks(outcome) >= expected);
         assertEquals(expected, webhooks(outcome), outcome);
     }
 
@@ -75,7 +76,7 @@ class LeonardoWebhookTest extends SandboxHttpTest {
     }
 
     @Test
-    void callback_completesTheGenerationAtOnce_withAtMostOnePoll() throws InterruptedException {
+    void callback_completesTheGenerationAtOnce_withAtMostOnePoll() {
         double delivered = webhooks("delivered");
         long start = System.nanoTime();
         ApiClient.Response r = api.generate(body());
@@ -92,7 +93,7 @@ class LeonardoWebhookTest extends SandboxHttpTest {
     }
 
     @Test
-    void duplicatedCallback_changesNothing() throws InterruptedException {
+    void duplicatedCallback_changesNothing() {
         assertEquals(200, api.generate(body()).status());
         String id = stats.leonardoWebhookIds().get(0);
         double duplicates = webhooks("duplicate");
@@ -116,7 +117,7 @@ class LeonardoWebhookTest extends SandboxHttpTest {
     @ParameterizedTest
     @ValueSource(strings = {"", "Bearer wrong-webhook-key-000000", "Bearer " + SandboxKeys.LEONARDO_WEBHOOK_KEY,
             "Bearer " + WEBHOOK_KEY + "x", "Basic " + WEBHOOK_KEY, WEBHOOK_KEY})
-    void forgedCallback_is401_andLeavesNoTrace(String authorization) throws InterruptedException {
+    void forgedCallback_is401_andLeavesNoTrace(String authorization) {
         String id = UUID.randomUUID().toString();
         ApiClient.Response forged = callback(id, authorization.isEmpty() ? null : authorization);
 
@@ -131,7 +132,7 @@ class LeonardoWebhookTest extends SandboxHttpTest {
     }
 
     @Test
-    void callbackForAnUnknownGeneration_isAcceptedAndIgnored() throws InterruptedException {
+    void callbackForAnUnknownGeneration_isAcceptedAndIgnored() {
         double unknown = webhooks("unknown");
         ApiClient.Response r = callback(UUID.randomUUID().toString(), "Bearer " + WEBHOOK_KEY);
 

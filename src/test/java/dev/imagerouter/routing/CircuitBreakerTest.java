@@ -8,10 +8,13 @@ import jakarta.inject.Inject;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import java.time.Duration;
 import java.util.Map;
 import java.util.UUID;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Issue #3: Leonardo's circuit breaker opens after the configured number of unhealthy failures,
@@ -50,9 +53,10 @@ class CircuitBreakerTest extends SandboxHttpTest {
     }
 
     @Test
-    void leonardoServerErrors_openTheBreaker_thenOpenAiServesWithoutCallingLeonardo_andATrialCloseIt() throws Exception {
+    void leonardoServerErrors_openTheBreaker_thenOpenAiServesWithoutCallingLeonardo_andATrialCloseIt() {
         // Given two requests whose Leonardo calls fail with 500 (2 calls each, with the retry)
         generate("leonardo=500");
+        long beforeOpening = System.nanoTime(); // the breaker opens during the next request
         generate("leonardo=500");
         assertEquals(CircuitBreaker.State.OPEN, breaker().getState());
         stats.reset();
@@ -65,11 +69,20 @@ class CircuitBreakerTest extends SandboxHttpTest {
         assertEquals("CIRCUIT_OPEN", skipped.attempts().get(0).get("failure_kind"));
         assertEquals("skipped", skipped.attempts().get(0).get("outcome"));
 
-        // After the configured 400 ms in OPEN, one trial call is let through and its success closes the breaker
-        Thread.sleep(450);
-        ApiClient.Response trial = generate(null);
-        assertEquals("leonardo-phoenix", trial.router().get("provider"), trial.text());
-        assertEquals(1, stats.leonardoCreates());
+        // After the configured 400 ms in OPEN, one trial call is let through and its success closes the breaker;
+        // until then every request is served by OpenAI without a Leonardo call
+        ApiClient.Response trial = await("a trial call reaches Leonardo").atMost(Duration.ofSeconds(10))
+                .pollInterval(Duration.ofMillis(50))
+                .until(() -> generate(null), r -> {
+                    assertEquals(200, r.status(), r.text());
+                    if (!"leonardo-phoenix".equals(r.router().get("provider"))) {
+                        assertEquals("CIRCUIT_OPEN", r.attempts().get(0).get("failure_kind"), r.text());
+                        return false;
+                    }
+                    return true;
+                });
+        assertTrue(System.nanoTime() - beforeOpening >= Duration.ofMillis(400).toNanos(), "the trial came before the wait in OPEN");
+        assertEquals(1, stats.leonardoCreates(), "only the trial called Leonardo");
         assertEquals(CircuitBreaker.State.CLOSED, breaker().getState());
     }
 

@@ -14,8 +14,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The Leonardo emulator over real HTTP: happy path, validation, auth, balance. */
@@ -37,18 +37,14 @@ class LeonardoEmulatorTest extends EmulatorTest {
                 + ",\"alchemy\":true,\"styleUUID\":\"111dc692-d470-4eec-b791-3475abac4c46\",\"enhancePrompt\":false}";
     }
 
-    /** Polls until the status leaves PENDING, at most 3 s. */
-    static JsonNode pollUntilDone(SandboxTestClient client, String id) throws Exception {
-        long deadline = System.nanoTime() + Duration.ofSeconds(3).toNanos();
-        while (true) {
-            SandboxTestClient.Response r = client.get(BASE + "/generations/" + id, AUTH);
-            assertEquals(200, r.status(), r.text());
-            JsonNode g = r.json().get("generations_by_pk");
-            if (!"PENDING".equals(g.get("status").getStringValue()) || System.nanoTime() > deadline) {
-                return g;
-            }
-            Thread.sleep(20);
-        }
+    /** Polls until the status leaves PENDING (each poll must answer 200); fails after 10 s. */
+    static JsonNode pollUntilDone(SandboxTestClient client, String id) {
+        return await("generation " + id + " leaves PENDING").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20))
+                .until(() -> {
+                    SandboxTestClient.Response r = client.get(BASE + "/generations/" + id, AUTH);
+                    assertEquals(200, r.status(), r.text());
+                    return r.json().get("generations_by_pk");
+                }, g -> !"PENDING".equals(g.get("status").getStringValue()));
     }
 
     @Test
@@ -232,15 +228,40 @@ class LeonardoEmulatorTest extends EmulatorTest {
     }
 
     @Test
-    void disabledSandboxAnswers404Everywhere() throws Exception {
-        String id = client.post(BASE + "/generations", phoenix(512, 512, 1), AUTH).json().get("sdGenerationJob").get("generationId").getStringValue();
-        state.setEnabled(false);
+    void disabledSandboxAnswers404Everywhere_untilItIsEnabledAgain() throws Exception {
         String notFound = "{\"error\":\"Endpoint not found\",\"path\":\"$\",\"code\":\"not-found\"}";
+        String id = client.post(BASE + "/generations", phoenix(512, 512, 1), AUTH).json().get("sdGenerationJob").get("generationId").getStringValue();
+        assertEquals("COMPLETE", pollUntilDone(client, id).get("status").getStringValue());
+        String job = BASE + "/generations/" + id;
+        String image = SandboxKeys.LEONARDO_CDN_PATH + "/" + id + "/0.png";
 
-        assertEquals(notFound, client.post(BASE + "/generations", phoenix(512, 512, 1), AUTH).text());
-        assertEquals(404, client.get(BASE + "/generations/" + id, AUTH).status());
-        assertEquals(404, client.get(BASE + "/me", AUTH).status());
-        assertEquals(404, client.get(SandboxKeys.LEONARDO_CDN_PATH + "/" + id + "/0.png").status());
-        assertNotNull(id);
+        // Given every endpoint answers while the sandbox is on
+        assertEquals(200, client.get(job, AUTH).status());
+        assertEquals(200, client.get(BASE + "/me", AUTH).status());
+        assertEquals(200, client.get(image).status());
+        BigDecimal balance = state.leonardoBalance();
+
+        // When it is switched off, every endpoint answers Leonardo's not-found envelope, and a create changes nothing
+        state.setEnabled(false);
+        List<SandboxTestClient.Response> off = List.of(
+                client.post(BASE + "/generations", phoenix(512, 512, 1), AUTH),
+                client.get(job, AUTH),
+                client.get(BASE + "/me", AUTH),
+                client.get(image));
+        for (SandboxTestClient.Response r : off) {
+            assertEquals(404, r.status(), r.text());
+            assertEquals(notFound, r.text());
+            assertEquals("application/json; charset=utf-8", r.header("content-type").orElseThrow());
+        }
+        assertEquals(1, stats.leonardoCreatesAccepted());
+        assertEquals(balance, state.leonardoBalance());
+
+        // And when it is switched on again, the same job answers as before
+        state.setEnabled(true);
+        SandboxTestClient.Response again = client.get(job, AUTH);
+        assertEquals(200, again.status(), again.text());
+        assertEquals(id, again.json().get("generations_by_pk").get("id").getStringValue());
+        assertEquals("COMPLETE", again.json().get("generations_by_pk").get("status").getStringValue());
+        assertEquals(200, client.get(image).status());
     }
 }

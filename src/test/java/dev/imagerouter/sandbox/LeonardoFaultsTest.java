@@ -17,6 +17,7 @@ import static dev.imagerouter.sandbox.LeonardoEmulatorTest.AUTH;
 import static dev.imagerouter.sandbox.LeonardoEmulatorTest.BASE;
 import static dev.imagerouter.sandbox.LeonardoEmulatorTest.phoenix;
 import static dev.imagerouter.sandbox.LeonardoEmulatorTest.pollUntilDone;
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -78,12 +79,13 @@ class LeonardoFaultsTest extends EmulatorTest {
     void timeoutLeavesTheJobPendingForever() throws Exception {
         SandboxTestClient.Response r = create("leonardo=timeout");
         String id = r.json().get("sdGenerationJob").get("generationId").getStringValue();
-        Thread.sleep(150);
 
-        JsonNode g = client.get(BASE + "/generations/" + id, AUTH).json().get("generations_by_pk");
-
-        assertEquals("PENDING", g.get("status").getStringValue());
-        assertEquals(0, g.get("generated_images").size());
+        // every poll for 10 times the configured 50 ms pending phase still sees PENDING without images
+        await("generation " + id + " stays PENDING").during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(5))
+                .pollInterval(Duration.ofMillis(25)).until(() -> {
+                    JsonNode g = client.get(BASE + "/generations/" + id, AUTH).json().get("generations_by_pk");
+                    return "PENDING".equals(g.get("status").getStringValue()) && g.get("generated_images").size() == 0;
+                });
     }
 
     @Test

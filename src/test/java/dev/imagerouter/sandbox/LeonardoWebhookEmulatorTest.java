@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -88,9 +89,9 @@ class LeonardoWebhookEmulatorTest extends EmulatorTest {
         // the job polls COMPLETE once the callback is out, and one callback was counted
         assertEquals("COMPLETE", LeonardoEmulatorTest.pollUntilDone(client, id).get("status").getStringValue());
         assertEquals(List.of(id), stats.leonardoWebhookIds());
-        for (int i = 0; i < 100 && stats.leonardoWebhookAnswers().isEmpty(); i++) {
-            Thread.sleep(10);
-        }
+        // the receiver's answer is recorded once the emulator has read it, after the receiver saw the body
+        await("the callback's answer is recorded").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(10))
+                .until(() -> !stats.leonardoWebhookAnswers().isEmpty());
         assertEquals(List.of(204), stats.leonardoWebhookAnswers());
     }
 

@@ -26,6 +26,7 @@ import java.util.Arrays;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -47,6 +48,7 @@ class ImageDownloaderTest {
     private HttpServer server;
     private ExecutorService serverThreads;
     private final AtomicInteger requests = new AtomicInteger();
+    private final CountDownLatch testOver = new CountDownLatch(1);
     private byte[] png;
     private ImageDownloader downloader;
     private String base;
@@ -73,7 +75,7 @@ class ImageDownloaderTest {
         handle("/huge-chunked", exchange -> respond(exchange, 200, "image/png", new byte[(int) MAX_BYTES * 4], true));
         handle("/slow", exchange -> {
             try {
-                Thread.sleep(3_000);
+                testOver.await(30, TimeUnit.SECONDS); // a peer that answers only when the test is over
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
@@ -86,6 +88,7 @@ class ImageDownloaderTest {
 
     @AfterEach
     void stop() {
+        testOver.countDown();
         downloader.close();
         server.stop(0);
         serverThreads.shutdownNow();

@@ -28,7 +28,7 @@ class StorageShutdownTest {
             storageIo.execute(() -> {
                 started.countDown();
                 try {
-                    Thread.sleep(700); // stands in for a write and fsync under load
+                    Thread.sleep(700); // simulates slow work (a write and fsync under load), not a wait of the test
                     finished.set(true);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();

@@ -2,6 +2,7 @@ package dev.imagerouter.testing;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import org.awaitility.core.ConditionTimeoutException;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -17,6 +18,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
+
+import static org.awaitility.Awaitility.await;
 
 /**
  * A local alert webhook for tests: a JDK HTTP server on 127.0.0.1 that records every POST body and
@@ -114,16 +117,15 @@ public final class WebhookReceiver implements AutoCloseable {
         return accepted.stream().filter(filter).toList();
     }
 
-    /** Waits (bounded) until {@code count} accepted bodies match; returns them. */
+    /**
+     * Waits (at most {@code max}) until {@code count} accepted bodies match; returns the matching
+     * bodies, fewer than {@code count} if the time ran out (the caller's assertion says what is missing).
+     */
     public List<String> awaitAccepted(Predicate<String> filter, int count, Duration max) {
-        long deadline = System.nanoTime() + max.toNanos();
-        while (accepted(filter).size() < count && System.nanoTime() < deadline) {
-            try {
-                Thread.sleep(10);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
+        try {
+            await().atMost(max).pollInterval(Duration.ofMillis(10)).until(() -> accepted(filter).size() >= count);
+        } catch (ConditionTimeoutException timedOut) {
+            // fall through: the caller asserts on what arrived
         }
         return accepted(filter);
     }

@@ -125,19 +125,28 @@ class NettyHttpTransportTest {
         void answer(OutputStream out) throws IOException, InterruptedException;
     }
 
+    /** Like {@link PeerAnswer}, with the whole socket (to half-close it and read what the client does next). */
+    private interface PeerConnection {
+        void answer(Socket socket) throws IOException, InterruptedException;
+    }
+
     /**
      * A raw TCP peer on loopback, for exchanges an HTTP server would not produce: takes connections
      * one after another on its own thread, reads one request from each, runs {@code answer}, then
      * closes the connection. Closed after the test.
      */
     private ServerSocket rawPeer(PeerAnswer answer) throws IOException {
+        return rawPeerOnSocket(s -> answer.answer(s.getOutputStream()));
+    }
+
+    private ServerSocket rawPeerOnSocket(PeerConnection answer) throws IOException {
         ServerSocket peer = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         closeLater.add(peer);
         Thread thread = new Thread(() -> {
             while (!peer.isClosed()) {
                 try (Socket s = peer.accept()) {
                     s.getInputStream().read(new byte[4096]);
-                    answer.answer(s.getOutputStream());
+                    answer.answer(s);
                 } catch (IOException | InterruptedException e) {
                     return; // closed by the test
                 }
@@ -234,7 +243,9 @@ class NettyHttpTransportTest {
 
     @Test
     void noAnswerWithinTheTimeout_failsWithATimeoutCause() throws Exception {
-        ServerSocket silent = rawPeer(out -> Thread.sleep(3_000)); // reads the request, never answers
+        CountDownLatch testOver = new CountDownLatch(1);
+        closeLater.add(testOver::countDown);
+        ServerSocket silent = rawPeer(out -> testOver.await()); // reads the request, never answers (until the test ends)
         long start = System.nanoTime();
         CompletableFuture<HttpResponse> call = transport.executeAsync(post("http://127.0.0.1:" + silent.getLocalPort(), Map.of()),
                 timeout(Duration.ofMillis(300)));
@@ -272,16 +283,28 @@ class NettyHttpTransportTest {
     void connectionClosedByThePeerWhileIdle_isNotReused() throws Exception {
         // Each accepted connection answers one request, then the peer closes it (as a provider does
         // with an idle keep-alive connection); the next request must open a new one and succeed.
+        // The first close waits until the client has its answer (the connection is idle in the pool),
+        // and the test goes on once the client has closed its end too: it has seen the close.
         AtomicInteger accepted = new AtomicInteger();
-        ServerSocket peer = rawPeer(out -> {
-            accepted.incrementAndGet();
-            out.write(OK_EMPTY_JSON);
-            out.flush();
-            Thread.sleep(100);
+        CountDownLatch firstAnswered = new CountDownLatch(1);
+        CountDownLatch firstClosedByClient = new CountDownLatch(1);
+        ServerSocket peer = rawPeerOnSocket(s -> {
+            boolean first = accepted.incrementAndGet() == 1;
+            s.getOutputStream().write(OK_EMPTY_JSON);
+            s.getOutputStream().flush();
+            if (first) {
+                firstAnswered.await(10, TimeUnit.SECONDS);
+                s.shutdownOutput(); // the peer's close: FIN to the client
+                s.setSoTimeout(10_000);
+                if (s.getInputStream().read() == -1) { // the client closed its end
+                    firstClosedByClient.countDown();
+                }
+            }
         });
         String base = "http://127.0.0.1:" + peer.getLocalPort();
         assertEquals(200, transport.executeAsync(post(base, Map.of()), RequestOptions.none()).get(5, TimeUnit.SECONDS).statusCode());
-        Thread.sleep(400); // the peer has closed the first connection by now
+        firstAnswered.countDown();
+        assertTrue(firstClosedByClient.await(10, TimeUnit.SECONDS), "the client never closed the connection the peer closed");
         assertEquals(200, transport.executeAsync(post(base, Map.of()), RequestOptions.none()).get(5, TimeUnit.SECONDS).statusCode());
         assertEquals(2, accepted.get());
     }
