@@ -65,13 +65,8 @@ class AuthModesTest {
 
     @Test
     void outsideSandbox_withoutClientOrAdminKeys_everyClientAndAdminRequestIsRefused() {
-        Map<String, Object> p = new HashMap<>(RouterTestSupport.fastSandbox());
-        p.put("router.sandbox.mode", "false");
         // provider keys must exist outside sandbox; these point nowhere and are never reached
-        p.put("router.providers.leonardo-phoenix.api-key-env", "PATH");
-        p.put("router.providers.leonardo-phoenix.base-url", "http://127.0.0.1:9/api/rest/v1");
-        p.put("router.providers.openai-gpt-image-2.api-key-env", "PATH");
-        p.put("router.providers.openai-gpt-image-2.base-url", "http://127.0.0.1:9/v1");
+        Map<String, Object> p = RouterTestSupport.liveWithUnreachableProviders();
         withRouter(p, run -> {
             assertTrue(run.startupLines().stream().anyMatch(l -> l.startsWith("ERROR") && l.contains("no client keys configured")),
                     run.startupLines().toString());

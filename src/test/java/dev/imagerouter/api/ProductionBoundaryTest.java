@@ -31,14 +31,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class ProductionBoundaryTest {
 
-    /** A live router whose providers point nowhere (never reached here); the keys are any set variable. */
+    /** A live router whose providers point nowhere (never reached here). */
     private static Map<String, Object> live() {
-        Map<String, Object> p = new HashMap<>(RouterTestSupport.fastSandbox());
-        p.put("router.sandbox.mode", "false");
-        p.put("router.providers.leonardo-phoenix.api-key-env", "PATH");
-        p.put("router.providers.leonardo-phoenix.base-url", "http://127.0.0.1:9/api/rest/v1");
-        p.put("router.providers.openai-gpt-image-2.api-key-env", "PATH");
-        p.put("router.providers.openai-gpt-image-2.base-url", "http://127.0.0.1:9/v1");
+        Map<String, Object> p = RouterTestSupport.liveWithUnreachableProviders();
         // what ROUTER_BENCH_STACK_FLOOR=true would become: a Micronaut property; no benchmark route exists in main
         p.put("router.bench.stack-floor", "true");
         return p;

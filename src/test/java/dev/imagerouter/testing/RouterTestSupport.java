@@ -20,6 +20,20 @@ public final class RouterTestSupport {
     }
 
     /** Properties for a sandboxed router with fast timings and a fresh image store. */
+    /**
+     * Live mode with providers that point nowhere and are never reached: their keys are read from a
+     * variable every environment sets ({@code PATH}), since tests cannot set environment variables.
+     */
+    public static Map<String, Object> liveWithUnreachableProviders() {
+        Map<String, Object> p = new HashMap<>(fastSandbox());
+        p.put("router.sandbox.mode", "false");
+        p.put("router.providers.leonardo-phoenix.api-key-env", "PATH");
+        p.put("router.providers.leonardo-phoenix.base-url", "http://127.0.0.1:9/api/rest/v1");
+        p.put("router.providers.openai-gpt-image-2.api-key-env", "PATH");
+        p.put("router.providers.openai-gpt-image-2.base-url", "http://127.0.0.1:9/v1");
+        return p;
+    }
+
     public static Map<String, String> fastSandbox() {
         Map<String, String> p = new HashMap<>();
         p.put("router.sandbox.mode", "true");
