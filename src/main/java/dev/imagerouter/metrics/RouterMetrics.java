@@ -62,14 +62,14 @@ public class RouterMetrics implements RoutingListener {
 
     @Override
     public void onAttempt(ProviderHandle provider, Attempt attempt, ProviderFailure failure, PolicyRule rule) {
-        String kind = attempt.failureKind() == null ? MetricNames.NONE : attempt.failureKind();
+        String kind = attempt.failureKind() == null ? MetricNames.NONE : attempt.failureKind().name();
         String name = provider.name();
-        String outcome = attempt.outcome();
+        String outcome = attempt.outcome().wire();
         attemptCounters.computeIfAbsent(name + "|" + outcome + "|" + kind, k -> Counter.builder(MetricNames.PROVIDER_ATTEMPTS)
                 .description("Provider attempts by outcome and failure kind")
                 .tags("provider", name, "outcome", outcome, "failure_kind", kind)
                 .register(registry)).increment();
-        if (!Attempt.SKIPPED.equals(outcome)) {
+        if (attempt.outcome() != Attempt.SKIPPED) {
             attemptTimers.computeIfAbsent(name + "|" + outcome, k -> Timer.builder(MetricNames.PROVIDER_DURATION)
                     .description("Provider attempt latency")
                     .tags("provider", name, "outcome", outcome)

@@ -192,7 +192,7 @@ final class ProviderCall {
                 }
             }
             breaker.onError(nanos, TimeUnit.NANOSECONDS, failure);
-            Attempt attemptRecord = new Attempt(handle.name(), Attempt.FAILURE, failure.kind().name(),
+            Attempt attemptRecord = new Attempt(handle.name(), Attempt.FAILURE, failure.kind(),
                     failure.httpStatus().orElse(null), millis, failure.getMessage());
             handle.recordFailure(attemptRecord);
             onAttempt.accept(attemptRecord, failure);
@@ -263,7 +263,7 @@ final class ProviderCall {
 
     private CompletableFuture<ProviderResult> skip(ProviderHandle handle, FailureKind kind, String reason,
                                                    BiConsumer<Attempt, ProviderFailure> onAttempt) {
-        onAttempt.accept(new Attempt(handle.name(), Attempt.SKIPPED, kind.name(), null, 0, reason), null);
+        onAttempt.accept(new Attempt(handle.name(), Attempt.SKIPPED, kind, null, 0, reason), null);
         return CompletableFuture.failedFuture(new AttemptFailure(new ProviderFailure(kind, reason), null));
     }
 

@@ -125,7 +125,7 @@ public final class Router {
         Optional<String> skipReason = handle.provider().unsupported(request).map(u -> UNSUPPORTED + ": " + u.reason())
                 .or(() -> handle.coolingDown() ? Optional.of("COOLDOWN") : gateReason(handle));
         if (skipReason.isPresent()) {
-            Attempt skipped = new Attempt(handle.name(), Attempt.SKIPPED, FailureKind.SKIPPED.name(), null, 0, skipReason.get());
+            Attempt skipped = new Attempt(handle.name(), Attempt.SKIPPED, FailureKind.SKIPPED, null, 0, skipReason.get());
             trail.add(skipped);
             notifyAttempt(handle, skipped, null);
             fallback(chain, index, FailureKind.SKIPPED);
@@ -174,11 +174,11 @@ public final class Router {
 
     private ChainFailedException exhausted(List<Attempt> trail, ProviderFailure lastFailure, Chain chain) {
         List<Attempt> attempts = List.copyOf(trail);
-        List<Attempt> called = attempts.stream().filter(a -> Attempt.FAILURE.equals(a.outcome())).toList();
+        List<Attempt> called = attempts.stream().filter(a -> a.outcome() == Attempt.FAILURE).toList();
         if (called.isEmpty()) {
             return new ChainFailedException(ChainFailedException.Ending.ALL_SKIPPED, attempts, lastFailure, null);
         }
-        boolean allRateLimited = called.stream().allMatch(a -> FailureKind.RATE_LIMITED.name().equals(a.failureKind()));
+        boolean allRateLimited = called.stream().allMatch(a -> a.failureKind() == FailureKind.RATE_LIMITED);
         if (allRateLimited) {
             Duration retryAfter = chain.providers().stream()
                     .map(p -> p.policy().rule(FailureKind.RATE_LIMITED).map(PolicyRule::retryAfterCap).orElse(Duration.ofSeconds(1)))
