@@ -63,7 +63,7 @@ import java.util.stream.Stream;
 public final class ConfigLoader {
 
     /** Provider types with an adapter. */
-    public static final List<String> PROVIDER_TYPES = List.of("leonardo", "openai");
+    public static final List<String> PROVIDER_TYPES = ProviderAdapters.typeNames();
 
     private final Function<String, Optional<String>> overrides;
     private final Function<String, String> environment;

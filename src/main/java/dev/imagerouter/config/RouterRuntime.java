@@ -5,8 +5,6 @@ import dev.imagerouter.settings.RouterConfig;
 import dev.imagerouter.provider.ProviderConfig;
 import dev.imagerouter.routing.Chain;
 import dev.imagerouter.routing.ProviderRegistry;
-import dev.imagerouter.sandbox.SandboxKeys;
-import dev.imagerouter.sandbox.SandboxSettings;
 import dev.imagerouter.sandbox.SandboxState;
 import io.micronaut.context.BeanProvider;
 import io.micronaut.context.env.Environment;
@@ -124,8 +122,10 @@ public class RouterRuntime implements dev.imagerouter.routing.RunningRouter {
 
     private ProviderConfig toSandbox(ProviderConfig p) {
         String base = "http://127.0.0.1:" + server.get().getPort();
-        String url = "leonardo".equals(p.type()) ? base + SandboxKeys.LEONARDO_BASE_PATH : base + SandboxKeys.OPENAI_BASE_PATH;
-        String key = "leonardo".equals(p.type()) ? SandboxKeys.LEONARDO_API_KEY : SandboxKeys.OPENAI_API_KEY;
+        ProviderAdapters.ProviderType type = ProviderAdapters.type(p.type())
+                .orElseThrow(() -> new IllegalStateException("unknown provider type " + p.type()));
+        String url = base + type.sandboxBasePath();
+        String key = type.sandboxKey();
         return new ProviderConfig(p.name(), p.type(), p.enabled(), url, p.apiKeyEnv(), Optional.of(key), p.model(),
                 p.timeout(), p.resilience(), p.policy(), p.settings(), p.shutdownDate());
     }
