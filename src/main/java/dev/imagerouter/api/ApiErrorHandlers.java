@@ -83,7 +83,7 @@ public final class ApiErrorHandlers {
 
         @Override
         public HttpResponse<?> handle(HttpRequest request, ChainFailedException e) {
-            GenerationResponse.FailureInfo trail = new GenerationResponse.FailureInfo(e.attempts());
+            GenerationResponse.FailureInfo trail = new GenerationResponse.FailureInfo(GenerationResponse.AttemptInfo.of(e.attempts()));
             ApiException api;
             String outcome;
             switch (e.ending()) {

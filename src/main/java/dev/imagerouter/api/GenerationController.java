@@ -159,7 +159,8 @@ public class GenerationController {
                 base64 ? Base64.getEncoder().encodeToString(read(image)) : null)).toList();
         GenerationResponse.Cost cost = record.cost().map(c -> new GenerationResponse.Cost(c.amount(), c.unit())).orElse(null);
         GenerationResponse.RouterInfo info = new GenerationResponse.RouterInfo(record.provider(), record.model(),
-                g.requestHash(), g.cached(), record.normalised(), g.cached() ? List.of() : g.generation().attempts(), cost);
+                g.requestHash(), g.cached(), record.normalised(),
+                g.cached() ? List.of() : GenerationResponse.AttemptInfo.of(g.generation().attempts()), cost);
         ImageRequest request = parsed.request();
         return new GenerationResponse(record.created().getEpochSecond(), data, request.width() + "x" + request.height(),
                 request.outputFormat(), record.usage().map(GenerationResponse.Usage::of).orElse(null), info);

@@ -65,8 +65,34 @@ public record GenerationResponse(long created, List<ImageData> data, @Nullable S
      */
     @Serdeable
     public record RouterInfo(String provider, String model, @JsonProperty("request_hash") String requestHash,
-                             boolean cached, boolean normalised, List<Attempt> attempts,
+                             boolean cached, boolean normalised, List<AttemptInfo> attempts,
                              @JsonInclude(JsonInclude.Include.NON_NULL) @Nullable Cost cost) {
+    }
+
+    /**
+     * One entry of the attempts trail, as the API writes it (the API's own shape, mapped from the
+     * router's {@link Attempt}).
+     *
+     * @param provider    provider instance name
+     * @param outcome     {@code success}, {@code failure} or {@code skipped}
+     * @param failureKind the failure kind's name, or null on success
+     * @param httpStatus  the provider's HTTP status, or null when there was none
+     * @param durationMs  wall time of the attempt in milliseconds (0 when skipped)
+     * @param reason      why it was skipped, or a short failure message (never a key or a prompt); omitted when none
+     */
+    @Serdeable
+    @JsonInclude(JsonInclude.Include.ALWAYS)
+    public record AttemptInfo(String provider, String outcome,
+                              @JsonProperty("failure_kind") @Nullable String failureKind,
+                              @JsonProperty("http_status") @Nullable Integer httpStatus,
+                              @JsonProperty("duration_ms") long durationMs,
+                              @JsonInclude(JsonInclude.Include.NON_NULL) @Nullable String reason) {
+
+        /** The API's view of the router's attempts. */
+        public static List<AttemptInfo> of(List<Attempt> attempts) {
+            return attempts.stream().map(a -> new AttemptInfo(a.provider(), a.outcome().wire(),
+                    a.failureKind() == null ? null : a.failureKind().name(), a.httpStatus(), a.durationMs(), a.reason())).toList();
+        }
     }
 
     /** @param unit {@code USD} or {@code CREDITS} */
@@ -76,6 +102,6 @@ public record GenerationResponse(long created, List<ImageData> data, @Nullable S
 
     /** The trail only, for error answers. */
     @Serdeable
-    public record FailureInfo(List<Attempt> attempts) {
+    public record FailureInfo(List<AttemptInfo> attempts) {
     }
 }
