@@ -32,6 +32,9 @@ import java.util.Set;
  * line that does not parse (a torn last line after a crash, a stray edit) is skipped with a WARN,
  * and before the first append to a file that does not end with a newline one is added, so the next
  * line stays whole. Older day files are kept as a record of settled spend and never read again.
+ * Appends are handed to one writer thread of the journal's own, in order: the settling thread (often
+ * an HTTP client's event loop, inside the spend lock) never does file I/O. close() drains the queue;
+ * a kill -9 loses at most the appends still queued (microseconds of work).
  */
 /** Today's settled spend, durable across restarts in an append-only file per UTC day. Thread-safe. */
 final class SpendJournal {
@@ -40,6 +43,11 @@ final class SpendJournal {
     private static final Set<String> UNITS = Set.of(DailySpend.USD, DailySpend.CREDITS);
 
     private final Path dir;
+    private final java.util.concurrent.ExecutorService writer = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "spend-journal");
+        t.setDaemon(true);
+        return t;
+    });
     private LocalDate openDay;
     private FileChannel channel;
     private boolean warned;
@@ -100,8 +108,19 @@ final class SpendJournal {
         return sums;
     }
 
-    /** Appends one settled amount to {@code day}'s file; a failure is logged (once until a write succeeds) and ignored. */
-    synchronized void append(LocalDate day, Instant at, String provider, String unit, BigDecimal amount) {
+    /**
+     * Queues one settled amount for {@code day}'s file and returns at once; a failed write is logged
+     * (once until a write succeeds) and ignored.
+     */
+    void append(LocalDate day, Instant at, String provider, String unit, BigDecimal amount) {
+        try {
+            writer.execute(() -> write(day, at, provider, unit, amount));
+        } catch (java.util.concurrent.RejectedExecutionException closed) {
+            write(day, at, provider, unit, amount); // after close(): write on the caller rather than drop it
+        }
+    }
+
+    private synchronized void write(LocalDate day, Instant at, String provider, String unit, BigDecimal amount) {
         byte[] line = (at + "\t" + provider + "\t" + unit + "\t" + amount.toPlainString() + "\n")
                 .getBytes(StandardCharsets.UTF_8);
         try {
@@ -120,8 +139,19 @@ final class SpendJournal {
         }
     }
 
-    synchronized void close() {
-        closeQuietly();
+    /** Writes what is queued, then closes the file. */
+    void close() {
+        writer.shutdown();
+        try {
+            if (!writer.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS)) {
+                LOG.warn("spend journal: appends still queued after 10 s at shutdown");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        synchronized (this) {
+            closeQuietly();
+        }
     }
 
     private FileChannel channel(LocalDate day) throws IOException {

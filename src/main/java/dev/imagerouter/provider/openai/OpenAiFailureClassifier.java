@@ -29,7 +29,8 @@ import java.util.concurrent.TimeoutException;
  *   <li>400 {@code moderation_blocked} / {@code content_policy_violation} → CONTENT_REJECTED</li>
  *   <li>401/403 → AUTH_FAILED; 404 {@code model_not_found} (any 404) → MODEL_UNAVAILABLE</li>
  *   <li>other 4xx → INVALID_REQUEST; 5xx → SERVER_ERROR</li>
- *   <li>{@code OpenAIIoException} with a timeout cause → TIMEOUT, other IO → NETWORK</li>
+ *   <li>{@code OpenAIIoException} with a timeout cause → TIMEOUT, other IO → NETWORK; either is AMBIGUOUS
+ *       (never retried) unless the connection itself failed (refused, connect timeout, unknown host)</li>
  *   <li>unreadable response data → MALFORMED_RESPONSE</li>
  * </ul>
  * Messages never include the key: the SDK masks it in 401 messages, and we drop the message for 401.
@@ -40,6 +41,17 @@ public final class OpenAiFailureClassifier {
 
     public OpenAiFailureClassifier(Clock clock) {
         this.clock = clock;
+    }
+
+    /** Whether the request never left: the connection was refused or timed out, or the host did not resolve. */
+    private static boolean neverSent(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+            if (c instanceof java.net.ConnectException || c instanceof java.net.UnknownHostException
+                    || c instanceof java.nio.channels.UnresolvedAddressException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     public ProviderFailure classify(Throwable error) {
@@ -85,8 +97,10 @@ public final class OpenAiFailureClassifier {
                 }
             }
             Throwable root = t.getCause() == null ? t : t.getCause();
-            return new ProviderFailure(timeout ? FailureKind.TIMEOUT : FailureKind.NETWORK,
+            ProviderFailure failure = new ProviderFailure(timeout ? FailureKind.TIMEOUT : FailureKind.NETWORK,
                     (timeout ? "timed out: " : "network error: ") + root.getClass().getSimpleName(), null, null, null);
+            // sent without an answer: OpenAI may have made (and billed) the image, so never retried
+            return neverSent(t) ? failure : failure.ambiguous();
         }
         if (t instanceof TimeoutException) {
             return new ProviderFailure(FailureKind.TIMEOUT, "no answer within the timeout");
