@@ -196,7 +196,12 @@ public final class ConfigLoader {
                 sandboxNode.bool("openai-transparent", false),
                 openAiShutdownDates(sandboxNode),
                 sandboxNode.duration("late-after", Duration.ofSeconds(10)),
-                sandboxNode.duration("late-timeout", Duration.ofSeconds(30)));
+                sandboxNode.duration("late-timeout", Duration.ofSeconds(30)),
+                sandboxNode.integer("leonardo-create-limit", 0, 0, dev.imagerouter.sandbox.LeonardoLimits.MAX_CREATE_LIMIT),
+                sandboxNode.positiveDuration("leonardo-create-window", Duration.ofMinutes(1)),
+                sandboxNode.integer("leonardo-concurrent-jobs", 0, 0, dev.imagerouter.sandbox.LeonardoLimits.MAX_JOBS),
+                sandboxNode.integer("leonardo-pending-jobs", dev.imagerouter.sandbox.LeonardoLimits.LEONARDO_PENDING_JOBS, 0,
+                        dev.imagerouter.sandbox.LeonardoLimits.MAX_JOBS));
         if (!sandboxConfig.webhookUrl().startsWith("/") && !sandboxConfig.webhookUrl().matches("https?://.+")) {
             sandboxWebhook.problem("url", sandboxConfig.webhookUrl(), "an http(s) URL or a path on this server such as "
                     + SandboxConfig.DEFAULT_WEBHOOK_URL);

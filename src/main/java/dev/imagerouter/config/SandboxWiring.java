@@ -24,6 +24,8 @@ public final class SandboxWiring {
                 .openaiTransparent(s.openaiTransparent())
                 .openaiShutdownDates(s.openaiShutdownDates())
                 .late(s.lateAfter(), s.lateTimeout())
+                .leonardoCreateLimit(s.leonardoCreateLimit(), s.leonardoCreateWindow())
+                .leonardoConcurrentJobs(s.leonardoConcurrentJobs(), s.leonardoPendingJobs())
                 .webhook(s.webhook() ? s.webhookUrl() : "", c.auth().leonardoWebhookKey().map(Secret::reveal).orElse(""))
                 .build();
         state.configure(s.enabled(), settings);

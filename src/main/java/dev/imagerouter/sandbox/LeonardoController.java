@@ -26,9 +26,12 @@ import java.util.regex.Pattern;
  *
  * <p>Runs on the event loop and never blocks; a delayed answer (the {@code slow} fault) is a future
  * completed by {@link SandboxScheduler}. Order of checks on create: sandbox enabled (else 404) →
- * auth → fault selection ({@link LeonardoFaults}) → body validation ({@link LeonardoValidator}) →
- * balance → job creation. Every endpoint requires the bearer key. With a webhook URL configured
- * ({@link SandboxSettings#webhookUrl()}), a job that completes is also announced by a callback
+ * auth → the account's create limit ({@link LeonardoCreateWindow}, 429) → fault selection
+ * ({@link LeonardoFaults}) → body validation ({@link LeonardoValidator}) → the account's pending-job bound
+ * ({@link LeonardoSlots}, 429) → balance → job creation, processing at once or once a slot frees. The limits are
+ * off unless {@link SandboxSettings#leonardoLimits()} sets them; the rate limit comes right after auth because it
+ * counts the account's requests, whatever becomes of them. Every endpoint requires the bearer key. With a webhook
+ * URL configured ({@link SandboxSettings#webhookUrl()}), a job that completes is also announced by a callback
  * ({@link LeonardoWebhookSender}, WIRE §5).
  */
 @Controller(SandboxKeys.LEONARDO_BASE_PATH)
@@ -70,6 +73,10 @@ public class LeonardoController {
         }
         try {
             authorize(request);
+            if (!state.leonardoCreateWindow().tryAcquire(state.settings().leonardoLimits())) {
+                stats.leonardoRateLimited();
+                return done(LeonardoErrors.rateLimited());
+            }
             Optional<SandboxFault> fault = selectFault(request, provider);
             if (fault.isPresent()) {
                 stats.faultInjected(EmulatorType.LEONARDO, fault.get());
@@ -84,21 +91,30 @@ public class LeonardoController {
             }
             LeonardoRequest req = LeonardoValidator.validate(jsonMapper, body);
             BigDecimal cost = state.settings().creditsPerImage().multiply(BigDecimal.valueOf(req.numImages()));
-            if (state.leonardoAccount().debit(cost).isEmpty()) {
-                return done(LeonardoErrors.notEnoughTokens());
-            }
             SandboxFault f = fault.orElse(null);
             SandboxSettings settings = state.settings();
-            Duration pending = LeonardoFaults.pendingPhase(f, state.providerTimeout(provider), settings)
-                    .orElseGet(() -> LeonardoJobs.drawPending(settings, state.random()));
-            LeonardoJob job = jobs.create(req, cost, LeonardoFaults.outcome(f), f == SandboxFault.MALFORMED, pending,
+            LeonardoJob.Outcome outcome = LeonardoFaults.outcome(f);
+            Optional<Duration> faultPending = LeonardoFaults.pendingPhase(f, state.providerTimeout(provider), settings);
+            // the pending bound, the debit and the draw are one decision: nothing is charged or drawn for a refused job
+            LeonardoSlots.Admission admission = state.leonardoSlots().admit(settings.leonardoLimits(),
+                    outcome == LeonardoJob.Outcome.NEVER, () -> state.leonardoAccount().debit(cost)
+                            .map(balance -> faultPending.orElseGet(() -> LeonardoJobs.drawPending(settings, state.random()))));
+            if (admission.status() == LeonardoSlots.Status.QUEUE_FULL) {
+                stats.leonardoQueueFull();
+                return done(LeonardoErrors.rateLimited());
+            }
+            if (admission.status() == LeonardoSlots.Status.NOT_CHARGED) {
+                return done(LeonardoErrors.notEnoughTokens());
+            }
+            LeonardoJob job = jobs.create(req, cost, outcome, f == SandboxFault.MALFORMED, admission.readyAtNanos(),
                     LeonardoFaults.failingPolls(f));
             if (f == SandboxFault.CDN_500) {
                 jobs.failCdnFetches(job.id(), LeonardoJobs.CDN_500_COUNT);
             }
             // a job that never completes is PENDING until the job store forgets it
             stats.leonardoAccepted(job.outcome() == LeonardoJob.Outcome.NEVER
-                    ? System.nanoTime() + LeonardoJobs.RETENTION.toNanos() : job.readyAtNanos());
+                    ? System.nanoTime() + LeonardoJobs.RETENTION.toNanos() : job.readyAtNanos(),
+                    admission.processingAtStart(), req.prompt());
             webhooks.schedule(job, SandboxHttp.baseUrl(request), request.getServerAddress().getPort(), state.settings());
             MutableHttpResponse<byte[]> answer = SandboxHttp.raw(200, SandboxHttp.LEONARDO_JSON, LeonardoBodies.created(job));
             if (f == SandboxFault.SLOW) {

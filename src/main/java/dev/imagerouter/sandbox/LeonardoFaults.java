@@ -35,7 +35,8 @@ import java.util.function.Supplier;
  *       {@code X-Sandbox-Provider}, see {@link SandboxState#providerTimeout}; {@link SandboxSettings#lateTimeout()}
  *       when unknown) plus {@link SandboxSettings#lateAfter()} from its creation, then completes</td></tr>
  * </table>
- * Bodies are those of {@link LeonardoErrors}.
+ * Bodies are those of {@link LeonardoErrors}. A job that waits for a processing slot ({@link LeonardoSlots}) starts its
+ * timing, the fault's as the usual draw, when it gets the slot.
  */
 final class LeonardoFaults {
 

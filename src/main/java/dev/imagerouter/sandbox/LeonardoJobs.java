@@ -76,14 +76,25 @@ class LeonardoJobs {
      */
     LeonardoJob create(LeonardoRequest request, BigDecimal cost, LeonardoJob.Outcome outcome, boolean malformed,
                        Duration pendingPhase, int failingPolls) {
-        long pending = pendingPhase.toNanos();
+        return create(request, cost, outcome, malformed, System.nanoTime() + pendingPhase.toNanos(), failingPolls);
+    }
+
+    /**
+     * Creates and stores a job.
+     *
+     * @param readyAtNanos {@link System#nanoTime()} when its PENDING phase ends (a job that waited for a processing
+     *                     slot ends its PENDING phase at its slot's start plus its processing time, see {@link LeonardoSlots})
+     * @param failingPolls how many of its first polls answer 500 ({@link #takePollFailure}), 0 for none
+     */
+    LeonardoJob create(LeonardoRequest request, BigDecimal cost, LeonardoJob.Outcome outcome, boolean malformed,
+                       long readyAtNanos, int failingPolls) {
         List<String> imageIds = new ArrayList<>(request.numImages());
         for (int i = 0; i < request.numImages(); i++) {
             imageIds.add(UUID.randomUUID().toString());
         }
         long seed = request.seed() != null ? request.seed() : seedFor(request.prompt());
         LeonardoJob job = new LeonardoJob(UUID.randomUUID().toString(), request, seed,
-                LocalDateTime.now(ZoneOffset.UTC).format(CREATED_AT), System.nanoTime() + pending, outcome, malformed,
+                LocalDateTime.now(ZoneOffset.UTC).format(CREATED_AT), readyAtNanos, outcome, malformed,
                 List.copyOf(imageIds), cost);
         if (failingPolls > 0) {
             pollFailures.put(job.id(), new AtomicInteger(failingPolls));

@@ -41,6 +41,9 @@ import java.util.UUID;
  * @param lateTimeout              the timeout assumed for the {@code late} fault when the calling instance's is unknown
  *                                 (no or unknown {@code X-Sandbox-Provider}, or no lookup installed;
  *                                 {@code router.sandbox.late-timeout}, default 30 s, the shipped Leonardo timeout)
+ * @param leonardoLimits           the Leonardo account limits the emulator enforces ({@code router.sandbox.leonardo-create-limit},
+ *                                 {@code leonardo-create-window}, {@code leonardo-concurrent-jobs}, {@code leonardo-pending-jobs};
+ *                                 default {@link LeonardoLimits#NONE}: no limit, as before they existed)
  */
 public record SandboxSettings(
         Duration pendingMin,
@@ -60,7 +63,8 @@ public record SandboxSettings(
         boolean openaiTransparent,
         Map<String, LocalDate> openaiShutdownDates,
         Duration lateAfter,
-        Duration lateTimeout) {
+        Duration lateTimeout,
+        LeonardoLimits leonardoLimits) {
 
     /**
      * Models served by default: those active on 2026-12-05 (GPT-IMAGE-2.md §0). gpt-image-1 (shut down
@@ -113,6 +117,7 @@ public record SandboxSettings(
         openaiShutdownDates = openaiShutdownDates == null ? Map.of() : Map.copyOf(openaiShutdownDates);
         nonNegative("late-after", lateAfter);
         nonNegative("late-timeout", lateTimeout);
+        leonardoLimits = leonardoLimits == null ? LeonardoLimits.NONE : leonardoLimits;
     }
 
     /**
@@ -149,7 +154,7 @@ public record SandboxSettings(
         return "SandboxSettings[pending=" + pendingMin + ".." + pendingMax + ", faults=" + faults + ", openaiLatency="
                 + openaiLatency + ", slowDelay=" + slowDelay + ", startingBalance=" + startingBalance + ", creditsPerImage="
                 + creditsPerImage + ", webhookUrl=" + webhookUrl + ", openaiTransparent=" + openaiTransparent
-                + ", openaiShutdownDates=" + openaiShutdownDates + ", lateAfter=" + lateAfter + ", lateTimeout=" + lateTimeout + "]";
+                + ", openaiShutdownDates=" + openaiShutdownDates + ", lateAfter=" + lateAfter + ", lateTimeout=" + lateTimeout + ", leonardoLimits=" + leonardoLimits + "]";
     }
 
     private static void nonNegative(String key, Duration value) {
@@ -160,12 +165,13 @@ public record SandboxSettings(
 
     /**
      * Pending 1–3 s, no faults, no OpenAI latency, slow = 5 s, 10000 credits, 8 credits/image, moderation 400, default
-     * models, unseeded, transparency refused, no shutdown dates, late-after 10 s, late-timeout 30 s.
+     * models, unseeded, transparency refused, no shutdown dates, late-after 10 s, late-timeout 30 s, no Leonardo
+     * account limits.
      */
     public static SandboxSettings defaults() {
         return new SandboxSettings(Duration.ofSeconds(1), Duration.ofSeconds(3), "", Duration.ZERO, Duration.ofSeconds(5),
                 BigDecimal.valueOf(10_000), BigDecimal.valueOf(8), 400, DEFAULT_OPENAI_MODELS, Set.of(), Set.of(), null, "", "",
-                false, Map.of(), Duration.ofSeconds(10), Duration.ofSeconds(30));
+                false, Map.of(), Duration.ofSeconds(10), Duration.ofSeconds(30), LeonardoLimits.NONE);
     }
 
     /** A builder starting from {@link #defaults()}. */
@@ -198,6 +204,10 @@ public record SandboxSettings(
         private Map<String, LocalDate> openaiShutdownDates;
         private Duration lateAfter;
         private Duration lateTimeout;
+        private int leonardoCreateLimit;
+        private Duration leonardoCreateWindow;
+        private int leonardoConcurrentJobs;
+        private int leonardoPendingJobs;
 
         private Builder(SandboxSettings s) {
             pendingMin = s.pendingMin;
@@ -218,6 +228,10 @@ public record SandboxSettings(
             openaiShutdownDates = s.openaiShutdownDates;
             lateAfter = s.lateAfter;
             lateTimeout = s.lateTimeout;
+            leonardoCreateLimit = s.leonardoLimits.createLimit();
+            leonardoCreateWindow = s.leonardoLimits.createWindow();
+            leonardoConcurrentJobs = s.leonardoLimits.concurrentJobs();
+            leonardoPendingJobs = s.leonardoLimits.pendingJobs();
         }
 
         /** Sets both ends of the PENDING range. */
@@ -307,10 +321,31 @@ public record SandboxSettings(
             return this;
         }
 
+        /**
+         * The Leonardo create limit: at most {@code limit} creates in any {@code window} (0 = unlimited), see
+         * {@link LeonardoLimits#createLimit()}.
+         */
+        public Builder leonardoCreateLimit(int limit, Duration window) {
+            this.leonardoCreateLimit = limit;
+            this.leonardoCreateWindow = window;
+            return this;
+        }
+
+        /**
+         * The Leonardo concurrency limit: at most {@code concurrent} jobs processing (0 = unlimited) and at most
+         * {@code pending} waiting for a slot, see {@link LeonardoLimits#concurrentJobs()}.
+         */
+        public Builder leonardoConcurrentJobs(int concurrent, int pending) {
+            this.leonardoConcurrentJobs = concurrent;
+            this.leonardoPendingJobs = pending;
+            return this;
+        }
+
         public SandboxSettings build() {
             return new SandboxSettings(pendingMin, pendingMax, faults, openaiLatency, slowDelay, startingBalance,
                     creditsPerImage, leonardoModerationStatus, openaiAvailableModels, leonardoApiKeys, openaiApiKeys, randomSeed,
-                    webhookUrl, webhookKey, openaiTransparent, openaiShutdownDates, lateAfter, lateTimeout);
+                    webhookUrl, webhookKey, openaiTransparent, openaiShutdownDates, lateAfter, lateTimeout,
+                    new LeonardoLimits(leonardoCreateLimit, leonardoCreateWindow, leonardoConcurrentJobs, leonardoPendingJobs));
         }
     }
 }

@@ -11,7 +11,8 @@ import java.util.function.Function;
 import java.util.random.RandomGenerator;
 
 /**
- * The switch and the settings of the emulators, plus the emulated Leonardo balance.
+ * The switch and the settings of the emulators, plus the emulated Leonardo account: its balance and the state of
+ * its limits (the create window and the processing slots, see {@link LeonardoLimits}).
  *
  * <p>Disabled by default: every emulator endpoint answers 404 in its provider's error shape until
  * {@link #configure(boolean, SandboxSettings)} enables it. The router's configuration calls
@@ -22,7 +23,8 @@ import java.util.random.RandomGenerator;
  * knows nothing of the router's configuration.
  *
  * <p>Thread-safe: the configuration is one volatile snapshot, the balance is synchronized, the
- * timeout lookup is volatile, and the random generator is a {@link Random} (thread-safe).
+ * timeout lookup is volatile, the limits' state is synchronized, and the random generator is a {@link Random}
+ * (thread-safe).
  */
 @Singleton
 public class SandboxState {
@@ -33,6 +35,8 @@ public class SandboxState {
     private volatile boolean enabled;
     private volatile Config config = configOf(SandboxSettings.defaults());
     private final LeonardoAccount account = new LeonardoAccount();
+    private final LeonardoCreateWindow createWindow = new LeonardoCreateWindow();
+    private final LeonardoSlots slots = new LeonardoSlots();
     private volatile Function<String, Optional<Duration>> providerTimeouts = name -> Optional.empty();
 
     public SandboxState() {
@@ -42,12 +46,15 @@ public class SandboxState {
     /**
      * Switches the emulators on or off and replaces their settings. Also resets the Leonardo
      * balance to {@link SandboxSettings#startingBalance()} subscription tokens and 0 paid tokens,
-     * and re-seeds the random generator.
+     * starts the account's limits afresh (no create counted in the window, every slot free, no job waiting:
+     * jobs created before keep their timing but no longer hold a slot), and re-seeds the random generator.
      */
     public void configure(boolean enabled, SandboxSettings settings) {
         Objects.requireNonNull(settings, "settings");
         this.config = configOf(settings);
         account.set(settings.startingBalance(), BigDecimal.ZERO);
+        createWindow.clear();
+        slots.clear();
         this.enabled = enabled;
     }
 
@@ -134,5 +141,15 @@ public class SandboxState {
 
     LeonardoAccount leonardoAccount() {
         return account;
+    }
+
+    /** The Leonardo account's create window ({@link LeonardoLimits#createLimit()}). */
+    LeonardoCreateWindow leonardoCreateWindow() {
+        return createWindow;
+    }
+
+    /** The Leonardo account's processing slots ({@link LeonardoLimits#concurrentJobs()}). */
+    LeonardoSlots leonardoSlots() {
+        return slots;
     }
 }

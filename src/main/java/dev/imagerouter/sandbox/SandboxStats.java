@@ -1,5 +1,7 @@
 package dev.imagerouter.sandbox;
 
+// Over 300 lines because every counter of /sandbox/stats has its recording and its reading here; they change together.
+
 import jakarta.inject.Singleton;
 
 import java.util.EnumMap;
@@ -25,7 +27,17 @@ import java.util.concurrent.atomic.LongAdder;
  * that never completes, the {@code timeout} fault, until the job store forgets it). Concurrency only
  * rises at a create, so counting the still-pending jobs at each create and keeping the maximum is
  * exact. Only jobs created since the last {@link #reset()} count: a reset forgets the jobs still
- * pending, so that one test's left-over jobs never show in the next.
+ * pending, so that one test's left-over jobs never show in the next. A job waiting for a processing slot
+ * ({@link LeonardoLimits#concurrentJobs()}) is PENDING too, so it counts from its create, not from its slot.
+ *
+ * <p><b>Processing Leonardo jobs.</b> {@link #leonardoMaxProcessingJobs()} is the most Leonardo jobs processing
+ * (holding one of the account's slots, see {@link LeonardoSlots}) at the same instant, as the slots count them when
+ * a job is admitted: every job holding a slot then counts, also one created before the last reset (it really holds
+ * the slot); a configure frees every slot. Without a concurrency limit every job processes from its create on.
+ *
+ * <p><b>Repeated Leonardo creates.</b> {@link #leonardoRepeatedCreates()} counts the jobs created (accepted creates)
+ * whose prompt equals that of a job created earlier since the last reset ({@link SeenPrompts}, bounded). Refused
+ * creates are neither counted nor remembered: resending a refused create makes no second job.
  */
 @Singleton
 public class SandboxStats {
@@ -37,6 +49,11 @@ public class SandboxStats {
 
     private final LongAdder leonardoCreates = new LongAdder();
     private final LongAdder leonardoAccepted = new LongAdder();
+    private final LongAdder leonardoRateLimited = new LongAdder();
+    private final LongAdder leonardoQueueFull = new LongAdder();
+    private final LongAdder leonardoRepeated = new LongAdder();
+    private final SeenPrompts leonardoPrompts = new SeenPrompts();
+    private final AtomicInteger maxProcessingJobs = new AtomicInteger();
     private final LongAdder leonardoPolls = new LongAdder();
     private final Map<String, LongAdder> leonardoPollsById = new ConcurrentHashMap<>();
     private final LongAdder leonardoMeCalls = new LongAdder();
@@ -74,10 +91,16 @@ public class SandboxStats {
     /**
      * A Leonardo job was created and charged (its create was accepted).
      *
-     * @param pendingEndNanos {@link System#nanoTime()} when its PENDING phase ends
+     * @param pendingEndNanos   {@link System#nanoTime()} when its PENDING phase ends (waiting for a slot included)
+     * @param processingAtStart how many jobs process when it starts processing, itself included
+     * @param prompt            its prompt
      */
-    void leonardoAccepted(long pendingEndNanos) {
+    void leonardoAccepted(long pendingEndNanos, int processingAtStart, String prompt) {
         leonardoAccepted.increment();
+        maxProcessingJobs.accumulateAndGet(processingAtStart, Math::max);
+        if (leonardoPrompts.add(prompt)) {
+            leonardoRepeated.increment();
+        }
         long now = System.nanoTime() - origin;
         synchronized (pendingEnds) {
             while (!pendingEnds.isEmpty() && pendingEnds.peek() <= now) {
@@ -86,6 +109,16 @@ public class SandboxStats {
             pendingEnds.add(pendingEndNanos - origin);
             maxConcurrentJobs = Math.max(maxConcurrentJobs, pendingEnds.size());
         }
+    }
+
+    /** A Leonardo create was refused by the account's create limit ({@link LeonardoLimits#createLimit()}). */
+    void leonardoRateLimited() {
+        leonardoRateLimited.increment();
+    }
+
+    /** A Leonardo create was refused because {@link LeonardoLimits#pendingJobs()} jobs already waited for a slot. */
+    void leonardoQueueFull() {
+        leonardoQueueFull.increment();
     }
 
     void leonardoPoll(String generationId) {
@@ -157,6 +190,29 @@ public class SandboxStats {
         synchronized (pendingEnds) {
             return maxConcurrentJobs;
         }
+    }
+
+    /** Leonardo creates answered 429 by the account's create limit; they created nothing. */
+    public long leonardoRateLimitedCreates() {
+        return leonardoRateLimited.sum();
+    }
+
+    /** Leonardo creates answered 429 because the account's pending-job bound was reached; they created nothing. */
+    public long leonardoQueueFullCreates() {
+        return leonardoQueueFull.sum();
+    }
+
+    /** Jobs created whose prompt equals that of a job created earlier since the last {@link #reset()} (class comment). */
+    public long leonardoRepeatedCreates() {
+        return leonardoRepeated.sum();
+    }
+
+    /**
+     * The most Leonardo jobs processing at the same instant since the last {@link #reset()} (see the class comment);
+     * 0 before the first accepted create.
+     */
+    public int leonardoMaxProcessingJobs() {
+        return maxProcessingJobs.get();
     }
 
     /** Calls of Leonardo {@code GET /generations/{id}}, whatever the answer. */
@@ -248,10 +304,12 @@ public class SandboxStats {
 
     /** Clears every counter and list. */
     public void reset() {
-        for (LongAdder a : List.of(leonardoCreates, leonardoAccepted, leonardoPolls, leonardoMeCalls, leonardoCdnFetches,
-                openAiGenerates, openAiModelLookups, leonardoWebhooks)) {
+        for (LongAdder a : List.of(leonardoCreates, leonardoAccepted, leonardoRateLimited, leonardoQueueFull, leonardoRepeated,
+                leonardoPolls, leonardoMeCalls, leonardoCdnFetches, openAiGenerates, openAiModelLookups, leonardoWebhooks)) {
             a.reset();
         }
+        leonardoPrompts.clear();
+        maxProcessingJobs.set(0);
         leonardoPollsById.clear();
         faults.clear();
         leonardoCreateBodies.clear();

@@ -18,8 +18,13 @@ import java.util.Map;
  * <p>The answer: {@code leonardo_creates} (calls of Leonardo {@code POST /generations}, whatever the
  * answer), {@code leonardo_polls} (calls of {@code GET /generations/{id}}, whatever the answer),
  * {@code leonardo_max_concurrent_jobs} (the most Leonardo jobs PENDING at the same time since the
- * reset, see {@link SandboxStats#leonardoMaxConcurrentJobs()}), {@code openai_generates}, and the
- * nanosecond arrival times {@code leonardo_create_nanos} and {@code openai_generate_nanos}.
+ * reset, see {@link SandboxStats#leonardoMaxConcurrentJobs()}), {@code leonardo_max_processing_jobs} (the most
+ * holding a processing slot at the same instant, {@link SandboxStats#leonardoMaxProcessingJobs()}),
+ * {@code leonardo_rate_limited_creates} and {@code leonardo_queue_full_creates} (creates refused with 429 by the
+ * account's create limit and by its pending-job bound, {@link LeonardoLimits}), {@code leonardo_repeated_creates}
+ * (jobs created with the prompt of an earlier job, {@link SandboxStats#leonardoRepeatedCreates()}),
+ * {@code openai_generates}, and the nanosecond arrival times {@code leonardo_create_nanos} and
+ * {@code openai_generate_nanos}.
  */
 @Controller("/sandbox/stats")
 public class SandboxStatsController {
@@ -41,6 +46,10 @@ public class SandboxStatsController {
         out.put("leonardo_creates", stats.leonardoCreates());
         out.put("leonardo_polls", stats.leonardoPolls());
         out.put("leonardo_max_concurrent_jobs", stats.leonardoMaxConcurrentJobs());
+        out.put("leonardo_max_processing_jobs", stats.leonardoMaxProcessingJobs());
+        out.put("leonardo_rate_limited_creates", stats.leonardoRateLimitedCreates());
+        out.put("leonardo_queue_full_creates", stats.leonardoQueueFullCreates());
+        out.put("leonardo_repeated_creates", stats.leonardoRepeatedCreates());
         out.put("openai_generates", stats.openAiGenerates());
         out.put("leonardo_create_nanos", stats.createTimestamps(EmulatorType.LEONARDO));
         out.put("openai_generate_nanos", stats.createTimestamps(EmulatorType.OPENAI));

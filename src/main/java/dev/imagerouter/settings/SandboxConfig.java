@@ -29,11 +29,20 @@ import java.util.Map;
  *                    completes ({@code router.sandbox.late-after}, default 10 s)
  * @param lateTimeout the timeout the {@code late} fault assumes when the calling instance is unknown
  *                    ({@code router.sandbox.late-timeout}, default 30 s)
+ * @param leonardoCreateLimit    creates the Leonardo emulator accepts in any {@code leonardoCreateWindow}, 0 = unlimited
+ *                    ({@code router.sandbox.leonardo-create-limit}, default 0; Leonardo's is 100 per minute, Leonardo
+ *                    docs, rate limits page, 2026)
+ * @param leonardoCreateWindow   the sliding window of that limit ({@code router.sandbox.leonardo-create-window}, default 1 min)
+ * @param leonardoConcurrentJobs Leonardo emulator jobs processing at once, 0 = unlimited; others wait PENDING for a slot
+ *                    ({@code router.sandbox.leonardo-concurrent-jobs}, default 0; Leonardo's is 10)
+ * @param leonardoPendingJobs    jobs that may wait for a slot; one more create answers 429
+ *                    ({@code router.sandbox.leonardo-pending-jobs}, default 200, Leonardo's)
  */
 public record SandboxConfig(boolean enabled, String modeReason, Duration pendingMin, Duration pendingMax, String faults,
                             Duration openaiLatency, boolean webhook, String webhookUrl, boolean allowEmulatorDownloads,
                             boolean flatImages, boolean openaiTransparent, Map<String, LocalDate> openaiShutdownDates,
-                            Duration lateAfter, Duration lateTimeout) {
+                            Duration lateAfter, Duration lateTimeout, int leonardoCreateLimit, Duration leonardoCreateWindow,
+                            int leonardoConcurrentJobs, int leonardoPendingJobs) {
 
     public SandboxConfig {
         openaiShutdownDates = openaiShutdownDates == null ? Map.of() : Map.copyOf(openaiShutdownDates);

@@ -86,4 +86,26 @@ class ConfigValidationTest {
         RouterConfig config = loader(Map.of()).load(dir.configDir());
         assertEquals(java.util.List.of("openai-gpt-image-2"), config.chain());
     }
+
+    @Test
+    void leonardoAccountLimits_shipOff_andNegativeValuesAreReported() {
+        TestConfigDir dir = TestConfigDir.copyOfRepository();
+        RouterConfig shipped = loader(Map.of()).load(dir.configDir());
+        assertEquals(0, shipped.sandbox().leonardoCreateLimit());
+        assertEquals(java.time.Duration.ofMinutes(1), shipped.sandbox().leonardoCreateWindow());
+        assertEquals(0, shipped.sandbox().leonardoConcurrentJobs());
+        assertEquals(200, shipped.sandbox().leonardoPendingJobs());
+        dir.replace(dir.applicationFile(), "leonardo-create-limit: 0", "leonardo-create-limit: -1");
+        dir.replace(dir.applicationFile(), "leonardo-create-window: 1m", "leonardo-create-window: 0s");
+        dir.replace(dir.applicationFile(), "leonardo-concurrent-jobs: 0", "leonardo-concurrent-jobs: -10");
+        dir.replace(dir.applicationFile(), "leonardo-pending-jobs: 200", "leonardo-pending-jobs: -200");
+
+        ConfigException e = assertThrows(ConfigException.class, () -> loader(Map.of()).load(dir.configDir()));
+
+        String m = e.getMessage();
+        assertTrue(m.contains("router.sandbox.leonardo-create-limit = '-1': expected an integer from 0 to 1000000"), m);
+        assertTrue(m.contains("router.sandbox.leonardo-create-window = 'PT0S': expected a positive duration"), m);
+        assertTrue(m.contains("router.sandbox.leonardo-concurrent-jobs = '-10': expected an integer from 0 to 100000"), m);
+        assertTrue(m.contains("router.sandbox.leonardo-pending-jobs = '-200': expected an integer from 0 to 100000"), m);
+    }
 }
