@@ -5,6 +5,7 @@ import dev.imagerouter.configtree.ConfigNode;
 import dev.imagerouter.settings.ApiConfig;
 import dev.imagerouter.settings.AuthConfig;
 import dev.imagerouter.settings.CacheConfig;
+import dev.imagerouter.settings.CallbackSettings;
 import dev.imagerouter.settings.RouterConfig;
 import dev.imagerouter.settings.SandboxConfig;
 
@@ -209,6 +210,9 @@ public final class ConfigLoader {
         AuthConfig auth = AuthConfig.read(router, sandbox, dev.imagerouter.sandbox.SandboxKeys.LEONARDO_WEBHOOK_KEY);
         ApiConfig api = ApiConfig.read(router);
         dev.imagerouter.settings.AlertSettings alerts = dev.imagerouter.settings.AlertSettings.read(router.child("alerts"));
+        // the secret comes from the environment only (never a file): see CallbackSettings.SECRET_ENV
+        CallbackSettings callbacks = CallbackSettings.read(router.child("callbacks"), sandbox,
+                environment.apply(CallbackSettings.SECRET_ENV));
         if (sandboxConfig.pendingMax().compareTo(sandboxConfig.pendingMin()) < 0) {
             sandboxNode.problem("pending-max", sandboxConfig.pendingMax(), "at least pending-min (" + sandboxConfig.pendingMin() + ")");
         }
@@ -218,7 +222,7 @@ public final class ConfigLoader {
         RouterConfig.ReloadConfig reload = new RouterConfig.ReloadConfig(reloadNode.bool("watch", true),
                 reloadNode.duration("debounce", Duration.ofMillis(500)));
         return new RouterConfig(enabledChain, defaults, providers, cache, storage, download, sandboxConfig,
-                effective, files, auth, api, alerts, reload);
+                effective, files, auth, api, alerts, reload, callbacks);
     }
 
     /** {@code router.sandbox.openai-shutdown-dates}: comma-separated {@code model=YYYY-MM-DD}; a bad entry is a problem. */

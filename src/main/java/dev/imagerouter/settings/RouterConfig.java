@@ -24,12 +24,13 @@ import java.util.Map;
  * @param api        input limits of the public API
  * @param alerts     alert sinks (webhook) and alert rate limiting
  * @param reload     file watching for hot reload (read at startup)
+ * @param callbacks  outbound job callbacks: allowed destinations, signing secret, retry timings ({@code router.callbacks})
  */
 public record RouterConfig(List<String> chain, PolicyTable policy, Map<String, ProviderConfig> providers,
                            CacheConfig cache, StorageSettings storage, DownloadSettings download,
                            SandboxConfig sandbox, Map<String, Object> effective, List<String> files,
                            AuthConfig auth, ApiConfig api, dev.imagerouter.settings.AlertSettings alerts,
-                           ReloadConfig reload) {
+                           ReloadConfig reload, CallbackSettings callbacks) {
 
     public RouterConfig {
         chain = List.copyOf(chain);

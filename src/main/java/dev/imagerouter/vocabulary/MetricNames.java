@@ -64,6 +64,11 @@ public final class MetricNames {
     public static final String ALERTS = "image_router_alerts";
     /** Counter {provider, outcome}: provider callbacks received; outcome delivered|unknown|ignored|duplicate|invalid|unauthorized. */
     public static final String WEBHOOKS = "image_router_webhooks";
+    /**
+     * Counter {outcome}: job callback deliveries (POSTs to clients' callback URLs, plus give-ups decided without one);
+     * outcome delivered|retrying|gave_up.
+     */
+    public static final String CALLBACK_DELIVERIES = "image_router_callback_deliveries";
 
     /** Gauge: 1 while the image store's writability probe succeeds, 0 while cache misses are refused (storage_unavailable). */
     public static final String STORAGE_WRITABLE = "image_router_storage_writable";

@@ -33,7 +33,7 @@ public final class Secret {
         return presented != null && MessageDigest.isEqual(sha256(presented), digest);
     }
 
-    /** The secret itself, for the one place that must send it (the sandbox emulator's callbacks). Never log it. */
+    /** The secret itself, for the places that must use it (the sandbox emulator's callbacks, the job callback signer). Never log it. */
     public String reveal() {
         return value;
     }
