@@ -83,43 +83,81 @@ public final class ApiErrorHandlers {
 
         @Override
         public HttpResponse<?> handle(HttpRequest request, ChainFailedException e) {
-            GenerationResponse.FailureInfo trail = new GenerationResponse.FailureInfo(GenerationResponse.AttemptInfo.of(e.attempts()));
-            ApiException api;
-            String outcome;
-            switch (e.ending()) {
-                case FAILED_BY_POLICY -> {
-                    FailureKind kind = e.lastKind().orElse(FailureKind.SERVER_ERROR);
-                    if (kind == FailureKind.CONTENT_REJECTED) {
-                        api = new ApiException(HttpStatus.BAD_REQUEST, "The provider's safety system rejected this request.",
-                                "invalid_request_error", "prompt", "content_policy_violation", java.util.Map.of(), trail);
-                        outcome = "content_rejected";
-                    } else {
-                        api = new ApiException(HttpStatus.BAD_GATEWAY, "The provider failed (" + kind + ") and the policy "
-                                + "for it is not to fall back.", "server_error", null, kind.name().toLowerCase(), java.util.Map.of(), trail);
-                        outcome = "failed";
-                    }
-                }
-                case ALL_RATE_LIMITED -> {
-                    long seconds = Math.max(1, (e.retryAfter().map(java.time.Duration::toMillis).orElse(1000L) + 999) / 1000);
-                    api = new ApiException(HttpStatus.TOO_MANY_REQUESTS, "Every provider is rate limiting; retry after "
-                            + seconds + " s.", "requests", null, "rate_limit_exceeded",
-                            java.util.Map.of("Retry-After", Long.toString(seconds)), trail);
-                    outcome = "rate_limited";
-                }
-                case ALL_SKIPPED -> {
-                    api = new ApiException(HttpStatus.SERVICE_UNAVAILABLE, "No provider is available now (circuits open, "
-                            + "credits or budget exhausted).", "server_error", null, "no_provider_available",
-                            java.util.Map.of("Retry-After", "30"), trail);
-                    outcome = "unavailable";
-                }
-                default -> {
-                    api = new ApiException(HttpStatus.BAD_GATEWAY, "Every provider in the chain failed.", "server_error", null,
-                            "all_providers_failed", java.util.Map.of(), trail);
+            Mapped mapped = map(e);
+            return respond(request, mapped.error(), metrics, mapped.outcome());
+        }
+    }
+
+    /** An error as the client reads it, and the request outcome it counts as. */
+    record Mapped(ApiException error, String outcome) {
+    }
+
+    /** How a failed chain reads to the client (see the class comment). */
+    static Mapped map(ChainFailedException e) {
+        GenerationResponse.FailureInfo trail = new GenerationResponse.FailureInfo(GenerationResponse.AttemptInfo.of(e.attempts()));
+        ApiException api;
+        String outcome;
+        switch (e.ending()) {
+            case FAILED_BY_POLICY -> {
+                FailureKind kind = e.lastKind().orElse(FailureKind.SERVER_ERROR);
+                if (kind == FailureKind.CONTENT_REJECTED) {
+                    api = new ApiException(HttpStatus.BAD_REQUEST, "The provider's safety system rejected this request.",
+                            "invalid_request_error", "prompt", "content_policy_violation", java.util.Map.of(), trail);
+                    outcome = "content_rejected";
+                } else {
+                    api = new ApiException(HttpStatus.BAD_GATEWAY, "The provider failed (" + kind + ") and the policy "
+                            + "for it is not to fall back.", "server_error", null, kind.name().toLowerCase(), java.util.Map.of(), trail);
                     outcome = "failed";
                 }
             }
-            return respond(request, api, metrics, outcome);
+            case ALL_RATE_LIMITED -> {
+                long seconds = Math.max(1, (e.retryAfter().map(java.time.Duration::toMillis).orElse(1000L) + 999) / 1000);
+                api = new ApiException(HttpStatus.TOO_MANY_REQUESTS, "Every provider is rate limiting; retry after "
+                        + seconds + " s.", "requests", null, "rate_limit_exceeded",
+                        java.util.Map.of("Retry-After", Long.toString(seconds)), trail);
+                outcome = "rate_limited";
+            }
+            case ALL_SKIPPED -> {
+                api = new ApiException(HttpStatus.SERVICE_UNAVAILABLE, "No provider is available now (circuits open, "
+                        + "credits or budget exhausted).", "server_error", null, "no_provider_available",
+                        java.util.Map.of("Retry-After", "30"), trail);
+                outcome = "unavailable";
+            }
+            default -> {
+                api = new ApiException(HttpStatus.BAD_GATEWAY, "Every provider in the chain failed.", "server_error", null,
+                        "all_providers_failed", java.util.Map.of(), trail);
+                outcome = "failed";
+            }
         }
+        return new Mapped(api, outcome);
+    }
+
+    /**
+     * How any failure of a generation reads to the client, for a job's {@code error}: a failed
+     * chain as above, the API's own errors as they are, a request no provider can serve as 400,
+     * the store's failures as 503 {@code storage_unavailable}, anything else 500 {@code server_error}.
+     */
+    static ApiException toApiException(Throwable failure) {
+        Throwable t = failure;
+        while ((t instanceof java.util.concurrent.CompletionException || t instanceof java.util.concurrent.ExecutionException)
+                && t.getCause() != null) {
+            t = t.getCause();
+        }
+        if (t instanceof ChainFailedException chain) {
+            return map(chain).error();
+        }
+        if (t instanceof ApiException api) {
+            return api;
+        }
+        if (t instanceof dev.imagerouter.routing.RequestUnsupportedException u) {
+            return ApiException.invalid(u.reason().param(), "invalid_value", u.getMessage());
+        }
+        if (t instanceof java.io.UncheckedIOException) {
+            return new ApiException(HttpStatus.SERVICE_UNAVAILABLE, "The image store is unavailable; retry later.",
+                    "server_error", null, "storage_unavailable", java.util.Map.of("Retry-After", "30"), null);
+        }
+        return new ApiException(HttpStatus.INTERNAL_SERVER_ERROR, "The generation failed unexpectedly.", "server_error",
+                null, "server_error", java.util.Map.of(), null);
     }
 
     /** No provider of the chain can serve the request as asked: 400 naming the parameter, no provider called. */

@@ -49,28 +49,27 @@ public class GenerationController {
     /** Response header: {@code HIT} or {@code MISS}. */
     public static final String ROUTER_CACHE = "X-Router-Cache";
 
-    /** Retry-After of an image that vanished during a b64_json read: a retry generates it again. */
-    private static final java.time.Duration MISSING_IMAGE_RETRY = java.time.Duration.ofSeconds(1);
-
     private final GenerationService generations;
     private final SandboxFaultCheck faultCheck;
     private final RunningRouter runtime;
     private final JsonMapper json;
-    private final ImageStore store;
+    private final Answers answers;
+    private final AsyncJobs asyncJobs;
     private final RouterMetrics metrics;
     private final ClientLimits limits;
     private final java.util.concurrent.ExecutorService storageIo;
 
-    public GenerationController(GenerationService generations, RunningRouter runtime, JsonMapper json, ImageStore store,
+    public GenerationController(GenerationService generations, RunningRouter runtime, JsonMapper json, Answers answers,
                                 RouterMetrics metrics, ClientLimits limits,
                                 @jakarta.inject.Named("storage-io") java.util.concurrent.ExecutorService storageIo,
-                                SandboxFaultCheck faultCheck) {
+                                SandboxFaultCheck faultCheck, AsyncJobs asyncJobs) {
+        this.answers = answers;
+        this.asyncJobs = asyncJobs;
         this.storageIo = storageIo;
         this.faultCheck = faultCheck;
         this.generations = generations;
         this.runtime = runtime;
         this.json = json;
-        this.store = store;
         this.metrics = metrics;
         this.limits = limits;
     }
@@ -101,6 +100,9 @@ public class GenerationController {
                     "Idempotency-Key must be 1 to " + IdempotencyKeys.MAX_KEY_LENGTH + " printable ASCII characters.");
         }
         String client = http.getAttribute(ApiErrorHandlers.CLIENT_NAME, String.class).orElse(ClientLimits.ANONYMOUS);
+        if (AsyncJobs.wantsAsync(http)) {
+            return asyncJobs.create(http, parsed, requestId, idempotencyKey, start);
+        }
         int images = parsed.request().n();
         limits.reserveImages(client, images, runtime.config().auth().limits().imagesPerDay());
         // from here on, every refusal and every failed generation gives the reservation back
@@ -149,61 +151,7 @@ public class GenerationController {
 
     private GenerationResponse toResponse(GenerationService.Generation g, GenerationRequestParser.Parsed parsed,
                                           boolean base64, String base) {
-        ImageStore.GenerationRecord record = g.generation().record();
-        boolean url = parsed.url();
-        if (base64) {
-            checkB64Size(record);
-        }
-        List<GenerationResponse.ImageData> data = record.images().stream().map(image -> new GenerationResponse.ImageData(
-                url ? runtime.config().storage().fileUrl(image.fileName(), base) : null,
-                base64 ? Base64.getEncoder().encodeToString(read(image)) : null)).toList();
-        GenerationResponse.Cost cost = record.cost().map(c -> new GenerationResponse.Cost(c.amount(), c.unit())).orElse(null);
-        GenerationResponse.RouterInfo info = new GenerationResponse.RouterInfo(record.provider(), record.model(),
-                g.requestHash(), g.cached(), record.normalised(),
-                g.cached() ? List.of() : GenerationResponse.AttemptInfo.of(g.generation().attempts()), cost);
-        ImageRequest request = parsed.request();
-        return new GenerationResponse(record.created().getEpochSecond(), data, request.width() + "x" + request.height(),
-                request.outputFormat(), record.usage().map(GenerationResponse.Usage::of).orElse(null), info);
-    }
-
-    /**
-     * Refuses a {@code b64_json} (or streamed) answer whose stored images add up to more than
-     * {@code router.api.max-b64-bytes}: it would be held whole in memory, base64-encoded (4/3 larger).
-     *
-     * @throws ApiException 400 {@code invalid_value}, {@code param} {@code response_format}
-     */
-    private void checkB64Size(ImageStore.GenerationRecord record) {
-        long limit = runtime.config().api().maxB64Bytes();
-        long total = record.images().stream().mapToLong(ImageStore.StoredImage::size).sum();
-        if (total > limit) {
-            throw ApiException.invalid("response_format", "invalid_value", "The images of this answer are " + total
-                    + " bytes, over the " + limit + " bytes that b64_json may carry (router.api.max-b64-bytes). Ask for"
-                    + " \"response_format\": \"url\" (without \"stream\"): the images are stored and cached, so"
-                    + " that request is answered from the cache without a new generation.");
-        }
-    }
-
-    /**
-     * The stored bytes of an image for {@code b64_json}.
-     *
-     * @throws StorageUnavailableException (503 {@code storage_unavailable}) when the file vanished
-     *                                     after the cache checked it
-     * @throws UncheckedIOException        (503 too) when it cannot be read
-     */
-    private byte[] read(ImageStore.StoredImage image) {
-        Path path = store.find(image.sha256(), image.extension()).orElseThrow(() -> missing(image));
-        try {
-            return Files.readAllBytes(path);
-        } catch (NoSuchFileException e) {
-            throw missing(image);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read stored image " + image.fileName(), e);
-        }
-    }
-
-    private static StorageUnavailableException missing(ImageStore.StoredImage image) {
-        return new StorageUnavailableException("Stored image " + image.fileName() + " vanished while it was read.",
-                MISSING_IMAGE_RETRY);
+        return answers.render(g.generation(), g.cached(), g.requestHash(), parsed.request(), parsed.url(), base64, base);
     }
 
     /** {@code scheme://host[:port]} as the client addressed us (Host header), for image URLs. */

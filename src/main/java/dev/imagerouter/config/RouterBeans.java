@@ -192,11 +192,24 @@ public class RouterBeans {
         return new ProviderRegistry(resilience, new ProviderAdapters(context, webhooks, clock), clock, scheduler);
     }
 
+    /** Jobs under {@code <router.storage.dir>/jobs} (read at startup; a reload does not move them). */
+    @Singleton
+    @Bean(preDestroy = "close")
+    dev.imagerouter.jobs.JobStore jobStore(ConfigBootstrap bootstrap, JsonMapper json, FileSync sync) {
+        return new dev.imagerouter.jobs.JobStore(bootstrap.config().storage().dir().resolve("jobs"), json, sync);
+    }
+
+    @Singleton
+    dev.imagerouter.routing.PermitQueues permitQueues(@Named("router-scheduler") ScheduledExecutorService scheduler) {
+        return new dev.imagerouter.routing.PermitQueues(scheduler);
+    }
+
     @Singleton
     Router router(@Named("router-scheduler") ScheduledExecutorService scheduler, List<RoutingListener> listeners,
-                  List<ProviderGate> gates, @io.micronaut.core.annotation.Nullable dev.imagerouter.routing.SpendReservations reservations) {
+                  List<ProviderGate> gates, @io.micronaut.core.annotation.Nullable dev.imagerouter.routing.SpendReservations reservations,
+                  dev.imagerouter.routing.PermitQueues queues) {
         return new Router(scheduler, listeners, gates,
-                reservations == null ? dev.imagerouter.routing.SpendReservations.NONE : reservations);
+                reservations == null ? dev.imagerouter.routing.SpendReservations.NONE : reservations, queues);
     }
 
     private static ThreadFactory daemonThreads(String prefix) {

@@ -86,6 +86,22 @@ public class RouterMetrics implements RoutingListener {
                 .register(registry).increment();
     }
 
+    @Override
+    public void onQueueWait(ProviderHandle provider, long nanos, String outcome) {
+        queueWaitTimers.computeIfAbsent(provider.name() + "|" + outcome, k -> Timer.builder(MetricNames.JOB_QUEUE_WAIT)
+                .description("How long an asynchronous job waited for a provider's rate-limit permit or concurrency slot")
+                .tags("provider", provider.name(), "outcome", outcome)
+                .serviceLevelObjectives(QUEUE_WAIT_SLOS)
+                .register(registry)).record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    /** Histogram buckets of the job queue wait: seconds to router.jobs.max-wait's default (10 min) and beyond. */
+    private static final java.time.Duration[] QUEUE_WAIT_SLOS = {java.time.Duration.ofSeconds(1), java.time.Duration.ofSeconds(5),
+            java.time.Duration.ofSeconds(15), java.time.Duration.ofSeconds(30), java.time.Duration.ofMinutes(1),
+            java.time.Duration.ofMinutes(2), java.time.Duration.ofMinutes(5), java.time.Duration.ofMinutes(10)};
+
+    private final java.util.Map<String, Timer> queueWaitTimers = new java.util.concurrent.ConcurrentHashMap<>();
+
     /** Records one finished client request. Meters are looked up once per tag set (hot path). */
     public void onRequest(String outcome, String cache, long nanos) {
         requests(outcome, cache).increment();

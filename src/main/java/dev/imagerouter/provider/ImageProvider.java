@@ -86,4 +86,15 @@ public interface ImageProvider {
     default java.util.Optional<ModelCatalogue> modelCatalogue() {
         return java.util.Optional.empty();
     }
+
+    /**
+     * Picks up a job this provider accepted earlier, by its id ({@link JobListener#accepted}), after
+     * the router restarted: tracks it to its terminal state like {@link #generate} would have,
+     * without creating anything. The job's age bound restarts now.
+     *
+     * @return the job's result (or failure), or empty when this provider has no jobs to resume
+     */
+    default java.util.Optional<CompletableFuture<ProviderResult>> resume(ImageRequest request, String jobId) {
+        return java.util.Optional.empty();
+    }
 }

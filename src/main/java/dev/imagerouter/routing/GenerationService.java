@@ -116,6 +116,62 @@ public class GenerationService {
     public CompletableFuture<Generation> generate(ImageRequest request, Optional<String> namespace, boolean noCache,
                                                   String requestId, Optional<String> idempotencyKey,
                                                   PartialImageListener partials) {
+        return generate(request, namespace, noCache, requestId, idempotencyKey, RouteOptions.sync(partials));
+    }
+
+    /**
+     * As {@link #generate(ImageRequest, Optional, boolean, String, Optional, PartialImageListener)},
+     * the walk run with {@code options} (an asynchronous job's queueing, observer and cancellation)
+     * when this request is the one that calls the providers.
+     *
+     * @throws IdempotencyKeys.KeyReusedException  when the key was used with a different request
+     * @throws RequestUnsupportedException when no provider of the chain can serve the request as asked
+     */
+    public CompletableFuture<Generation> generate(ImageRequest request, Optional<String> namespace, boolean noCache,
+                                                  String requestId, Optional<String> idempotencyKey,
+                                                  RouteOptions options) {
+        checkServable(request);
+        if (idempotencyKey.isEmpty()) {
+            return generateOnce(request, namespace, noCache, requestId, options);
+        }
+        String hash = hasher.hash(request, runtime.config().cache().perClient() ? namespace : Optional.empty());
+        // the client's name; "" is the one anonymous client of open sandbox mode (no keys configured)
+        IdempotencyKeys.Replay<Generation> replay = idempotencyKeys.resolve(namespace.orElse(""), idempotencyKey.get(), hash,
+                () -> generateOnce(request, namespace, noCache, requestId, options));
+        return replay.replayed()
+                ? replay.result().thenApply(g -> new Generation(g.generation(), true, g.requestHash()))
+                : replay.result();
+    }
+
+    /**
+     * Picks up an asynchronous job's generation after a restart: {@code provider} had accepted the
+     * paid job {@code jobId}, which is tracked to its end (never created again); if it fails, the
+     * walk falls back from there. The result becomes the cached one of its request hash (it is paid for
+     * and is what the job answers) unless a no-cache generation of the hash is in flight.
+     */
+    public CompletableFuture<Generation> resume(ImageRequest request, Optional<String> namespace, String requestId,
+                                                RouteOptions options, String provider, String jobId) {
+        String hash = requestHash(request, namespace);
+        Chain chain = runtime.chain();
+        // not through the cache's single flight: a flight of the same hash must not take the place of
+        // tracking this paid job
+        return produce(hash, request, requestId,
+                        processor -> router.resume(chain, request, requestId, processor, options, provider, jobId))
+                .thenCompose(generation -> cache.refresh(hash, () -> CompletableFuture.completedFuture(generation))
+                        .handle((answer, error) -> new Generation(generation, false, hash)));
+    }
+
+    /** The request hash of {@code request} for {@code namespace} (the client, when the cache is per client). */
+    public String requestHash(ImageRequest request, Optional<String> namespace) {
+        return hasher.hash(request, runtime.config().cache().perClient() ? namespace : Optional.empty());
+    }
+
+    /**
+     * Refuses, before anything is queued or paid, a request no provider of the chain can serve.
+     *
+     * @throws RequestUnsupportedException (400) naming the parameter
+     */
+    public void checkServable(ImageRequest request) {
         if (!"png".equals(request.outputFormat()) && !"jpeg".equals(request.outputFormat())
                 && !normaliser.outputFormats().contains(request.outputFormat())) {
             throw new RequestUnsupportedException(new dev.imagerouter.vocabulary.Unsupported("output_format",
@@ -125,34 +181,25 @@ public class GenerationService {
         Router.unsupportedByAll(runtime.chain(), request).ifPresent(u -> {
             throw new RequestUnsupportedException(u);
         });
-        if (idempotencyKey.isEmpty()) {
-            return generateOnce(request, namespace, noCache, requestId, partials);
-        }
-        String hash = hasher.hash(request, runtime.config().cache().perClient() ? namespace : Optional.empty());
-        // the client's name; "" is the one anonymous client of open sandbox mode (no keys configured)
-        IdempotencyKeys.Replay<Generation> replay = idempotencyKeys.resolve(namespace.orElse(""), idempotencyKey.get(), hash,
-                () -> generateOnce(request, namespace, noCache, requestId, partials));
-        return replay.replayed()
-                ? replay.result().thenApply(g -> new Generation(g.generation(), true, g.requestHash()))
-                : replay.result();
     }
 
     private CompletableFuture<Generation> generateOnce(ImageRequest request, Optional<String> namespace, boolean noCache,
-                                                       String requestId, PartialImageListener partials) {
-        Optional<String> ns = runtime.config().cache().perClient() ? namespace : Optional.empty();
-        String hash = hasher.hash(request, ns);
+                                                       String requestId, RouteOptions options) {
+        String hash = requestHash(request, namespace);
         Chain chain = runtime.chain();
+        java.util.function.Supplier<CompletableFuture<CachedGeneration>> produce = () -> produce(hash, request, requestId,
+                processor -> router.route(chain, request, requestId, processor, options));
         if (noCache) {
             // identical no-cache requests in flight share one generation; the ones that joined are HITs
-            return cache.refresh(hash, () -> produce(chain, hash, request, requestId, partials))
+            return cache.refresh(hash, produce)
                     .thenApply(a -> new Generation(a.generation(), a.source() == ResultCache.Source.HIT, hash));
         }
-        return cache.get(hash, () -> produce(chain, hash, request, requestId, partials))
+        return cache.get(hash, produce)
                 .thenApply(a -> new Generation(a.generation(), a.source() == ResultCache.Source.HIT, hash));
     }
 
-    private CompletableFuture<CachedGeneration> produce(Chain chain, String hash, ImageRequest request, String requestId,
-                                                        PartialImageListener partials) {
+    private CompletableFuture<CachedGeneration> produce(String hash, ImageRequest request, String requestId,
+                                                        java.util.function.Function<ResultProcessor, CompletableFuture<RoutingResult>> walk) {
         try {
             storageProbe.requireWritable(); // a store that cannot keep the images: refuse before paying
         } catch (RuntimeException e) {
@@ -170,7 +217,7 @@ public class GenerationService {
                 return storeLate(hash, provider, result, requestId);
             }
         };
-        router.route(chain, request, requestId, processor, partials).whenComplete((result, error) -> {
+        walk.apply(processor).whenComplete((result, error) -> {
             if (error != null) {
                 stored.completeExceptionally(error);
                 return;

@@ -3,6 +3,8 @@ package dev.imagerouter.routing;
 import dev.imagerouter.vocabulary.Attempt;
 
 import dev.imagerouter.vocabulary.ImageRequest;
+import dev.imagerouter.vocabulary.JobListener;
+import dev.imagerouter.provider.ImageProvider;
 import dev.imagerouter.vocabulary.PartialImageListener;
 import dev.imagerouter.vocabulary.ProviderFailure;
 import dev.imagerouter.vocabulary.ProviderResult;
@@ -65,13 +67,28 @@ final class ProviderCall {
 
     /** Trail reason of a provider whose daily budget cannot take another call. */
     static final String BUDGET = "BUDGET";
+    /** Trail reason of a provider a queued job waited for longer than its queue wait ({@code router.jobs.max-wait}). */
+    static final String QUEUE_TIMEOUT = "QUEUE_TIMEOUT";
 
     private final ScheduledExecutorService scheduler;
     private final SpendReservations reservations;
 
-    ProviderCall(ScheduledExecutorService scheduler, SpendReservations reservations) {
+    private final PermitQueues queues;
+    private final QueueWaitListener onQueueWait;
+
+    /** Hears how long a queued walk waited for a provider's permits, and how the wait ended. */
+    @FunctionalInterface
+    interface QueueWaitListener {
+        /** @param outcome {@code admitted}, {@code expired} or {@code cancelled} */
+        void waited(ProviderHandle handle, long nanos, String outcome);
+    }
+
+    ProviderCall(ScheduledExecutorService scheduler, SpendReservations reservations, PermitQueues queues,
+                 QueueWaitListener onQueueWait) {
         this.scheduler = scheduler;
         this.reservations = reservations;
+        this.queues = queues;
+        this.onQueueWait = onQueueWait;
     }
 
     /**
@@ -79,11 +96,11 @@ final class ProviderCall {
      * {@link AttemptFailure} for the last attempt. {@code onAttempt} sees every attempt.
      */
     CompletableFuture<ProviderResult> call(ProviderHandle handle, ImageRequest request, ResultProcessor processor,
-                                           PartialImageListener partials, BiConsumer<Attempt, ProviderFailure> onAttempt,
+                                           RouteOptions options, BiConsumer<Attempt, ProviderFailure> onAttempt,
                                            PaidListener onPaid) {
         Map<FailureKind, Integer> counts = new EnumMap<>(FailureKind.class);
         return handle.resilience().retry()
-                .executeCompletionStage(scheduler, () -> attempt(handle, request, processor, partials, counts, onAttempt, onPaid))
+                .executeCompletionStage(scheduler, () -> attempt(handle, request, processor, options, counts, onAttempt, onPaid))
                 .toCompletableFuture();
     }
 
@@ -94,11 +111,16 @@ final class ProviderCall {
     }
 
     private CompletableFuture<ProviderResult> attempt(ProviderHandle handle, ImageRequest request, ResultProcessor processor,
-                                                      PartialImageListener partials, Map<FailureKind, Integer> counts,
+                                                      RouteOptions options, Map<FailureKind, Integer> counts,
                                                       BiConsumer<Attempt, ProviderFailure> onAttempt, PaidListener onPaid) {
         CircuitBreaker breaker = handle.resilience().circuitBreaker();
         if (!breaker.tryAcquirePermission()) {
             return skip(handle, FailureKind.CIRCUIT_OPEN, "circuit breaker " + breaker.getState(), onAttempt);
+        }
+        if (options.queueWait().isPresent()) {
+            // a queued job: the breaker is asked again once the job is admitted
+            breaker.releasePermission();
+            return queued(handle, request, processor, options, counts, onAttempt, onPaid);
         }
         RateLimiter limiter = handle.resilience().rateLimiter();
         long waitNanos = limiter.reservePermission();
@@ -108,15 +130,78 @@ final class ProviderCall {
         }
         CompletableFuture<Void> permit = waitNanos == 0 ? CompletableFuture.completedFuture(null)
                 : delayed(waitNanos);
-        return permit.thenCompose(ignored -> guardedCall(handle, request, processor, partials, counts, onAttempt, onPaid));
+        return permit.thenCompose(ignored -> guardedCall(handle, request, processor, options, false, counts, onAttempt, onPaid));
+    }
+
+    /**
+     * An asynchronous job's turn: waits in the provider's queue for a slot and a permit, then calls.
+     * A 429 the provider answers before accepting anything (its own limiter was full, e.g. the
+     * account is shared with other tools) puts the job back in the queue after the provider's
+     * Retry-After (capped by the row's retry-after-cap) or one pacing interval, until the queue wait
+     * ({@code router.jobs.max-wait}) is used up; only then does the policy's fallback apply.
+     */
+    private CompletableFuture<ProviderResult> queued(ProviderHandle handle, ImageRequest request, ResultProcessor processor,
+                                                     RouteOptions options, Map<FailureKind, Integer> counts,
+                                                     BiConsumer<Attempt, ProviderFailure> onAttempt, PaidListener onPaid) {
+        long deadline = System.nanoTime() + options.queueWait().get().toNanos();
+        return queuedUntil(handle, request, processor, options, counts, onAttempt, onPaid, deadline);
+    }
+
+    private CompletableFuture<ProviderResult> queuedUntil(ProviderHandle handle, ImageRequest request, ResultProcessor processor,
+                                                          RouteOptions options, Map<FailureKind, Integer> counts,
+                                                          BiConsumer<Attempt, ProviderFailure> onAttempt, PaidListener onPaid,
+                                                          long deadline) {
+        long start = System.nanoTime();
+        options.observer().onWaiting(handle.name());
+        Duration wait = Duration.ofNanos(Math.max(0, deadline - start));
+        return queues.acquire(handle, wait, options.cancelled()).handle((admitted, error) -> error)
+                .thenCompose(error -> {
+                    long waited = System.nanoTime() - start;
+                    Throwable cause = error == null ? null : unwrap(error);
+                    if (cause instanceof PermitQueues.QueueTimeoutException) {
+                        onQueueWait.waited(handle, waited, "expired");
+                        return skip(handle, FailureKind.SKIPPED, QUEUE_TIMEOUT, onAttempt);
+                    }
+                    if (cause != null) {
+                        onQueueWait.waited(handle, waited, "cancelled");
+                        return CompletableFuture.failedFuture(cause);
+                    }
+                    onQueueWait.waited(handle, waited, "admitted");
+                    CircuitBreaker breaker = handle.resilience().circuitBreaker();
+                    if (!breaker.tryAcquirePermission()) {
+                        releaseSlot(handle);
+                        return skip(handle, FailureKind.CIRCUIT_OPEN, "circuit breaker " + breaker.getState(), onAttempt);
+                    }
+                    return guardedCall(handle, request, processor, options, true, counts, onAttempt, onPaid);
+                })
+                .exceptionallyCompose(error -> {
+                    ProviderFailure failure = failureOf(error);
+                    long now = System.nanoTime();
+                    if (failure == null || failure.kind() != FailureKind.RATE_LIMITED
+                            || failure.phase() != ProviderFailure.Phase.BEFORE_ACCEPT || now >= deadline) {
+                        return CompletableFuture.failedFuture(error);
+                    }
+                    Duration cap = handle.policy().rule(FailureKind.RATE_LIMITED).map(PolicyRule::retryAfterCap)
+                            .orElse(Duration.ofSeconds(30));
+                    long delay = failure.retryAfter().map(d -> min(d, cap).toNanos())
+                            .orElse(PermitQueues.spacing(handle.resilience().rateLimiter()));
+                    return delayed(Math.min(delay, deadline - now)).thenCompose(v ->
+                            queuedUntil(handle, request, processor, options, counts, onAttempt, onPaid, deadline));
+                });
+    }
+
+    /** Gives a bulkhead slot back and lets a queued job have it. */
+    private void releaseSlot(ProviderHandle handle) {
+        handle.resilience().bulkhead().onComplete();
+        queues.signal(handle.name());
     }
 
     private CompletableFuture<ProviderResult> guardedCall(ProviderHandle handle, ImageRequest request, ResultProcessor processor,
-                                                          PartialImageListener partials, Map<FailureKind, Integer> counts,
+                                                          RouteOptions options, boolean slotHeld, Map<FailureKind, Integer> counts,
                                                           BiConsumer<Attempt, ProviderFailure> onAttempt, PaidListener onPaid) {
         CircuitBreaker breaker = handle.resilience().circuitBreaker();
         Bulkhead bulkhead = handle.resilience().bulkhead();
-        if (!bulkhead.tryAcquirePermission()) {
+        if (!slotHeld && !bulkhead.tryAcquirePermission()) {
             breaker.releasePermission();
             return skip(handle, FailureKind.SKIPPED, "BULKHEAD_FULL", onAttempt);
         }
@@ -124,22 +209,92 @@ final class ProviderCall {
         try {
             reserved = reservations.reserve(handle, request);
         } catch (RuntimeException e) {
-            bulkhead.onComplete();
+            releaseSlot(handle);
             breaker.releasePermission();
             throw e;
         }
         if (reserved.isEmpty()) {
-            bulkhead.onComplete();
+            releaseSlot(handle);
             breaker.releasePermission();
             return skip(handle, FailureKind.SKIPPED, BUDGET, onAttempt);
         }
-        SpendReservations.Reservation reservation = reserved.get();
-        long start = System.nanoTime();
+        CompletableFuture<Boolean> recorded;
+        try {
+            recorded = options.observer().beforeCall(handle.name());
+        } catch (RuntimeException e) {
+            recorded = CompletableFuture.failedFuture(e);
+        }
+        if (recorded.isDone() && Boolean.TRUE.equals(recorded.getNow(false))) {
+            return call(handle, request, processor, options, reserved.get(), counts, onAttempt, onPaid, null, true);
+        }
+        return recorded.handle((proceed, error) -> error == null && Boolean.TRUE.equals(proceed))
+                .thenCompose(proceed -> {
+                    if (!proceed) {
+                        reserved.get().release();
+                        releaseSlot(handle);
+                        breaker.releasePermission();
+                        return CompletableFuture.failedFuture(
+                                new WalkCancelledException("the job was cancelled (or its call could not be recorded) before the call"));
+                    }
+                    return call(handle, request, processor, options, reserved.get(), counts, onAttempt, onPaid, null, true);
+                });
+    }
+
+    /**
+     * Resumes an accepted job after a restart ({@link ImageProvider#resume}): tracked to its end as
+     * if this process had created it, its result processed, settled and counted like any other.
+     * Never creates a job. Takes a concurrency slot when one is free (the job runs at the provider
+     * either way); a budget that cannot take it does not stop it (it is already paid).
+     */
+    CompletableFuture<ProviderResult> resume(ProviderHandle handle, ImageRequest request, String jobId,
+                                             ResultProcessor processor, RouteOptions options,
+                                             BiConsumer<Attempt, ProviderFailure> onAttempt, PaidListener onPaid) {
+        Optional<CompletableFuture<ProviderResult>> resumed;
+        try {
+            resumed = handle.provider().resume(request, jobId);
+        } catch (RuntimeException e) {
+            resumed = Optional.of(CompletableFuture.failedFuture(e));
+        }
+        if (resumed.isEmpty()) {
+            return skip(handle, FailureKind.SKIPPED, RouteOptions.INTERRUPTED + ": " + handle.provider().type()
+                    + " jobs cannot be resumed", onAttempt);
+        }
+        boolean slot = handle.resilience().bulkhead().tryAcquirePermission();
+        SpendReservations.Reservation reservation;
+        try {
+            reservation = reservations.reserve(handle, request).orElse(SpendReservations.Reservation.NONE);
+        } catch (RuntimeException e) {
+            reservation = SpendReservations.Reservation.NONE;
+        }
+        CompletableFuture<ProviderResult> work = resumed.get();
+        return call(handle, request, processor, options, reservation, new EnumMap<>(FailureKind.class), onAttempt, onPaid,
+                listener -> {
+                    listener.accepted(jobId);
+                    return work;
+                }, slot);
+    }
+
+    /**
+     * The provider call itself, with the slot (when {@code slotHeld}), the breaker's permission and
+     * the reservation held. {@code start} starts the work (null: the provider's generate).
+     */
+    private CompletableFuture<ProviderResult> call(ProviderHandle handle, ImageRequest request, ResultProcessor processor,
+                                                   RouteOptions options, SpendReservations.Reservation reservation,
+                                                   Map<FailureKind, Integer> counts,
+                                                   BiConsumer<Attempt, ProviderFailure> onAttempt, PaidListener onPaid,
+                                                   java.util.function.Function<JobListener, CompletableFuture<ProviderResult>> start,
+                                                   boolean slotHeld) {
+        CircuitBreaker breaker = handle.resilience().circuitBreaker();
+        long startNanos = System.nanoTime();
         AtomicReference<String> acceptedJob = new AtomicReference<>();
+        JobListener accepted = id -> {
+            acceptedJob.set(id);
+            options.observer().onAccepted(handle.name(), id);
+        };
         // work: the generation's whole life (a Leonardo job to its terminal state); never cancelled
         CompletableFuture<ProviderResult> work;
         try {
-            work = handle.provider().generate(request, partials, acceptedJob::set);
+            work = start == null ? handle.provider().generate(request, options.partials(), accepted) : start.apply(accepted);
         } catch (RuntimeException e) {
             work = CompletableFuture.failedFuture(e);
         }
@@ -147,7 +302,9 @@ final class ProviderCall {
         CompletableFuture<ProviderResult> processed = work.thenCompose(result -> processor.process(request, result));
         // The bulkhead slot is the provider's concurrent job: held until the job is terminal, even
         // when the attempt timed out and the chain moved on.
-        processed.whenComplete((r, e) -> bulkhead.onComplete());
+        if (slotHeld) {
+            processed.whenComplete((r, e) -> releaseSlot(handle));
+        }
         boolean waitForAccepted = handle.policy().rule(FailureKind.TIMEOUT).map(PolicyRule::waitForAcceptedJob).orElse(false);
         CompletableFuture<ProviderResult> attempt;
         try {
@@ -163,7 +320,7 @@ final class ProviderCall {
                     ? processed : CompletableFuture.failedFuture(e));
         }
         return attempt.handle((result, error) -> {
-            long nanos = System.nanoTime() - start;
+            long nanos = System.nanoTime() - startNanos;
             long millis = TimeUnit.NANOSECONDS.toMillis(nanos);
             if (error == null) {
                 reservation.settle(result.cost());

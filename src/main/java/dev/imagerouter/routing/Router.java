@@ -8,6 +8,7 @@ import dev.imagerouter.vocabulary.ImageRequest;
 import dev.imagerouter.vocabulary.PartialImageListener;
 import dev.imagerouter.vocabulary.Unsupported;
 import dev.imagerouter.vocabulary.ProviderFailure;
+import dev.imagerouter.vocabulary.ProviderResult;
 import dev.imagerouter.vocabulary.FailureKind;
 import dev.imagerouter.policy.PolicyAction;
 import dev.imagerouter.policy.PolicyRule;
@@ -51,9 +52,19 @@ public final class Router {
     /** A router that reserves each call's expected cost against the providers' daily budgets. */
     public Router(ScheduledExecutorService scheduler, List<RoutingListener> listeners, List<ProviderGate> gates,
                   SpendReservations reservations) {
-        this.providerCall = new ProviderCall(scheduler, reservations);
+        this(scheduler, listeners, gates, reservations, new PermitQueues(scheduler));
+    }
+
+    /** A router whose queued walks (asynchronous jobs) wait in {@code queues}. */
+    public Router(ScheduledExecutorService scheduler, List<RoutingListener> listeners, List<ProviderGate> gates,
+                  SpendReservations reservations, PermitQueues queues) {
         this.listeners = List.copyOf(listeners);
         this.gates = List.copyOf(gates);
+        this.providerCall = new ProviderCall(scheduler, reservations, queues, (handle, nanos, outcome) -> {
+            for (RoutingListener l : this.listeners) {
+                safely(() -> l.onQueueWait(handle, nanos, outcome));
+            }
+        });
     }
 
     /**
@@ -82,9 +93,50 @@ public final class Router {
      */
     public CompletableFuture<RoutingResult> route(Chain chain, ImageRequest request, String requestId,
                                                   ResultProcessor processor, PartialImageListener partials) {
+        return route(chain, request, requestId, processor, RouteOptions.sync(partials));
+    }
+
+    /**
+     * As {@link #route(Chain, ImageRequest, String, ResultProcessor)} with {@code options}: an
+     * asynchronous job's walk queues for provider permits, is observed, may be cancelled while it
+     * waits ({@link WalkCancelledException}) and skips providers whose call a restart interrupted.
+     */
+    public CompletableFuture<RoutingResult> route(Chain chain, ImageRequest request, String requestId,
+                                                  ResultProcessor processor, RouteOptions options) {
         CompletableFuture<RoutingResult> result = new CompletableFuture<>();
         List<Attempt> trail = Collections.synchronizedList(new ArrayList<>());
-        walk(new Walk(chain, request, requestId, processor, partials, trail, result), 0, null);
+        walk(new Walk(chain, request, requestId, processor, options, trail, result), 0, null);
+        return result;
+    }
+
+    /**
+     * Goes on with a walk that a restart interrupted while {@code provider} held the accepted job
+     * {@code jobId}: that job is tracked to its end (never created again); if it fails, the walk
+     * falls back from there as it would have. A provider no longer in the chain, or one that cannot
+     * resume jobs, is skipped ({@code INTERRUPTED}) and the walk starts from the chain's head.
+     */
+    public CompletableFuture<RoutingResult> resume(Chain chain, ImageRequest request, String requestId,
+                                                   ResultProcessor processor, RouteOptions options, String provider,
+                                                   String jobId) {
+        CompletableFuture<RoutingResult> result = new CompletableFuture<>();
+        List<Attempt> trail = Collections.synchronizedList(new ArrayList<>());
+        Walk w = new Walk(chain, request, requestId, processor, options, trail, result);
+        int index = -1;
+        for (int i = 0; i < chain.providers().size(); i++) {
+            if (chain.providers().get(i).name().equals(provider)) {
+                index = i;
+            }
+        }
+        if (index < 0) {
+            LOG.warn("request_id={}: accepted job {} of provider {} cannot be resumed: the provider is no longer in the"
+                    + " chain; the job is not created again", requestId, LogText.escape(jobId), LogText.escape(provider));
+            walk(w, 0, null);
+            return result;
+        }
+        ProviderHandle handle = chain.providers().get(index);
+        int from = index;
+        turn(w, from, handle, providerCall.resume(handle, request, jobId, processor, options,
+                onAttempt(w, handle), onPaid(request, handle)));
         return result;
     }
 
@@ -108,7 +160,7 @@ public final class Router {
 
     /** One request's walk: what stays the same from provider to provider. */
     private record Walk(Chain chain, ImageRequest request, String requestId, ResultProcessor processor,
-                        PartialImageListener partials, List<Attempt> trail, CompletableFuture<RoutingResult> result) {
+                        RouteOptions options, List<Attempt> trail, CompletableFuture<RoutingResult> result) {
     }
 
     private void walk(Walk w, int index, ProviderFailure lastFailure) {
@@ -121,43 +173,71 @@ public final class Router {
             result.completeExceptionally(exhausted(trail, lastFailure, chain));
             return;
         }
+        if (w.options().cancelled().isDone()) {
+            result.completeExceptionally(new WalkCancelledException("the job was cancelled"));
+            return;
+        }
         ProviderHandle handle = chain.providers().get(index);
         Optional<String> skipReason = handle.provider().unsupported(request).map(u -> UNSUPPORTED + ": " + u.reason())
+                .or(() -> w.options().skip().contains(handle.name())
+                        ? Optional.of(RouteOptions.INTERRUPTED + ": a call to this provider was under way when the"
+                        + " router stopped; it may have been billed, so it is not repeated") : Optional.empty())
                 .or(() -> handle.coolingDown() ? Optional.of("COOLDOWN") : gateReason(handle));
         if (skipReason.isPresent()) {
             Attempt skipped = new Attempt(handle.name(), Attempt.SKIPPED, FailureKind.SKIPPED, null, 0, skipReason.get());
             trail.add(skipped);
-            notifyAttempt(handle, skipped, null);
-            fallback(chain, index, FailureKind.SKIPPED);
+            notifyAttempt(w, handle, skipped, null);
+            fallback(w, index, FailureKind.SKIPPED);
             walk(w, index + 1, lastFailure);
             return;
         }
-        providerCall.call(handle, request, w.processor(), w.partials(), (attempt, failure) -> {
-            trail.add(attempt);
-            notifyAttempt(handle, attempt, failure);
+        turn(w, index, handle, providerCall.call(handle, request, w.processor(), w.options(), onAttempt(w, handle),
+                onPaid(request, handle)));
+    }
+
+    private java.util.function.BiConsumer<Attempt, ProviderFailure> onAttempt(Walk w, ProviderHandle handle) {
+        return (attempt, failure) -> {
+            w.trail().add(attempt);
+            notifyAttempt(w, handle, attempt, failure);
             if (failure != null) {
-                logFailure(handle, request, requestId, failure);
+                logFailure(handle, w.request(), w.requestId(), failure);
             }
-        }, (cost, used) -> {
+        };
+    }
+
+    private ProviderCall.PaidListener onPaid(ImageRequest request, ProviderHandle handle) {
+        return (cost, used) -> {
             for (RoutingListener l : listeners) {
                 safely(() -> l.onPaid(handle, request, cost, used));
             }
-        }).whenComplete((providerResult, error) -> {
+        };
+    }
+
+    /** The end of one provider's turn: success ends the walk; a failure falls back or ends it by policy. */
+    private void turn(Walk w, int index, ProviderHandle handle, CompletableFuture<ProviderResult> call) {
+        Chain chain = w.chain();
+        List<Attempt> trail = w.trail();
+        CompletableFuture<RoutingResult> result = w.result();
+        call.whenComplete((providerResult, error) -> {
             if (error == null) {
                 for (RoutingListener l : listeners) {
-                    safely(() -> l.onSuccess(handle, request, providerResult));
+                    safely(() -> l.onSuccess(handle, w.request(), providerResult));
                 }
                 result.complete(new RoutingResult(handle.name(), providerResult, List.copyOf(trail)));
                 return;
             }
+            if (ProviderCall.unwrap(error) instanceof WalkCancelledException cancelled) {
+                result.completeExceptionally(cancelled);
+                return;
+            }
             ProviderFailure failure = ProviderCall.toFailure(error);
             if (handle.policy().action(failure.kind()) == PolicyAction.FAIL) {
-                fallbackTo(handle.name(), "none", failure.kind());
+                fallbackTo(w, handle.name(), "none", failure.kind());
                 result.completeExceptionally(new ChainFailedException(ChainFailedException.Ending.FAILED_BY_POLICY,
                         List.copyOf(trail), failure, null));
                 return;
             }
-            fallback(chain, index, failure.kind());
+            fallback(w, index, failure.kind());
             walk(w, index + 1, failure);
         });
     }
@@ -191,23 +271,26 @@ public final class Router {
         return new ChainFailedException(ChainFailedException.Ending.EXHAUSTED, attempts, lastFailure, null);
     }
 
-    private void fallback(Chain chain, int index, FailureKind kind) {
+    private void fallback(Walk w, int index, FailureKind kind) {
+        Chain chain = w.chain();
         String from = chain.providers().get(index).name();
         String to = index + 1 < chain.providers().size() ? chain.providers().get(index + 1).name() : "none";
-        fallbackTo(from, to, kind);
+        fallbackTo(w, from, to, kind);
     }
 
-    private void fallbackTo(String from, String to, FailureKind kind) {
+    private void fallbackTo(Walk w, String from, String to, FailureKind kind) {
         for (RoutingListener l : listeners) {
             safely(() -> l.onFallback(from, to, kind));
         }
+        safely(() -> w.options().observer().onFallback(from, to, kind));
     }
 
-    private void notifyAttempt(ProviderHandle handle, Attempt attempt, ProviderFailure failure) {
+    private void notifyAttempt(Walk w, ProviderHandle handle, Attempt attempt, ProviderFailure failure) {
         PolicyRule rule = failure == null ? null : handle.policy().rule(failure.kind()).orElse(null);
         for (RoutingListener l : listeners) {
             safely(() -> l.onAttempt(handle, attempt, failure, rule));
         }
+        safely(() -> w.options().observer().onAttempt(attempt));
     }
 
     private void logFailure(ProviderHandle handle, ImageRequest request, String requestId, ProviderFailure failure) {

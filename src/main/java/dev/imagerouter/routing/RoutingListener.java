@@ -40,4 +40,14 @@ public interface RoutingListener {
     default void onPaid(ProviderHandle provider, ImageRequest request, java.util.Optional<ProviderResult.Cost> cost,
                         boolean used) {
     }
+
+    /**
+     * A queued walk (an asynchronous job) stopped waiting for {@code provider}'s permits.
+     *
+     * @param nanos   how long it waited
+     * @param outcome {@code admitted} (it got a slot and a permit), {@code expired} ({@code router.jobs.max-wait}
+     *                passed: the provider is skipped) or {@code cancelled}
+     */
+    default void onQueueWait(ProviderHandle provider, long nanos, String outcome) {
+    }
 }

@@ -25,12 +25,14 @@ import java.util.Map;
  * @param alerts     alert sinks (webhook) and alert rate limiting
  * @param reload     file watching for hot reload (read at startup)
  * @param callbacks  outbound job callbacks: allowed destinations, signing secret, retry timings ({@code router.callbacks})
+ * @param jobs       asynchronous jobs ({@code router.jobs.*})
  */
 public record RouterConfig(List<String> chain, PolicyTable policy, Map<String, ProviderConfig> providers,
                            CacheConfig cache, StorageSettings storage, DownloadSettings download,
                            SandboxConfig sandbox, Map<String, Object> effective, List<String> files,
                            AuthConfig auth, ApiConfig api, dev.imagerouter.settings.AlertSettings alerts,
-                           ReloadConfig reload, CallbackSettings callbacks) {
+                           ReloadConfig reload, CallbackSettings callbacks,
+                           JobSettings jobs) {
 
     public RouterConfig {
         chain = List.copyOf(chain);

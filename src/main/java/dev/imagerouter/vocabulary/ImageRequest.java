@@ -23,6 +23,7 @@ import java.util.Optional;
  *                          part of the request hash
  * @param sandboxFaults     the raw {@code X-Sandbox-Fault} header, forwarded to the emulators in sandbox mode only, or empty
  */
+@io.micronaut.serde.annotation.Serdeable
 public record ImageRequest(
         String prompt,
         Optional<String> negativePrompt,
@@ -45,6 +46,7 @@ public record ImageRequest(
     public static final String BACKGROUND_TRANSPARENT = "transparent";
     public static final String MODERATION_AUTO = "auto";
 
+    @io.micronaut.core.annotation.Creator
     public ImageRequest {
         if (prompt == null || prompt.isBlank()) {
             throw new IllegalArgumentException("prompt must not be blank");

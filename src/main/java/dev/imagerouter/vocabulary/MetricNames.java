@@ -75,6 +75,17 @@ public final class MetricNames {
     /** Counter {kind}: files deleted by the store sweep; kind record (past the cache TTL) or temp (abandoned temporary file). */
     public static final String STORAGE_SWEPT_FILES = "image_router_storage_swept_files";
 
+    /** Gauge {status}: unfinished asynchronous jobs, status queued|running. */
+    public static final String JOBS = "image_router_jobs";
+    /** Counter {status}: asynchronous jobs that ended, status succeeded|failed|cancelled. */
+    public static final String JOBS_FINISHED = "image_router_jobs_finished";
+    /** Gauge: asynchronous jobs waiting for a provider's rate-limit permit or concurrency slot. */
+    public static final String JOB_QUEUE_DEPTH = "image_router_job_queue_depth";
+    /** Timer {provider, outcome}: how long a queued job waited for a provider's permits; outcome admitted|expired|cancelled. */
+    public static final String JOB_QUEUE_WAIT = "image_router_job_queue_wait";
+    /** Gauge: router.jobs.max-queued, the most unfinished jobs accepted at once. */
+    public static final String JOBS_MAX_QUEUED = "image_router_jobs_max_queued";
+
     /** Tag value when there is no failure kind. */
     public static final String NONE = "none";
     /** Gauge: 1 in sandbox mode, 0 in live mode (fixed at startup). */

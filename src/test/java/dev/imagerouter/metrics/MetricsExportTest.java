@@ -249,6 +249,13 @@ class MetricsExportTest implements TestPropertyProvider {
         byte[] callback = ("{\"type\":\"image_generation.complete\",\"data\":{\"object\":{\"id\":\"" + generationId
                 + "\",\"status\":\"COMPLETE\"}}}").getBytes(StandardCharsets.UTF_8);
         assertEquals(401, api.post("/v1/webhooks/leonardo", "application/json", callback, "Authorization", "Bearer wrong").status());
+        // an asynchronous job: queue wait, job gauges and counters; its id must not become a tag value
+        ApiClient.Response job = api.generate("{\"prompt\":\"" + prompt() + "\"}", "Prefer", "respond-async");
+        assertEquals(202, job.status(), job.text());
+        String jobId = (String) job.json().get("id");
+        requestValues.add(jobId);
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(20))
+                .until(() -> "succeeded".equals(api.get("/v1/images/jobs/" + jobId).json().get("status")));
     }
 
     private ApiClient.Response generate(String prompt, String... headers) {

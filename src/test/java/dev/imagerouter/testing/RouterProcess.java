@@ -85,6 +85,12 @@ public final class RouterProcess implements AutoCloseable {
         }
     }
 
+    /** Kills the process at once, as {@code kill -9} does (SIGKILL: no shutdown hook runs), and waits for it. */
+    public void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor(30, TimeUnit.SECONDS);
+    }
+
     @Override
     public void close() throws InterruptedException {
         process.destroy();

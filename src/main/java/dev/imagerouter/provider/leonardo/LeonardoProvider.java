@@ -239,6 +239,20 @@ public final class LeonardoProvider implements ImageProvider, dev.imagerouter.pr
         return result;
     }
 
+    /**
+     * Tracks an accepted job ({@code generationId}) after a restart: polls (and the webhook), then
+     * the download, bounded by {@code job-max-age} from now. Nothing is created. Its cost is
+     * unknown here (the create's answer carried it), so the result reports none.
+     */
+    @Override
+    public Optional<CompletableFuture<ProviderResult>> resume(ImageRequest request, String jobId) {
+        CompletableFuture<ProviderResult> result = new CompletableFuture<>();
+        Map<String, String> headers = LeonardoClient.sandboxHeaders(context, config.name(), request.sandboxFaults());
+        long deadline = System.nanoTime() + settings.jobMaxAge().toNanos();
+        new TrackedJob(jobId, headers, Optional.empty(), deadline, result).start();
+        return Optional.of(result);
+    }
+
     Map<String, Object> createBody(ImageRequest request) {
         int w = request.width();
         int h = request.height();

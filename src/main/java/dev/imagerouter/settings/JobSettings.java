@@ -1,0 +1,44 @@
+package dev.imagerouter.settings;
+
+import dev.imagerouter.configtree.ConfigNode;
+
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Asynchronous job settings ({@code router.jobs.*}).
+ *
+ * @param retention    how long a finished job (and a batch) keeps its record, result and deliveries
+ *                     after its last change (default 7 days); then {@code GET} answers 404
+ * @param maxQueued    the most unfinished jobs (queued or running) at once; a job or batch beyond it
+ *                     is refused with 429 (default 10,000: a full batch of 1,000 fits many times)
+ * @param maxWait      how long an asynchronous job waits, per provider of the chain, for that
+ *                     provider's rate-limit permit and concurrency slot before the policy's fallback
+ *                     applies (default 10 min)
+ * @param maxBatch     the most requests in one batch (1,000)
+ * @param callbackUrls a client's default callback URL by client name ({@code router.jobs.callback-urls.<client>}),
+ *                     used when its request has no {@code X-Router-Callback-Url}
+ */
+public record JobSettings(Duration retention, int maxQueued, Duration maxWait, int maxBatch, Map<String, String> callbackUrls) {
+
+    /** The most requests one batch may carry (the bound; also what one POST body is sized for). */
+    public static final int MAX_BATCH = 1_000;
+
+    public JobSettings {
+        callbackUrls = Map.copyOf(callbackUrls);
+    }
+
+    /** Reads {@code router.jobs.*}; bad values are reported on the node's errors. */
+    public static JobSettings read(ConfigNode jobs) {
+        Map<String, String> urls = new LinkedHashMap<>();
+        ConfigNode callbackUrls = jobs.child("callback-urls");
+        for (String client : callbackUrls.keys()) {
+            urls.put(client, callbackUrls.string(client, ""));
+        }
+        return new JobSettings(jobs.duration("retention", Duration.ofDays(7), Duration.ofSeconds(1)),
+                jobs.integer("max-queued", 10_000, 1, 10_000_000),
+                jobs.duration("max-wait", Duration.ofMinutes(10), Duration.ZERO),
+                jobs.integer("max-batch", MAX_BATCH, 1, MAX_BATCH), urls);
+    }
+}
