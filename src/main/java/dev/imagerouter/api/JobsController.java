@@ -163,6 +163,11 @@ public class JobsController {
     public CompletableFuture<HttpResponse<?>> createBatch(HttpRequest<?> http, @Nullable @Body byte[] body) {
         String requestId = http.getAttribute(GenerationController.REQUEST_ID, String.class)
                 .orElseGet(GenerationController::newRequestId);
+        MediaType type = http.getContentType().orElse(null);
+        if (type == null || !"application".equals(type.getType()) || !type.getSubtype().equals("json")) {
+            throw new ApiException(HttpStatus.UNSUPPORTED_MEDIA_TYPE, "Content-Type must be application/json.",
+                    "invalid_request_error", null, "unsupported_media_type", Map.of(), null);
+        }
         JobSettings settings = runtime.config().jobs();
         List<JsonNode> requests = requests(body, settings.maxBatch());
         Optional<String> faults = runtime.config().sandbox().enabled()

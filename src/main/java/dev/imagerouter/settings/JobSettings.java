@@ -17,8 +17,9 @@ import java.util.Map;
  *                     provider's rate-limit permit and concurrency slot before the policy's fallback
  *                     applies (default 10 min)
  * @param maxBatch     the most requests in one batch (1,000)
- * @param callbackUrls a client's default callback URL by client name ({@code router.jobs.callback-urls.<client>}),
- *                     used when its request has no {@code X-Router-Callback-Url}
+ * @param callbackUrls a client's default callback URL by client name, used when its request has no
+ *                     {@code X-Router-Callback-Url}: {@code router.jobs.callback-urls}, a list of
+ *                     {@code client=url} entries (env {@code ROUTER_JOBS_CALLBACK_URLS}, comma-separated)
  */
 public record JobSettings(Duration retention, int maxQueued, Duration maxWait, int maxBatch, Map<String, String> callbackUrls) {
 
@@ -32,9 +33,15 @@ public record JobSettings(Duration retention, int maxQueued, Duration maxWait, i
     /** Reads {@code router.jobs.*}; bad values are reported on the node's errors. */
     public static JobSettings read(ConfigNode jobs) {
         Map<String, String> urls = new LinkedHashMap<>();
-        ConfigNode callbackUrls = jobs.child("callback-urls");
-        for (String client : callbackUrls.keys()) {
-            urls.put(client, callbackUrls.string(client, ""));
+        for (String entry : jobs.stringList("callback-urls", java.util.List.of())) {
+            int eq = entry.indexOf('=');
+            String client = eq < 0 ? "" : entry.substring(0, eq).trim();
+            String url = eq < 0 ? "" : entry.substring(eq + 1).trim();
+            if (client.isEmpty() || url.isEmpty() || urls.containsKey(client)) {
+                jobs.problem("callback-urls", entry, "client=https://host/path entries, each client at most once");
+            } else {
+                urls.put(client, url);
+            }
         }
         return new JobSettings(jobs.duration("retention", Duration.ofDays(7), Duration.ofSeconds(1)),
                 jobs.integer("max-queued", 10_000, 1, 10_000_000),

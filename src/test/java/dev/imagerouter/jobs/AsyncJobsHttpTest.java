@@ -3,6 +3,7 @@ package dev.imagerouter.jobs;
 import com.standardwebhooks.Webhook;
 import dev.imagerouter.settings.CallbackSettings;
 import dev.imagerouter.testing.ApiClient;
+import dev.imagerouter.testing.HookReceiver;
 import dev.imagerouter.testing.SandboxHttpTest;
 import io.micronaut.test.extensions.junit5.annotation.MicronautTest;
 import org.junit.jupiter.api.AfterAll;

@@ -1,6 +1,7 @@
 package dev.imagerouter.launcher;
 
 import dev.imagerouter.testing.ApiClient;
+import dev.imagerouter.testing.HookReceiver;
 import dev.imagerouter.testing.RouterProcess;
 import dev.imagerouter.testing.TestConfigDir;
 import io.micronaut.json.JsonMapper;
@@ -43,7 +44,7 @@ class JobsSurviveKillTest {
         emuEnv.put("ROUTER_RELOAD_WATCH", "false");
         emuEnv.put("ROUTER_SANDBOX_PENDING_MIN", "2s");
         emuEnv.put("ROUTER_SANDBOX_PENDING_MAX", "3s");
-        try (RouterProcess emulators = RouterProcess.start(emuEnv, "emulators")) {
+        try (RouterProcess emulators = RouterProcess.start(emuEnv, "emulators"); HookReceiver hooks = new HookReceiver()) {
             int emuPort = emulators.awaitPort(START);
             ApiClient emu = new ApiClient("http://127.0.0.1:" + emuPort, ObjectMapper.getDefault());
             Map<String, String> env = routerEnv(emuPort);
@@ -53,7 +54,7 @@ class JobsSurviveKillTest {
                 ApiClient api = new ApiClient("http://127.0.0.1:" + router.awaitPort(START), ObjectMapper.getDefault());
                 for (int i = 0; i < 20; i++) {
                     ApiClient.Response r = api.generate("{\"prompt\":\"survives a kill " + i + " " + System.nanoTime() + "\"}",
-                            "Authorization", "Bearer " + CLIENT_KEY, "Prefer", "respond-async");
+                            "Authorization", "Bearer " + CLIENT_KEY, "Prefer", "respond-async", "X-Router-Callback-Url", hooks.url());
                     assertEquals(202, r.status(), r.text());
                     ids.add((String) r.json().get("id"));
                 }
@@ -72,6 +73,10 @@ class JobsSurviveKillTest {
                     assertEquals("succeeded", job.get("status"), job + "\n" + router.output());
                 }
                 assertTrue(router.output().contains("resuming leonardo-phoenix job"), router.output());
+                // every job's callback arrives, also for jobs that finished or were resumed around the kill
+                // (at least once: one delivered just before the kill may come again, with the same webhook-id)
+                await().atMost(Duration.ofSeconds(30)).until(() -> ids.stream().allMatch(id -> hooks.received().stream()
+                        .anyMatch(h -> ("msg_" + id).equals(h.header("webhook-id")) && h.body().contains("\"succeeded\""))));
             }
             assertEquals(0, stat(emu, "leonardo_repeated_creates"), emu.get("/sandbox/stats").text());
             assertTrue(stat(emu, "leonardo_creates") <= 20, emu.get("/sandbox/stats").text());
@@ -91,6 +96,9 @@ class JobsSurviveKillTest {
         env.put("OPENAI_BASE_URL", "http://127.0.0.1:" + emuPort + "/sandbox/openai/v1");
         env.put("ROUTER_STORAGE_DOWNLOAD_ALLOWED_HOSTS", "127.0.0.1");
         env.put("ROUTER_API_KEYS", "blog:" + CLIENT_KEY);
+        env.put("ROUTER_CALLBACKS_ALLOWED_HOSTS", "127.0.0.1");
+        env.put("ROUTER_CALLBACK_SECRET", "whsec_" + java.util.Base64.getEncoder().encodeToString(new byte[32]));
+        env.put("ROUTER_CALLBACKS_INITIAL_BACKOFF", "200ms");
         env.put("ROUTER_PROVIDERS_LEONARDO_PHOENIX_POLL_INITIAL_DELAY", "200ms");
         env.put("ROUTER_PROVIDERS_LEONARDO_PHOENIX_POLL_MAX_DELAY", "500ms");
         env.put("ROUTER_PROVIDERS_LEONARDO_PHOENIX_DAILY_BUDGET_CREDITS", "100000000");

@@ -1,4 +1,4 @@
-package dev.imagerouter.jobs;
+package dev.imagerouter.testing;
 
 import com.sun.net.httpserver.HttpServer;
 
@@ -14,11 +14,11 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
 /** A job-callback receiver for tests: records every POST (headers and body) and answers 200, or the scripted statuses first. */
-final class HookReceiver implements AutoCloseable {
+public final class HookReceiver implements AutoCloseable {
 
     /** One received POST. */
-    record Received(Map<String, List<String>> headers, String body) {
-        String header(String name) {
+    public record Received(Map<String, List<String>> headers, String body) {
+        public String header(String name) {
             List<String> values = headers.get(name.toLowerCase());
             return values == null ? null : values.get(0);
         }
@@ -33,7 +33,7 @@ final class HookReceiver implements AutoCloseable {
     private final List<Received> received = new CopyOnWriteArrayList<>();
     private final Deque<Integer> script = new ArrayDeque<>();
 
-    HookReceiver() throws IOException {
+    public HookReceiver() throws IOException {
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         server.createContext("/hook", exchange -> {
             byte[] body = exchange.getRequestBody().readAllBytes();
@@ -51,17 +51,17 @@ final class HookReceiver implements AutoCloseable {
         server.start();
     }
 
-    String url() {
+    public String url() {
         return "http://127.0.0.1:" + server.getAddress().getPort() + "/hook";
     }
 
-    void answerFirst(Integer... statuses) {
+    public void answerFirst(Integer... statuses) {
         synchronized (script) {
             script.addAll(List.of(statuses));
         }
     }
 
-    List<Received> received() {
+    public List<Received> received() {
         return List.copyOf(received);
     }
 
