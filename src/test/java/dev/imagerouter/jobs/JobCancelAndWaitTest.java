@@ -22,7 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Queued jobs behind one Leonardo slot (the provider's concurrency set to 1, each job ~1.5 s):
+ * Queued jobs behind one Leonardo slot (the provider's concurrency set to 1, each job ~1 s):
  * cancelling, the progress stream, and the bound on unfinished jobs.
  */
 @MicronautTest
@@ -30,8 +30,8 @@ class JobCancelAndWaitTest extends SandboxHttpTest {
 
     @Override
     protected void properties(Map<String, String> p) {
-        p.put("router.sandbox.pending-min", "1500ms");
-        p.put("router.sandbox.pending-max", "1500ms");
+        p.put("router.sandbox.pending-min", "1s");
+        p.put("router.sandbox.pending-max", "1s");
         p.put("router.providers.leonardo-phoenix.resilience.max-concurrent-calls", "1");
         p.put("router.jobs.max-wait", "60s");
         p.put("router.jobs.max-queued", "3");
@@ -108,5 +108,23 @@ class JobCancelAndWaitTest extends SandboxHttpTest {
         assertEquals(id, job.get("id"));
         assertEquals("succeeded", job.get("status"));
         awaitEnd(first);
+    }
+
+    @Test
+    void aSynchronousRequest_neverWaitsBehindQueuedJobs_itKeepsTodaysFallback() {
+        String running = create("holds the slot");
+        await().atMost(Duration.ofSeconds(5)).until(() -> stats.leonardoCreates() == 1);
+        String queued = create("waits for the slot");
+        long start = System.nanoTime();
+        ApiClient.Response sync = api.generate("{\"prompt\":\"" + prompt("in a hurry") + "\"}");
+        long millis = (System.nanoTime() - start) / 1_000_000;
+        assertEquals(200, sync.status(), sync.text());
+        assertEquals("openai-gpt-image-2", sync.router().get("provider"));
+        assertEquals("BULKHEAD_FULL", sync.attempts().get(0).get("reason"), sync.text());
+        assertTrue(millis < 900, "answered without waiting for the slot: " + millis + " ms");
+        assertEquals("queued", api.get("/v1/images/jobs/" + queued).json().get("status"), "the queued job keeps its place");
+        assertEquals("succeeded", awaitEnd(running).get("status"));
+        Map<String, Object> later = awaitEnd(queued);
+        assertEquals("leonardo-phoenix", ((Map<?, ?>) ((Map<?, ?>) later.get("result")).get("router")).get("provider"));
     }
 }
