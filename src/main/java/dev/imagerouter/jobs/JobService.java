@@ -88,6 +88,8 @@ public class JobService {
     private final Cache<String, JobRecord> recent = Caffeine.newBuilder().maximumSize(10_000).build();
     private final AtomicInteger unfinished = new AtomicInteger();
     private final Map<JobRecord.Status, Counter> finished = new EnumMap<>(JobRecord.Status.class);
+    /** How often a job runs again after the generation it joined was cancelled, before it fails. */
+    private static final int MAX_RERUNS = 3;
 
     private final java.util.concurrent.ExecutorService storageIo;
 
@@ -337,11 +339,16 @@ public class JobService {
 
     private void finish(Job job, GenerationService.Generation generation, Throwable error) {
         Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
-        if (cause instanceof WalkCancelledException && !job.cancelRequested) {
+        if (cause instanceof WalkCancelledException && !job.cancelRequested && job.recordFailure == null
+                && job.reruns++ < MAX_RERUNS) {
             // it had joined another job's generation, and that job was cancelled: run on its own
             run(job);
             return;
         }
+        Throwable failure = job.recordFailure != null
+                ? new java.io.UncheckedIOException("job " + job.record().id() + " could not record its provider call durably",
+                job.recordFailure instanceof java.io.IOException io ? io : new java.io.IOException(job.recordFailure))
+                : cause;
         Instant now = clock.instant();
         JobRecord ended = job.update(r -> {
             if (r.status().terminal()) {
@@ -351,8 +358,8 @@ public class JobService {
                 List<Attempt> trail = generation.cached() ? r.attempts() : generation.generation().attempts();
                 return r.succeeded(new JobRecord.Result(generation.generation().record(), generation.cached()), trail, now);
             }
-            List<Attempt> trail = cause instanceof ChainFailedException chain ? chain.attempts() : r.attempts();
-            return r.failed(documents.error(cause), trail, now);
+            List<Attempt> trail = failure instanceof ChainFailedException chain ? chain.attempts() : r.attempts();
+            return r.failed(documents.error(failure), trail, now);
         });
         if (ended.status() == JobRecord.Status.CANCELLED && cause == null) {
             return; // cancelled before; its images are stored and cached anyway
@@ -395,6 +402,10 @@ public class JobService {
         private final Runnable onUnused;
         final CompletableFuture<Void> cancelled = new CompletableFuture<>();
         private volatile boolean cancelRequested;
+        /** Why the record of a provider call could not be written (then no call is made and the job fails). */
+        private volatile Throwable recordFailure;
+        /** Times the job ran again because the generation it had joined was cancelled. */
+        private int reruns;
         private final List<Consumer<JobEvent>> subscribers = new CopyOnWriteArrayList<>();
 
         Job(JobRecord record, Runnable onUnused) {
@@ -480,8 +491,15 @@ public class JobService {
                 saved = updateAndSave(r -> r.calling(provider, now));
             }
             event("attempt_started", Map.of("provider", provider));
-            // the call goes out only once "calling <provider>" is on disk: after a crash it is known
-            return saved.saved.thenApply(v -> true);
+            // the call goes out only once "calling <provider>" is on disk: after a crash it is known;
+            // a store that cannot write it means no call (the job fails with storage_unavailable)
+            return saved.saved.handle((v, error) -> {
+                if (error != null) {
+                    recordFailure = error instanceof CompletionException c && c.getCause() != null ? c.getCause() : error;
+                    return false;
+                }
+                return true;
+            });
         }
 
         @Override
