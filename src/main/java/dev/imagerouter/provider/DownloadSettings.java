@@ -82,7 +82,7 @@ public record DownloadSettings(Set<String> allowedHosts, long maxBytes, Duration
 
     /** Whether {@code host} is an exact (case-insensitive) entry: such a host may use http and any port. */
     public boolean listedExactly(String host) {
-        return host != null && allowedHosts.contains(host.toLowerCase(Locale.ROOT));
+        return dev.imagerouter.vocabulary.HostPatterns.listedExactly(allowedHosts, host);
     }
 
     /**
@@ -91,18 +91,6 @@ public record DownloadSettings(Set<String> allowedHosts, long maxBytes, Duration
      * {@link #allows(String, String, int)}.
      */
     public boolean allows(String host) {
-        if (host == null || host.isEmpty()) {
-            return false;
-        }
-        String h = host.toLowerCase(Locale.ROOT);
-        if (allowedHosts.contains(h)) {
-            return true;
-        }
-        for (String entry : allowedHosts) {
-            if (entry.startsWith("*.") && h.endsWith(entry.substring(1)) && h.length() > entry.length() - 1) {
-                return true;
-            }
-        }
-        return false;
+        return listedExactly(host) || dev.imagerouter.vocabulary.HostPatterns.matchesWildcard(allowedHosts, host);
     }
 }

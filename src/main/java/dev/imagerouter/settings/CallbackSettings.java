@@ -14,10 +14,9 @@ import java.util.Optional;
 import java.util.Set;
 
 /*
- * The host rule is the one of router.storage.download.allowed-hosts (provider.DownloadSettings),
- * mirrored here rather than shared: its messages must name this key, and the download rule's owner
- * (the providers layer) stays untouched. Keep the two in step: an exact name allows http and any
- * port, a "*.suffix" entry allows https on port 443 only and matches proper subdomains only.
+ * The host rule is the one of router.storage.download.allowed-hosts (provider.DownloadSettings); both
+ * match names with vocabulary.HostPatterns: an exact name allows http and any port, a "*.suffix"
+ * entry allows https on port 443 only and matches proper subdomains only. Messages name this key.
  */
 /**
  * Outbound job callbacks ({@code router.callbacks.*}): where the router may POST a finished job,
@@ -158,7 +157,7 @@ public record CallbackSettings(Set<String> allowedHosts, Optional<Secret> secret
 
     /** Whether {@code host} is an exact (case-insensitive) entry: such a host may use http and any port. */
     public boolean listedExactly(String host) {
-        return host != null && allowedHosts.contains(host.toLowerCase(Locale.ROOT));
+        return dev.imagerouter.vocabulary.HostPatterns.listedExactly(allowedHosts, host);
     }
 
     /**
@@ -166,16 +165,7 @@ public record CallbackSettings(Set<String> allowedHosts, Optional<Secret> secret
      * allowed, and {@code CallbackDestinations} checks the addresses it resolves to before each delivery).
      */
     public boolean matchesWildcard(String host) {
-        if (host == null || host.isEmpty()) {
-            return false;
-        }
-        String h = host.toLowerCase(Locale.ROOT);
-        for (String entry : allowedHosts) {
-            if (entry.startsWith("*.") && h.endsWith(entry.substring(1)) && h.length() > entry.length() - 1) {
-                return true;
-            }
-        }
-        return false;
+        return dev.imagerouter.vocabulary.HostPatterns.matchesWildcard(allowedHosts, host);
     }
 
     /** Whether the secret in force is {@link #SANDBOX_SECRET}. */
