@@ -4,8 +4,9 @@
 #   2. starts Prometheus on another free port with the shipped scrape job (prometheus/prometheus.yml,
 #      scrape and rule evaluation every 1 s) and the shipped rules (prometheus/alerts.yml);
 #   3. drives traffic with curl: generations, cache hits, a cache bypass, fallbacks (429, 500, timeout,
-#      quota), failed chains, a model_not_found, then Leonardo 5xx until its circuit breaker opens, then
-#      requests that skip Leonardo, and a config reload;
+#      quota), failed chains, a model_not_found, a batch of asynchronous jobs (some wait past
+#      router.jobs.max-wait for Leonardo and fall back), then Leonardo 5xx until its circuit breaker opens,
+#      then requests that skip Leonardo, and a config reload;
 #   4. once Prometheus has scraped it all, runs every expression from list-exprs.py as an instant query:
 #      any error fails; a dashboard expression with no series fails, except the SKIP list below and,
 #      with --allow-pending, metrics that unfinished issues have not added yet (PENDING below);
@@ -132,6 +133,9 @@ JAVA_OPTS=(
   -Drouter.providers.leonardo-phoenix.daily-budget-credits=1000000
   # the shipped file assumes OpenAI's usage tier 1 (5 images a minute): the traffic below sends more
   -Drouter.providers.openai-gpt-image-2.resilience.limit-for-period=100000
+  # asynchronous jobs give up on a provider's queue after 300 ms (default 10m), so that the batch below
+  # has expired queue waits (the "Expired queue waits" panel, JobQueueWaitLong); synchronous requests never queue
+  -Drouter.jobs.max-wait=300ms
 )
 (cd "$TMP" && exec env PORT="$ROUTER_PORT" ROUTER_SANDBOX=true ROUTER_CONFIG_DIR="$ROOT/config" \
    ROUTER_ADMIN_KEY="$ADMIN_KEY" LEONARDO_API_KEY= OPENAI_API_KEY= \
@@ -206,6 +210,28 @@ gen "leonardo=429 -> fallback" 200 "$RUN fallback 429" 'X-Sandbox-Fault: leonard
 gen "leonardo=500 -> retry, fallback" 200 "$RUN fallback 500" 'X-Sandbox-Fault: leonardo=500'
 gen "leonardo=timeout -> fallback" 200 "$RUN fallback timeout" 'X-Sandbox-Fault: leonardo=timeout'
 gen "leonardo=429,openai=model_not_found" error "$RUN model gone" 'X-Sandbox-Fault: leonardo=429,openai=model_not_found'
+# A batch of asynchronous jobs (job gauges and counters, the queue wait histogram). Leonardo's queued
+# creates are paced at its limiter's period over its permits (100 a minute: one every 0.63 s), longer than
+# the 300 ms max-wait above: the first job is admitted at once, the ones behind it wait past max-wait, skip
+# Leonardo (QUEUE_TIMEOUT) and fall back to OpenAI. Every job succeeds; at least one wait must expire.
+batch_body="{\"requests\":[$(for i in 1 2 3 4; do printf '%s{"prompt":"%s async %s","size":"512x512"}' "$([ "$i" = 1 ] || echo ,)" "$RUN" "$i"; done)]}"
+out="$(curl -sS --max-time 30 -o "$TMP/body.json" -D "$TMP/headers.txt" -w '%{http_code}' \
+  -H 'Content-Type: application/json' --data "$batch_body" "$ROUTER/v1/images/batches")" || fail "batch: curl failed"
+[ "$out" = 202 ] || fail "batch: HTTP $out, want 202: $(head -c 300 "$TMP/body.json")"
+BATCH="$(tr -d '\r' <"$TMP/headers.txt" | awk -F': ' 'tolower($1)=="location"{print $2}')"
+[ -n "$BATCH" ] || fail "batch: no Location header"
+batch_counts() {
+  curl -sf --max-time 5 "$ROUTER$BATCH" | "$PY" -c 'import json, sys; c = json.load(sys.stdin)["counts"]
+print(" ".join(f"{k}={c[k]}" for k in ("total", "succeeded", "failed", "cancelled")))
+sys.exit(0 if c["succeeded"] + c["failed"] + c["cancelled"] == c["total"] else 1)'
+}
+wait_for "batch $BATCH: every job finished" 30 batch_counts
+counts="$(batch_counts)"
+[ "$counts" = "total=4 succeeded=4 failed=0 cancelled=0" ] || fail "batch $BATCH: $counts, want 4 succeeded"
+expired="$(curl -sf --max-time 5 "$ROUTER/prometheus" \
+  | awk '/^image_router_job_queue_wait_seconds_count\{/ && /outcome="expired"/ {s += $NF} END {printf "%d", s}')"
+printf '  %-44s %s %s, %s expired queue waits\n' "batch of 4 async jobs" "$out" "$counts" "$expired"
+[ "$expired" -ge 1 ] || fail "batch $BATCH: no queue wait expired (image_router_job_queue_wait_seconds_count{outcome=\"expired\"})"
 [ "$(breaker_state)" = closed ] || fail "the leonardo-phoenix breaker is $(breaker_state) before the breaker phase; the fallbacks above did not all reach Leonardo"
 for i in $(seq 1 12); do
   [ "$(breaker_state)" = open ] && break
@@ -219,7 +245,7 @@ for i in 1 2; do
 done
 reload="$(curl -s --max-time 10 -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer $ADMIN_KEY" "$ROUTER/admin/reload" || true)"
 printf '  %-44s %s\n' "POST /admin/reload" "$reload"
-echo "$N generation requests"
+echo "$N generation requests, 1 batch of 4 asynchronous jobs"
 
 step "waiting for Prometheus to scrape it all"
 # Done when Prometheus holds the service's own request count and has seen the open breaker, then one
