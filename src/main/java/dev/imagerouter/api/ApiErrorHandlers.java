@@ -45,6 +45,7 @@ public final class ApiErrorHandlers {
                 .ifPresent(id -> response.header(GenerationController.REQUEST_ID, id));
         request.getAttribute(START_NANOS, Long.class).ifPresent(start ->
                 metrics.onRequest(outcome, "miss", System.nanoTime() - start));
+        RequestLog.failed(request, outcome);
         return response;
     }
 
@@ -84,6 +85,7 @@ public final class ApiErrorHandlers {
         @Override
         public HttpResponse<?> handle(HttpRequest request, ChainFailedException e) {
             Mapped mapped = map(e);
+            RequestLog.cacheMissed(request);
             return respond(request, mapped.error(), metrics, mapped.outcome());
         }
     }
@@ -130,6 +132,15 @@ public final class ApiErrorHandlers {
             }
         }
         return new Mapped(api, outcome);
+    }
+
+    /** The outcome label of a generation that failed after its streamed answer had started. */
+    static String outcome(Throwable failure) {
+        Throwable t = failure;
+        while (t instanceof java.util.concurrent.CompletionException && t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t instanceof ChainFailedException chain ? map(chain).outcome() : "failed";
     }
 
     /**
@@ -200,6 +211,7 @@ public final class ApiErrorHandlers {
 
         @Override
         public HttpResponse<?> handle(HttpRequest request, java.io.UncheckedIOException exception) {
+            RequestLog.cacheMissed(request);
             if (exception instanceof StorageUnavailableException unavailable) {
                 LOG.debug("storage unavailable: {}", unavailable.getMessage());
                 long seconds = Math.max(1, (unavailable.retryAfter().toMillis() + 999) / 1000);

@@ -177,7 +177,9 @@ public class ClientAuthFilter implements Ordered {
 
     /** The refusal in the OpenAI error shape, with {@code X-Request-Id}; counted when it is a generation request. */
     private HttpResponse<?> respond(HttpRequest<?> request, ApiException e, String outcome) {
-        request.setAttribute(GenerationController.REQUEST_ID, GenerationController.newRequestId());
+        if (request.getAttribute(GenerationController.REQUEST_ID).isEmpty()) { // RequestLog gave most requests theirs
+            request.setAttribute(GenerationController.REQUEST_ID, GenerationController.newRequestId());
+        }
         if (EndpointAccess.canonical(request.getPath()).equals(GENERATIONS)) {
             request.setAttribute(ApiErrorHandlers.START_NANOS, System.nanoTime());
         }

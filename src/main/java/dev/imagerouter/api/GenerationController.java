@@ -135,11 +135,14 @@ public class GenerationController {
             String cache = g.cached() ? "HIT" : "MISS";
             // a no-cache request that joined an identical one in flight (or replayed its key) made no
             // provider call: "hit", as its header says; the one that generated: "bypass"
-            metrics.onRequest("success", noCache && !g.cached() ? "bypass" : cache.toLowerCase(), System.nanoTime() - start);
+            String counted = noCache && !g.cached() ? "bypass" : cache.toLowerCase();
+            metrics.onRequest("success", counted, System.nanoTime() - start);
+            RequestLog.succeeded(http, counted, response.router().provider(), g.requestHash());
             return new GenerationEvents.Answer(response, java.util.Map.of(REQUEST_ID, requestId,
                     ROUTER_PROVIDER, response.router().provider(), ROUTER_CACHE, cache));
         }, base64 ? storageIo : Runnable::run);
         if (events != null) {
+            RequestLog.pending(http, answer);
             return events.respond(answer).thenApply(r -> r);
         }
         return answer.thenApply(a -> {

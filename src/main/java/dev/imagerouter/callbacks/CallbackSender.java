@@ -5,6 +5,7 @@ import com.standardwebhooks.exceptions.WebhookSigningException;
 import dev.imagerouter.callbacks.Delivery.Outcome;
 import dev.imagerouter.routing.RunningRouter;
 import dev.imagerouter.settings.CallbackSettings;
+import dev.imagerouter.vocabulary.LogContext;
 import dev.imagerouter.vocabulary.LogText;
 import dev.imagerouter.vocabulary.MetricNames;
 import io.micrometer.core.instrument.Counter;
@@ -91,7 +92,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>Every outcome goes to the {@link DeliveryListener}, to the counter
  * {@code image_router_callback_deliveries_total{outcome="delivered|retrying|gave_up"}}, and to the log (INFO per
  * delivered message, WARN per give-up, DEBUG per retry), which shows the message id and the URL without its query
- * (queries often carry tokens), escaped; never the secret, a signature or the body.
+ * (queries often carry tokens), escaped; never the secret, a signature or the body. Each line carries the log context
+ * (MDC) the caller had when it called {@link #send}, e.g. the job's request id.
  */
 @Singleton
 public final class CallbackSender implements AutoCloseable {
@@ -123,8 +125,8 @@ public final class CallbackSender implements AutoCloseable {
     private record Client(Duration timeout, HttpClient http) {
     }
 
-    /** One message on its way: what to send and whom to tell. */
-    private record Message(Callback callback, DeliveryListener listener) {
+    /** One message on its way: what to send, whom to tell, and the log context of its lines. */
+    private record Message(Callback callback, DeliveryListener listener, Map<String, String> log) {
     }
 
     /** What one delivery's exchange ended with: a status, or an error in words. */
@@ -165,18 +167,19 @@ public final class CallbackSender implements AutoCloseable {
      * @throws NullPointerException when an argument is null
      */
     public void send(Callback callback, DeliveryListener listener) {
-        Message message = new Message(Objects.requireNonNull(callback, "callback"), Objects.requireNonNull(listener, "listener"));
+        Message message = new Message(Objects.requireNonNull(callback, "callback"), Objects.requireNonNull(listener, "listener"),
+                LogContext.capture());
         if (closed) {
             LOG.debug("callback {} not sent: the sender is closed", LogText.escape(callback.messageId()));
             return;
         }
         int attempt = callback.previousAttempts() + 1;
         if (pending.incrementAndGet() > MAX_PENDING) {
-            run(() -> finish(message, attempt, clock.instant(), Optional.empty(),
+            run(message, () -> finish(message, attempt, clock.instant(), Optional.empty(),
                     "backlog full (" + MAX_PENDING + " callbacks pending)"));
             return;
         }
-        run(() -> attempt(message, attempt));
+        run(message, () -> attempt(message, attempt));
     }
 
     /** One delivery, on the sender's thread. */
@@ -220,7 +223,7 @@ public final class CallbackSender implements AutoCloseable {
                 .header(ID_HEADER, callback.messageId())
                 .header(TIMESTAMP_HEADER, Long.toString(timestamp))
                 .header(SIGNATURE_HEADER, signature);
-        exchange(request, settings.timeout()).whenComplete((result, error) -> run(() -> settle(message, attempt, start,
+        exchange(request, settings.timeout()).whenComplete((result, error) -> run(message, () -> settle(message, attempt, start,
                 error == null ? result : new Result(Optional.empty(), Optional.of(describe(error))))));
     }
 
@@ -281,7 +284,8 @@ public final class CallbackSender implements AutoCloseable {
             return;
         }
         try {
-            thread.schedule(() -> attempt(message, attempt + 1), delay.toNanos(), TimeUnit.NANOSECONDS);
+            thread.schedule(LogContext.wrap(message.log(), () -> attempt(message, attempt + 1)), delay.toNanos(),
+                    TimeUnit.NANOSECONDS);
         } catch (RejectedExecutionException e) {
             return; // closed meanwhile: the caller resumes after the restart
         }
@@ -356,6 +360,11 @@ public final class CallbackSender implements AutoCloseable {
         if (retiredClients.remove(old)) {
             old.close();
         }
+    }
+
+    /** Runs a task of {@code message} on the sender's thread, in the message's log context. */
+    private void run(Message message, Runnable task) {
+        run(LogContext.wrap(message.log(), task));
     }
 
     /** Runs a task on the sender's thread; dropped when the sender is closed. */

@@ -3,6 +3,7 @@ package dev.imagerouter.jobs;
 import dev.imagerouter.callbacks.Callback;
 import dev.imagerouter.callbacks.CallbackSender;
 import dev.imagerouter.callbacks.Delivery;
+import dev.imagerouter.vocabulary.LogContext;
 import dev.imagerouter.vocabulary.LogText;
 import jakarta.inject.Named;
 import jakarta.inject.Singleton;
@@ -38,9 +39,12 @@ public class JobCallbacks {
         this.storageIo = storageIo;
     }
 
-    /** Starts (or resumes) delivering {@code job}'s callback; never blocks the caller. */
+    /**
+     * Starts (or resumes) delivering {@code job}'s callback; never blocks the caller. Runs, and hands
+     * the sender, the job's log context.
+     */
     void deliver(JobService.Job job, Runnable onSettled) {
-        storageIo.execute(() -> {
+        storageIo.execute(LogContext.wrap(JobService.logContext(job.record()), () -> {
             JobRecord record = job.record();
             JobRecord.Callback callback = record.callback();
             if (callback == null || callback.settled()) {
@@ -78,6 +82,6 @@ public class JobCallbacks {
                             onSettled.run();
                         }
                     });
-        });
+        }));
     }
 }

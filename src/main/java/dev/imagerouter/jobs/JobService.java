@@ -13,6 +13,7 @@ import dev.imagerouter.settings.JobSettings;
 import dev.imagerouter.vocabulary.Attempt;
 import dev.imagerouter.vocabulary.FailureKind;
 import dev.imagerouter.vocabulary.ImageRequest;
+import dev.imagerouter.vocabulary.LogContext;
 import dev.imagerouter.vocabulary.LogText;
 import dev.imagerouter.vocabulary.MetricNames;
 import dev.imagerouter.vocabulary.PartialImageListener;
@@ -60,6 +61,9 @@ import java.util.function.UnaryOperator;
  *           by its id (never created again); a call that was under way without an accepted id may
  *           have been billed and is not repeated (that provider is skipped, INTERRUPTED); a queued
  *           job runs; a finished job's pending callback is delivered.
+ *   logs:   every line about a job (its run, its end, its callback) carries the job's own log context,
+ *           rebuilt from its record (request_id, client, request_hash, job_id), whatever thread runs
+ *           it and even after a restart (logContext, vocabulary.LogContext).
  */
 /** Creates, runs, cancels and recovers asynchronous jobs. Thread-safe. */
 @jakarta.inject.Singleton
@@ -267,9 +271,11 @@ public class JobService {
             if (record.accepted() == null && record.calling() != null) {
                 Set<String> skip = new HashSet<>(record.interrupted());
                 skip.add(record.calling());
-                LOG.warn("job {}: a call to {} was under way when the router stopped and no provider job id was recorded;"
-                        + " it may have been billed, so it is not repeated (the chain goes on without it)", record.id(),
-                        LogText.escape(record.calling()));
+                try (LogContext.Scope ignored = LogContext.open(logContext(record), LogContext.PROVIDER, record.calling())) {
+                    LOG.warn("job {}: a call to {} was under way when the router stopped and no provider job id was recorded;"
+                            + " it may have been billed, so it is not repeated (the chain goes on without it)", record.id(),
+                            LogText.escape(record.calling()));
+                }
                 record = record.interrupted(skip, record.attempts(), clock.instant()).with(JobRecord.Status.QUEUED, clock.instant());
             }
             job = new Job(record, () -> { });
@@ -277,8 +283,11 @@ public class JobService {
             (record.accepted() != null ? resumed : queued).add(job);
         }
         for (Job job : resumed) {
-            LOG.info("job {}: resuming {} job {} after a restart (it is not created again)", job.record().id(),
-                    LogText.escape(job.record().accepted().provider()), LogText.escape(job.record().accepted().jobId()));
+            JobRecord r = job.record();
+            try (LogContext.Scope ignored = LogContext.open(logContext(r), LogContext.PROVIDER, r.accepted().provider())) {
+                LOG.info("job {}: resuming {} job {} after a restart (it is not created again)", r.id(),
+                        LogText.escape(r.accepted().provider()), LogText.escape(r.accepted().jobId()));
+            }
             run(job);
         }
         queued.forEach(this::run);
@@ -319,12 +328,20 @@ public class JobService {
         return client.isEmpty() ? Optional.empty() : Optional.of(client);
     }
 
+    /** The log context of a job's lines: its request's id and client, its request hash and its own id. */
+    static Map<String, String> logContext(JobRecord r) {
+        return LogContext.with(Map.of(), LogContext.REQUEST_ID, r.requestId(),
+                LogContext.CLIENT, r.client().isEmpty() ? "anonymous" : LogText.escape(r.client()),
+                LogContext.REQUEST_HASH, r.requestHash(), LogContext.JOB_ID, r.id());
+    }
+
     private void run(Job job) {
         JobRecord r = job.record();
         RouteOptions options = new RouteOptions(PartialImageListener.NONE, job, Optional.of(settings().maxWait()),
                 r.interrupted(), job.cancelled);
         CompletableFuture<GenerationService.Generation> generation;
-        try {
+        // the walk captures this context and carries it to its other threads
+        try (LogContext.Scope ignored = LogContext.open(logContext(r))) {
             ImageRequest image = r.request().image();
             generation = r.accepted() != null
                     ? generations.resume(image, namespace(r.client()), r.requestId(), options, r.accepted().provider(),
@@ -338,6 +355,12 @@ public class JobService {
     }
 
     private void finish(Job job, GenerationService.Generation generation, Throwable error) {
+        try (LogContext.Scope ignored = LogContext.open(logContext(job.record()))) {
+            finishNow(job, generation, error);
+        }
+    }
+
+    private void finishNow(Job job, GenerationService.Generation generation, Throwable error) {
         Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
         if (cause instanceof WalkCancelledException && !job.cancelRequested && job.recordFailure == null
                 && job.reruns++ < MAX_RERUNS) {

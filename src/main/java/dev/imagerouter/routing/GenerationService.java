@@ -6,6 +6,7 @@ import dev.imagerouter.cache.RequestHasher;
 import dev.imagerouter.cache.ResultCache;
 import dev.imagerouter.vocabulary.GeneratedImage;
 import dev.imagerouter.vocabulary.ImageRequest;
+import dev.imagerouter.vocabulary.LogContext;
 import dev.imagerouter.vocabulary.PartialImageListener;
 import dev.imagerouter.vocabulary.ProviderResult;
 import dev.imagerouter.storage.ImageNormaliser;
@@ -30,6 +31,8 @@ import java.util.concurrent.ExecutorService;
  * on an event-loop or provider I/O thread; an image that is already the requested size and format
  * is only checked (PNG structure), on the thread that has it. Storing runs on a storage-io worker,
  * in place when the provider's response already arrived on one.
+ * Log context: a generation runs with its request's MDC plus request_hash, reopened on the storage
+ * worker that stores its images and on the one that stores a late result (vocabulary.LogContext).
  */
 /** Produces generations for the API: cache in front, router behind, storage after. Thread-safe. */
 @Singleton
@@ -155,8 +158,12 @@ public class GenerationService {
         Chain chain = runtime.chain();
         // not through the cache's single flight: a flight of the same hash must not take the place of
         // tracking this paid job
-        return produce(hash, request, requestId,
-                        processor -> router.resume(chain, request, requestId, processor, options, provider, jobId))
+        CompletableFuture<CachedGeneration> produced;
+        try (LogContext.Scope ignored = LogContext.open(LogContext.capture(), LogContext.REQUEST_HASH, hash)) {
+            produced = produce(hash, request, requestId,
+                    processor -> router.resume(chain, request, requestId, processor, options, provider, jobId));
+        }
+        return produced
                 .thenCompose(generation -> cache.refresh(hash, () -> CompletableFuture.completedFuture(generation))
                         .handle((answer, error) -> new Generation(generation, false, hash)));
     }
@@ -187,8 +194,13 @@ public class GenerationService {
                                                        String requestId, RouteOptions options) {
         String hash = requestHash(request, namespace);
         Chain chain = runtime.chain();
-        java.util.function.Supplier<CompletableFuture<CachedGeneration>> produce = () -> produce(hash, request, requestId,
-                processor -> router.route(chain, request, requestId, processor, options));
+        // the producer may run on another thread (a single flight's leader): it takes this request's log context along
+        java.util.Map<String, String> log = LogContext.with(LogContext.capture(), LogContext.REQUEST_HASH, hash);
+        java.util.function.Supplier<CompletableFuture<CachedGeneration>> produce = () -> {
+            try (LogContext.Scope ignored = LogContext.open(log)) {
+                return produce(hash, request, requestId, processor -> router.route(chain, request, requestId, processor, options));
+            }
+        };
         if (noCache) {
             // identical no-cache requests in flight share one generation; the ones that joined are HITs
             return cache.refresh(hash, produce)
@@ -206,6 +218,7 @@ public class GenerationService {
             return CompletableFuture.failedFuture(e);
         }
         CompletableFuture<CachedGeneration> stored = new CompletableFuture<>();
+        java.util.Map<String, String> log = LogContext.capture();
         ResultProcessor processor = new ResultProcessor() {
             @Override
             public CompletableFuture<ProviderResult> process(ImageRequest r, ProviderResult result) {
@@ -214,7 +227,7 @@ public class GenerationService {
 
             @Override
             public CompletableFuture<Boolean> late(String provider, ImageRequest r, ProviderResult result) {
-                return storeLate(hash, provider, result, requestId);
+                return storeLate(hash, provider, result, requestId, log);
             }
         };
         walk.apply(processor).whenComplete((result, error) -> {
@@ -222,7 +235,7 @@ public class GenerationService {
                 stored.completeExceptionally(error);
                 return;
             }
-            Runnable store = () -> {
+            Runnable store = LogContext.wrap(LogContext.with(log, LogContext.PROVIDER, result.provider()), () -> {
                 CachedGeneration generation;
                 try {
                     generation = storeImages(hash, result);
@@ -232,7 +245,7 @@ public class GenerationService {
                 }
                 stored.complete(generation); // the images are durable: the answer may go out now
                 writeRecord(generation.record());
-            };
+            });
             // Already on a storage worker (the OpenAI transport completes there): store in place
             // rather than handing the result to another thread of the same pool.
             if (StorageThreads.isCurrent()) {
@@ -257,20 +270,27 @@ public class GenerationService {
      *
      * @return whether the images became the cached result
      */
-    private CompletableFuture<Boolean> storeLate(String hash, String provider, ProviderResult result, String requestId) {
+    private CompletableFuture<Boolean> storeLate(String hash, String provider, ProviderResult result, String requestId,
+                                                 java.util.Map<String, String> log) {
         return CompletableFuture.supplyAsync(() -> {
-            CachedGeneration generation = storeImages(hash, new RoutingResult(provider, result, List.of()));
-            java.time.Instant oldest = clock.instant().minus(runtime.config().cache().ttl());
-            boolean cachedOnDisk = store.findRecord(hash).filter(r -> r.created().isAfter(oldest)).isPresent();
-            boolean used = !cachedOnDisk && cache.offer(hash, generation);
-            if (used) {
-                writeRecord(generation.record());
+            try (LogContext.Scope ignored = LogContext.open(log, LogContext.PROVIDER, provider)) {
+                return storeLateNow(hash, provider, result, requestId);
             }
-            LOG.info("late result of request_id={} from provider={} stored ({} image(s)); {}", requestId, provider,
-                    generation.record().images().size(), used ? "it is now the cached result of its request hash"
-                            : "an earlier result is cached, so it is kept unused");
-            return used;
         }, storageIo);
+    }
+
+    private boolean storeLateNow(String hash, String provider, ProviderResult result, String requestId) {
+        CachedGeneration generation = storeImages(hash, new RoutingResult(provider, result, List.of()));
+        java.time.Instant oldest = clock.instant().minus(runtime.config().cache().ttl());
+        boolean cachedOnDisk = store.findRecord(hash).filter(r -> r.created().isAfter(oldest)).isPresent();
+        boolean used = !cachedOnDisk && cache.offer(hash, generation);
+        if (used) {
+            writeRecord(generation.record());
+        }
+        LOG.info("late result of request_id={} from provider={} stored ({} image(s)); {}", requestId, provider,
+                generation.record().images().size(), used ? "it is now the cached result of its request hash"
+                        : "an earlier result is cached, so it is kept unused");
+        return used;
     }
 
     /**

@@ -2,6 +2,7 @@ package dev.imagerouter.routing;
 
 import dev.imagerouter.vocabulary.Attempt;
 
+import dev.imagerouter.vocabulary.LogContext;
 import dev.imagerouter.vocabulary.LogText;
 import dev.imagerouter.provider.ImageProvider;
 import dev.imagerouter.vocabulary.ImageRequest;
@@ -33,6 +34,9 @@ import java.util.concurrent.ScheduledExecutorService;
  *   success → done; failure → the policy row of its failure kind says FAIL (stop) or fall back to the next.
  * The chain ends in ChainFailedException, whose Ending decides the client's status.
  * Listeners hear every attempt, fallback and success; the router never calls metrics or alerts inline.
+ * Log context: the walk captures the caller's MDC (request_id, client, request_hash) when it starts and
+ * reopens it, with provider and failure_kind, around the callbacks that run on other threads (the
+ * providers' HTTP clients, the scheduler); see vocabulary.LogContext.
  */
 /** Walks a chain of providers for one request. Stateless apart from its collaborators; thread-safe. */
 public final class Router {
@@ -105,7 +109,7 @@ public final class Router {
                                                   ResultProcessor processor, RouteOptions options) {
         CompletableFuture<RoutingResult> result = new CompletableFuture<>();
         List<Attempt> trail = Collections.synchronizedList(new ArrayList<>());
-        walk(new Walk(chain, request, requestId, processor, options, trail, result), 0, null);
+        walk(new Walk(chain, request, requestId, processor, options, trail, result, LogContext.capture()), 0, null);
         return result;
     }
 
@@ -120,7 +124,7 @@ public final class Router {
                                                    String jobId) {
         CompletableFuture<RoutingResult> result = new CompletableFuture<>();
         List<Attempt> trail = Collections.synchronizedList(new ArrayList<>());
-        Walk w = new Walk(chain, request, requestId, processor, options, trail, result);
+        Walk w = new Walk(chain, request, requestId, processor, options, trail, result, LogContext.capture());
         int index = -1;
         for (int i = 0; i < chain.providers().size(); i++) {
             if (chain.providers().get(i).name().equals(provider)) {
@@ -158,9 +162,10 @@ public final class Router {
         return Optional.ofNullable(first);
     }
 
-    /** One request's walk: what stays the same from provider to provider. */
+    /** One request's walk: what stays the same from provider to provider, and the log context it started with. */
     private record Walk(Chain chain, ImageRequest request, String requestId, ResultProcessor processor,
-                        RouteOptions options, List<Attempt> trail, CompletableFuture<RoutingResult> result) {
+                        RouteOptions options, List<Attempt> trail, CompletableFuture<RoutingResult> result,
+                        java.util.Map<String, String> log) {
     }
 
     private void walk(Walk w, int index, ProviderFailure lastFailure) {
@@ -197,10 +202,13 @@ public final class Router {
 
     private java.util.function.BiConsumer<Attempt, ProviderFailure> onAttempt(Walk w, ProviderHandle handle) {
         return (attempt, failure) -> {
-            w.trail().add(attempt);
-            notifyAttempt(w, handle, attempt, failure);
-            if (failure != null) {
-                logFailure(handle, w.request(), w.requestId(), failure);
+            try (LogContext.Scope ignored = LogContext.open(w.log(), LogContext.PROVIDER, handle.name(),
+                    LogContext.FAILURE_KIND, failure == null ? null : failure.kind().name())) {
+                w.trail().add(attempt);
+                notifyAttempt(w, handle, attempt, failure);
+                if (failure != null) {
+                    logFailure(handle, w.request(), w.requestId(), failure);
+                }
             }
         };
     }
@@ -215,31 +223,36 @@ public final class Router {
 
     /** The end of one provider's turn: success ends the walk; a failure falls back or ends it by policy. */
     private void turn(Walk w, int index, ProviderHandle handle, CompletableFuture<ProviderResult> call) {
-        Chain chain = w.chain();
+        call.whenComplete((providerResult, error) -> {
+            try (LogContext.Scope ignored = LogContext.open(w.log())) {
+                endTurn(w, index, handle, providerResult, error);
+            }
+        });
+    }
+
+    private void endTurn(Walk w, int index, ProviderHandle handle, ProviderResult providerResult, Throwable error) {
         List<Attempt> trail = w.trail();
         CompletableFuture<RoutingResult> result = w.result();
-        call.whenComplete((providerResult, error) -> {
-            if (error == null) {
-                for (RoutingListener l : listeners) {
-                    safely(() -> l.onSuccess(handle, w.request(), providerResult));
-                }
-                result.complete(new RoutingResult(handle.name(), providerResult, List.copyOf(trail)));
-                return;
+        if (error == null) {
+            for (RoutingListener l : listeners) {
+                safely(() -> l.onSuccess(handle, w.request(), providerResult));
             }
-            if (ProviderCall.unwrap(error) instanceof WalkCancelledException cancelled) {
-                result.completeExceptionally(cancelled);
-                return;
-            }
-            ProviderFailure failure = ProviderCall.toFailure(error);
-            if (handle.policy().action(failure.kind()) == PolicyAction.FAIL) {
-                fallbackTo(w, handle.name(), "none", failure.kind());
-                result.completeExceptionally(new ChainFailedException(ChainFailedException.Ending.FAILED_BY_POLICY,
-                        List.copyOf(trail), failure, null));
-                return;
-            }
-            fallback(w, index, failure.kind());
-            walk(w, index + 1, failure);
-        });
+            result.complete(new RoutingResult(handle.name(), providerResult, List.copyOf(trail)));
+            return;
+        }
+        if (ProviderCall.unwrap(error) instanceof WalkCancelledException cancelled) {
+            result.completeExceptionally(cancelled);
+            return;
+        }
+        ProviderFailure failure = ProviderCall.toFailure(error);
+        if (handle.policy().action(failure.kind()) == PolicyAction.FAIL) {
+            fallbackTo(w, handle.name(), "none", failure.kind());
+            result.completeExceptionally(new ChainFailedException(ChainFailedException.Ending.FAILED_BY_POLICY,
+                    List.copyOf(trail), failure, null));
+            return;
+        }
+        fallback(w, index, failure.kind());
+        walk(w, index + 1, failure);
     }
 
     private Optional<String> gateReason(ProviderHandle handle) {

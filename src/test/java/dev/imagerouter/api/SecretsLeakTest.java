@@ -104,6 +104,8 @@ class SecretsLeakTest {
         // the run really logged: startup, provider failures, and the HTTP client's header trace
         assertTrue(lines.stream().anyMatch(l -> l.contains("client auth on")), "startup lines captured");
         assertTrue(lines.stream().anyMatch(l -> l.contains("failure_kind=AUTH_FAILED")), "provider failures logged");
+        assertTrue(lines.stream().anyMatch(l -> l.contains("RequestLog - request ") && l.contains("outcome=unauthorized")),
+                "request lines (refusals too) logged");
         assertTrue(lines.stream().anyMatch(l -> l.contains("*MASKED*")), "the HTTP client traced headers, masked");
         for (String secret : SECRETS) {
             assertEquals(List.of(), lines.stream().filter(l -> l.contains(secret)).toList(), "a key in the logs");
@@ -177,11 +179,12 @@ class SecretsLeakTest {
         answers.add(r.status() + " " + r.headers() + " " + new String(r.body(), StandardCharsets.ISO_8859_1));
     }
 
-    /** Each event as {@code LEVEL logger - message}, then its exception chain's messages. */
+    /** Each event as {@code LEVEL logger - message}, its MDC (in the JSON format's output), then its exception chain's messages. */
     private static List<String> render(List<ILoggingEvent> events) {
         List<String> out = new ArrayList<>();
         for (ILoggingEvent e : events) {
-            StringBuilder sb = new StringBuilder(e.getLevel() + " " + e.getLoggerName() + " - " + e.getFormattedMessage());
+            StringBuilder sb = new StringBuilder(e.getLevel() + " " + e.getLoggerName() + " - " + e.getFormattedMessage()
+                    + " " + e.getMDCPropertyMap());
             for (IThrowableProxy t = e.getThrowableProxy(); t != null; t = t.getCause()) {
                 sb.append(" | ").append(t.getClassName()).append(": ").append(t.getMessage());
             }

@@ -3,6 +3,7 @@ package dev.imagerouter.callbacks;
 import com.standardwebhooks.Webhook;
 import dev.imagerouter.callbacks.Delivery.Outcome;
 import dev.imagerouter.settings.RouterConfig;
+import dev.imagerouter.vocabulary.LogContext;
 import dev.imagerouter.vocabulary.MetricNames;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.AfterEach;
@@ -187,6 +188,25 @@ class CallbackSenderTest {
         assertTrue(gap1 >= 170 && gap2 >= 340 && gap2 > gap1, "gaps " + gap1 + " ms, " + gap2 + " ms");
         assertEquals(2.0, count(Outcome.RETRYING));
         assertEquals(deliveredBefore + 1, count(Outcome.DELIVERED));
+    }
+
+    @Test
+    void everyLineOfAMessage_carriesTheLogContextOfItsSender_onTheSendersThreadAndAfterARetry() throws Exception {
+        CallbackReceiver receiver = receiver().script(500);
+        CallbackSender sender = sender(fastSandbox("100ms", "1h"));
+        try (dev.imagerouter.testing.LogCapture logs = new dev.imagerouter.testing.LogCapture()) {
+            try (LogContext.Scope ignored = LogContext.open(Map.of(LogContext.REQUEST_ID, "req_callback_context",
+                    LogContext.JOB_ID, "job_callback_context"))) {
+                sender.send(callback(receiver.url(), "{}"), listener);
+            }
+            awaitFinal();
+            assertEquals(List.of(Outcome.RETRYING, Outcome.DELIVERED), outcomes());
+            var delivered = logs.events().stream().filter(e -> e.getFormattedMessage().startsWith("callback delivered")).toList();
+            assertEquals(1, delivered.size(), logs.lines().toString());
+            assertEquals("req_callback_context", delivered.get(0).getMDCPropertyMap().get(LogContext.REQUEST_ID));
+            assertEquals("job_callback_context", delivered.get(0).getMDCPropertyMap().get(LogContext.JOB_ID));
+            assertEquals("callback-sender", delivered.get(0).getThreadName());
+        }
     }
 
     @Test
