@@ -3,6 +3,8 @@ package dev.imagerouter.jobs;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.imagerouter.routing.ChainFailedException;
+import dev.imagerouter.routing.Draining;
+import dev.imagerouter.routing.ShuttingDownException;
 import dev.imagerouter.routing.GenerationService;
 import dev.imagerouter.routing.PermitQueues;
 import dev.imagerouter.routing.RouteOptions;
@@ -60,6 +62,13 @@ import java.util.function.UnaryOperator;
  *           by its id (never created again); a call that was under way without an accepted id may
  *           have been billed and is not repeated (that provider is skipped, INTERRUPTED); a queued
  *           job runs; a finished job's pending callback is delivered.
+ *   stop:   a graceful shutdown (Draining) accepts no new job and starts no provider call: queued
+ *           jobs stop waiting for permits and a walk that would fall back stops before the next
+ *           provider, each left in the store as it stands (queued, or running without a call) to run
+ *           after the restart; calls under way (an accepted Leonardo job) go on through the grace.
+ *           When the grace is over the store is frozen: nothing of the teardown (a poll failing
+ *           because the HTTP client closed) can mark a job failed or drop its generationId, so an
+ *           accepted job still running is resumed by that id after the restart, never created again.
  */
 /** Creates, runs, cancels and recovers asynchronous jobs. Thread-safe. */
 @jakarta.inject.Singleton
@@ -90,11 +99,15 @@ public class JobService {
     private final Map<JobRecord.Status, Counter> finished = new EnumMap<>(JobRecord.Status.class);
 
     private final java.util.concurrent.ExecutorService storageIo;
+    private final Draining draining;
+    /** Set when a shutdown's grace is over: no job record changes any more (see "stop" above). */
+    private volatile boolean frozen;
 
     public JobService(RunningRouter runtime, GenerationService generations, JobStore store, JobDocuments documents,
                       JobCallbacks callbacks, Clock clock, MeterRegistry meters, PermitQueues queues,
-                      @jakarta.inject.Named("storage-io") java.util.concurrent.ExecutorService storageIo) {
+                      @jakarta.inject.Named("storage-io") java.util.concurrent.ExecutorService storageIo, Draining draining) {
         this.storageIo = storageIo;
+        this.draining = draining;
         this.runtime = runtime;
         this.generations = generations;
         this.store = store;
@@ -124,8 +137,10 @@ public class JobService {
      *
      * @return the jobs as they are once started (a cache hit is already succeeded)
      * @throws JobsFullException when they would take the unfinished jobs over {@code router.jobs.max-queued}
+     * @throws ShuttingDownException while the router drains for a shutdown
      */
     public CompletableFuture<List<JobRecord>> create(List<NewJob> requests, Optional<String> batchId) {
+        draining.requireOpen(); // a new job would only wait for the restart: another instance runs it now
         int max = settings().maxQueued();
         if (unfinished.addAndGet(requests.size()) > max) {
             unfinished.addAndGet(-requests.size());
@@ -308,6 +323,33 @@ public class JobService {
         }
     }
 
+    /**
+     * A shutdown has started ({@link Draining} is active): every unfinished job's walk stops at its
+     * next provider boundary, a queued one at once; calls under way go on. Those jobs stay in the
+     * store as they stand and run after the restart.
+     */
+    public void stopStarting() {
+        int stopped = 0;
+        for (Job job : live.values()) {
+            if (!job.record().status().terminal() && job.cancelled.complete(null)) {
+                stopped++;
+            }
+        }
+        if (stopped > 0) {
+            LOG.info("shutdown: {} unfinished job(s) start no new provider call; whatever has not finished stays in the"
+                    + " job store for the restart", stopped);
+        }
+    }
+
+    /**
+     * The shutdown's grace is over: from now on no job record changes, in memory or on disk, so the
+     * teardown cannot mark a job failed or drop an accepted job's id. Saves already handed to the
+     * store are still written (they are real progress).
+     */
+    public void freeze() {
+        frozen = true;
+    }
+
     /** Unfinished jobs (queued or running) now. */
     public int unfinished() {
         return unfinished.get();
@@ -337,6 +379,16 @@ public class JobService {
 
     private void finish(Job job, GenerationService.Generation generation, Throwable error) {
         Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        if (frozen) {
+            return; // the teardown of a shutdown: the store keeps the job as it was
+        }
+        if (cause != null && draining.active() && !job.cancelRequested
+                && (cause instanceof WalkCancelledException || cause instanceof ShuttingDownException)) {
+            // stopped by the shutdown before a new provider call: not a failure, it runs after the restart
+            JobRecord r = job.record();
+            LOG.info("job {} stays {} in the job store for the restart (the router is shutting down)", r.id(), r.status().wire());
+            return;
+        }
         if (cause instanceof WalkCancelledException && !job.cancelRequested) {
             // it had joined another job's generation, and that job was cancelled: run on its own
             run(job);
@@ -415,6 +467,9 @@ public class JobService {
         }
 
         private synchronized Saved updateAndSave(UnaryOperator<JobRecord> change) {
+            if (frozen) {
+                return new Saved(record, CompletableFuture.completedFuture(null));
+            }
             JobRecord next = change.apply(record);
             if (next == record) {
                 return new Saved(record, CompletableFuture.completedFuture(null));
@@ -438,7 +493,7 @@ public class JobService {
         boolean cancel() {
             Saved saved;
             synchronized (this) {
-                if (record.status() != JobRecord.Status.QUEUED) {
+                if (record.status() != JobRecord.Status.QUEUED || frozen) {
                     return false;
                 }
                 cancelRequested = true;
@@ -473,8 +528,8 @@ public class JobService {
         public CompletableFuture<Boolean> beforeCall(String provider) {
             Saved saved;
             synchronized (this) {
-                if (cancelRequested || record.status().terminal()) {
-                    return CompletableFuture.completedFuture(false);
+                if (cancelRequested || record.status().terminal() || draining.active()) {
+                    return CompletableFuture.completedFuture(false); // cancelled, or no new call while shutting down
                 }
                 Instant now = clock.instant();
                 saved = updateAndSave(r -> r.calling(provider, now));
