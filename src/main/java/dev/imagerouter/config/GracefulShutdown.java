@@ -37,6 +37,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *   micronaut.lifecycle.graceful-shutdown enabled (src/main/resources/application.yml, grace-period
  *   5 s), lets the responses still being written finish and closes idle connections; then the beans
  *   are destroyed (StorageShutdown lets image writes finish, JobStore.close writes what is queued).
+ *   Netty's own quiet period (of the event loops, at the very end) stays at Micronaut's defaults: by
+ *   then both phases have drained the work, so a longer quiet period would only delay the exit.
  *
  * Why our own signal handler and not only the framework's graceful shutdown: Micronaut 4.10's
  * GracefulShutdownListener runs on the ShutdownEvent, which its JVM shutdown hook publishes after it

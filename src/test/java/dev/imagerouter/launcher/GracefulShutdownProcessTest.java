@@ -29,7 +29,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * finishes (in sandbox mode its Leonardo polls reach the in-process emulators meanwhile), readiness
  * is DOWN and new work is refused with 503 {@code shutting_down} during the grace, cache hits and
  * files are still served, and the process exits 0; a generation longer than the grace is answered
- * 503 and the process still exits on time; asynchronous jobs are left in the job store as they stand
+ * 503 and the process still exits on time, as it does at once on a second SIGTERM; asynchronous jobs are left in the job store as they stand
  * (an accepted Leonardo job with its generationId, a queued one queued) and finish after the restart
  * without any Leonardo job created twice.
  */
@@ -136,6 +136,30 @@ class GracefulShutdownProcessTest {
             assertEquals(503, answer.status(), answer.text());
             assertEquals("shutting_down", answer.error().get("code"), "answered, not cut off");
             assertTrue(router.output().contains("the grace (1000 ms) is over"), router.output());
+        }
+    }
+
+    @Test
+    void aSecondSigterm_skipsTheRestOfTheGrace() throws Exception {
+        Map<String, String> env = sandbox();
+        env.put("ROUTER_SANDBOX_PENDING_MIN", "20s");
+        env.put("ROUTER_SANDBOX_PENDING_MAX", "20s");
+        try (RouterProcess router = RouterProcess.start(env)) {
+            ApiClient api = api(router.awaitPort(START));
+            awaitReady(api);
+            CompletableFuture<ApiClient.Response> inFlight = CompletableFuture.supplyAsync(() -> api.generate(body("cut short")));
+            await().atMost(Duration.ofSeconds(10)).until(() -> stat(api, "leonardo_creates") >= 1);
+            router.terminate();
+            await().atMost(Duration.ofSeconds(2)).pollInterval(Duration.ofMillis(20))
+                    .until(() -> api.get("/health/readiness").status() == 503);
+            long again = System.nanoTime();
+            router.terminate();
+
+            assertEquals(0, router.awaitExit(Duration.ofSeconds(15)), router.output());
+            long took = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - again);
+            assertTrue(took < 8_000, "exited " + took + " ms after the second SIGTERM (grace 30 s)");
+            assertEquals("shutting_down", inFlight.get(5, TimeUnit.SECONDS).error().get("code"));
+            assertTrue(router.output().contains("the grace was cut short"), router.output());
         }
     }
 
