@@ -45,7 +45,9 @@ public final class Application {
             Micronaut.build(rest).mainClass(Application.class).environments("emulators").banner(false).start();
             return;
         }
-        Micronaut.build(args).mainClass(Application.class).banner(false).start();
+        // this process (not a test's JVM that embeds the router) drains on SIGTERM/SIGINT, then exits 0
+        Micronaut.build(args).mainClass(Application.class).banner(false)
+                .properties(java.util.Map.of(dev.imagerouter.config.GracefulShutdown.HANDLE_SIGNALS, true)).start();
     }
 
     /**

@@ -163,12 +163,43 @@ public final class ApiErrorHandlers {
         if (t instanceof dev.imagerouter.routing.RequestUnsupportedException u) {
             return ApiException.invalid(u.reason().param(), "invalid_value", u.getMessage());
         }
+        if (t instanceof dev.imagerouter.routing.ShuttingDownException s) {
+            return ShuttingDownHandler.error(s);
+        }
         if (t instanceof java.io.UncheckedIOException) {
             return new ApiException(HttpStatus.SERVICE_UNAVAILABLE, "The image store is unavailable; retry later.",
                     "server_error", null, "storage_unavailable", java.util.Map.of("Retry-After", "30"), null);
         }
         return new ApiException(HttpStatus.INTERNAL_SERVER_ERROR, "The generation failed unexpectedly.", "server_error",
                 null, "server_error", java.util.Map.of(), null);
+    }
+
+    /**
+     * The router is draining for a shutdown and this request would have started a provider call or a
+     * job: 503 {@code shutting_down} with {@code Retry-After}, outcome {@code unavailable}. Nothing was
+     * paid for it; the retry goes to another instance or to this one after its restart.
+     */
+    @Singleton
+    @Produces
+    @Requires(classes = {dev.imagerouter.routing.ShuttingDownException.class, ExceptionHandler.class})
+    public static class ShuttingDownHandler
+            implements ExceptionHandler<dev.imagerouter.routing.ShuttingDownException, HttpResponse<?>> {
+        private final RouterMetrics metrics;
+
+        public ShuttingDownHandler(RouterMetrics metrics) {
+            this.metrics = metrics;
+        }
+
+        static ApiException error(dev.imagerouter.routing.ShuttingDownException e) {
+            long seconds = Math.max(1, (e.retryAfter().toMillis() + 999) / 1000);
+            return new ApiException(HttpStatus.SERVICE_UNAVAILABLE, e.getMessage(), "server_error", null, "shutting_down",
+                    java.util.Map.of("Retry-After", Long.toString(seconds)), null);
+        }
+
+        @Override
+        public HttpResponse<?> handle(HttpRequest request, dev.imagerouter.routing.ShuttingDownException e) {
+            return respond(request, error(e), metrics, "unavailable");
+        }
     }
 
     /** No provider of the chain can serve the request as asked: 400 naming the parameter, no provider called. */

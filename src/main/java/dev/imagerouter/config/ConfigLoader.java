@@ -214,6 +214,7 @@ public final class ConfigLoader {
         CallbackSettings callbacks = CallbackSettings.read(router.child("callbacks"), sandbox,
                 environment.apply(CallbackSettings.SECRET_ENV));
         dev.imagerouter.settings.JobSettings jobs = dev.imagerouter.settings.JobSettings.read(router.child("jobs"));
+        dev.imagerouter.settings.ShutdownSettings shutdown = dev.imagerouter.settings.ShutdownSettings.read(router.child("shutdown"));
         if (sandboxConfig.pendingMax().compareTo(sandboxConfig.pendingMin()) < 0) {
             sandboxNode.problem("pending-max", sandboxConfig.pendingMax(), "at least pending-min (" + sandboxConfig.pendingMin() + ")");
         }
@@ -223,7 +224,7 @@ public final class ConfigLoader {
         RouterConfig.ReloadConfig reload = new RouterConfig.ReloadConfig(reloadNode.bool("watch", true),
                 reloadNode.duration("debounce", Duration.ofMillis(500)));
         return new RouterConfig(enabledChain, defaults, providers, cache, storage, download, sandboxConfig,
-                effective, files, auth, api, alerts, reload, callbacks, jobs);
+                effective, files, auth, api, alerts, reload, callbacks, jobs, shutdown);
     }
 
     /** {@code router.sandbox.openai-shutdown-dates}: comma-separated {@code model=YYYY-MM-DD}; a bad entry is a problem. */

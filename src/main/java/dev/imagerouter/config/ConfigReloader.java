@@ -53,6 +53,16 @@ public class ConfigReloader implements ApplicationEventListener<ServerStartupEve
     public record Result(boolean applied, List<String> chain, List<String> problems) {
     }
 
+    /**
+     * The last reload, for the readiness details.
+     *
+     * @param applied  whether it became the running configuration
+     * @param at       when it finished
+     * @param problems how many problems rejected it (their texts are in the log and the 422 answer)
+     */
+    public record LastReload(boolean applied, java.time.Instant at, int problems) {
+    }
+
     private final RouterRuntime runtime;
     private final Counter successes;
     private final Counter failures;
@@ -60,6 +70,7 @@ public class ConfigReloader implements ApplicationEventListener<ServerStartupEve
     private final Duration debounce;
     private volatile WatchService watcher;
     private volatile Thread watchThread;
+    private volatile LastReload lastReload;
 
     public ConfigReloader(RouterRuntime runtime, MeterRegistry registry) {
         this.runtime = runtime;
@@ -71,8 +82,19 @@ public class ConfigReloader implements ApplicationEventListener<ServerStartupEve
                 .description("Configuration reloads").register(registry);
     }
 
+    /** The last reload since startup, if any. */
+    public java.util.Optional<LastReload> lastReload() {
+        return java.util.Optional.ofNullable(lastReload);
+    }
+
     /** Reads, validates and applies the configuration files now. */
     public synchronized Result reload() {
+        Result result = load();
+        lastReload = new LastReload(result.applied(), java.time.Instant.now(), result.problems().size());
+        return result;
+    }
+
+    private Result load() {
         RouterConfig before = runtime.config();
         RouterConfig next;
         try {

@@ -3,6 +3,8 @@ package dev.imagerouter.jobs;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.imagerouter.routing.ChainFailedException;
+import dev.imagerouter.routing.Draining;
+import dev.imagerouter.routing.ShuttingDownException;
 import dev.imagerouter.routing.GenerationService;
 import dev.imagerouter.routing.PermitQueues;
 import dev.imagerouter.routing.RouteOptions;
@@ -64,6 +66,13 @@ import java.util.function.UnaryOperator;
  *   logs:   every line about a job (its run, its end, its callback) carries the job's own log context,
  *           rebuilt from its record (request_id, client, request_hash, job_id), whatever thread runs
  *           it and even after a restart (logContext, vocabulary.LogContext).
+ *   stop:   a graceful shutdown (Draining) accepts no new job and starts no provider call: queued
+ *           jobs stop waiting for permits and a walk that would fall back stops before the next
+ *           provider, each left in the store as it stands (queued, or running without a call) to run
+ *           after the restart; calls under way (an accepted Leonardo job) go on through the grace.
+ *           When the grace is over the store is frozen: nothing of the teardown (a poll failing
+ *           because the HTTP client closed) can mark a job failed or drop its generationId, so an
+ *           accepted job still running is resumed by that id after the restart, never created again.
  */
 /** Creates, runs, cancels and recovers asynchronous jobs. Thread-safe. */
 @jakarta.inject.Singleton
@@ -96,11 +105,15 @@ public class JobService {
     private static final int MAX_RERUNS = 3;
 
     private final java.util.concurrent.ExecutorService storageIo;
+    private final Draining draining;
+    /** Set when a shutdown's grace is over: no job record changes any more (see "stop" above). */
+    private volatile boolean frozen;
 
     public JobService(RunningRouter runtime, GenerationService generations, JobStore store, JobDocuments documents,
                       JobCallbacks callbacks, Clock clock, MeterRegistry meters, PermitQueues queues,
-                      @jakarta.inject.Named("storage-io") java.util.concurrent.ExecutorService storageIo) {
+                      @jakarta.inject.Named("storage-io") java.util.concurrent.ExecutorService storageIo, Draining draining) {
         this.storageIo = storageIo;
+        this.draining = draining;
         this.runtime = runtime;
         this.generations = generations;
         this.store = store;
@@ -130,8 +143,10 @@ public class JobService {
      *
      * @return the jobs as they are once started (a cache hit is already succeeded)
      * @throws JobsFullException when they would take the unfinished jobs over {@code router.jobs.max-queued}
+     * @throws ShuttingDownException while the router drains for a shutdown
      */
     public CompletableFuture<List<JobRecord>> create(List<NewJob> requests, Optional<String> batchId) {
+        draining.requireOpen(); // a new job would only wait for the restart: another instance runs it now
         int max = settings().maxQueued();
         if (unfinished.addAndGet(requests.size()) > max) {
             unfinished.addAndGet(-requests.size());
@@ -319,6 +334,33 @@ public class JobService {
         }
     }
 
+    /**
+     * A shutdown has started ({@link Draining} is active): every unfinished job's walk stops at its
+     * next provider boundary, a queued one at once; calls under way go on. Those jobs stay in the
+     * store as they stand and run after the restart.
+     */
+    public void stopStarting() {
+        int stopped = 0;
+        for (Job job : live.values()) {
+            if (!job.record().status().terminal() && job.cancelled.complete(null)) {
+                stopped++;
+            }
+        }
+        if (stopped > 0) {
+            LOG.info("shutdown: {} unfinished job(s) start no new provider call; whatever has not finished stays in the"
+                    + " job store for the restart", stopped);
+        }
+    }
+
+    /**
+     * The shutdown's grace is over: from now on no job record changes, in memory or on disk, so the
+     * teardown cannot mark a job failed or drop an accepted job's id. Saves already handed to the
+     * store are still written (they are real progress).
+     */
+    public void freeze() {
+        frozen = true;
+    }
+
     /** Unfinished jobs (queued or running) now. */
     public int unfinished() {
         return unfinished.get();
@@ -362,6 +404,16 @@ public class JobService {
 
     private void finishNow(Job job, GenerationService.Generation generation, Throwable error) {
         Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        if (frozen) {
+            return; // the teardown of a shutdown: the store keeps the job as it was
+        }
+        if (cause != null && draining.active() && !job.cancelRequested
+                && (cause instanceof WalkCancelledException || cause instanceof ShuttingDownException)) {
+            // stopped by the shutdown before a new provider call: not a failure, it runs after the restart
+            JobRecord r = job.record();
+            LOG.info("job {} stays {} in the job store for the restart (the router is shutting down)", r.id(), r.status().wire());
+            return;
+        }
         if (cause instanceof WalkCancelledException && !job.cancelRequested && job.recordFailure == null
                 && job.reruns++ < MAX_RERUNS) {
             // it had joined another job's generation, and that job was cancelled: run on its own
@@ -449,6 +501,9 @@ public class JobService {
         }
 
         private synchronized Saved updateAndSave(UnaryOperator<JobRecord> change) {
+            if (frozen) {
+                return new Saved(record, CompletableFuture.completedFuture(null));
+            }
             JobRecord next = change.apply(record);
             if (next == record) {
                 return new Saved(record, CompletableFuture.completedFuture(null));
@@ -472,7 +527,7 @@ public class JobService {
         boolean cancel() {
             Saved saved;
             synchronized (this) {
-                if (record.status() != JobRecord.Status.QUEUED) {
+                if (record.status() != JobRecord.Status.QUEUED || frozen) {
                     return false;
                 }
                 cancelRequested = true;
@@ -507,8 +562,8 @@ public class JobService {
         public CompletableFuture<Boolean> beforeCall(String provider) {
             Saved saved;
             synchronized (this) {
-                if (cancelRequested || record.status().terminal()) {
-                    return CompletableFuture.completedFuture(false);
+                if (cancelRequested || record.status().terminal() || draining.active()) {
+                    return CompletableFuture.completedFuture(false); // cancelled, or no new call while shutting down
                 }
                 Instant now = clock.instant();
                 saved = updateAndSave(r -> r.calling(provider, now));

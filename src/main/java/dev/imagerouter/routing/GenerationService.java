@@ -55,12 +55,16 @@ public class GenerationService {
     private final Clock clock;
     private final IdempotencyKeys<Generation> idempotencyKeys;
     private final StorageProbe storageProbe;
+    private final Draining draining;
+    /** Generations this process is producing (walk and store), until their answer is ready. */
+    private final java.util.Set<CompletableFuture<CachedGeneration>> inFlight = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     public GenerationService(RunningRouter runtime, Router router, ResultCache cache, RequestHasher hasher,
                              ImageNormaliser normaliser, ImageStore store, @Named("image-work") ExecutorService imageWork,
                              @Named("storage-io") ExecutorService storageIo,
-                             Clock clock, StorageProbe storageProbe) {
+                             Clock clock, StorageProbe storageProbe, Draining draining) {
         this.storageProbe = storageProbe;
+        this.draining = draining;
         this.runtime = runtime;
         this.router = router;
         this.cache = cache;
@@ -168,6 +172,37 @@ public class GenerationService {
                         .handle((answer, error) -> new Generation(generation, false, hash)));
     }
 
+    /**
+     * Generations in flight in this process: walks (provider calls, fallbacks, a job waiting for
+     * permits) and the storing of their images, until the answer is ready. A request answered from
+     * the cache or joining another's generation adds none.
+     */
+    public int inFlight() {
+        return inFlight.size();
+    }
+
+    /**
+     * The shutdown's grace is over: every generation still in flight fails at once with
+     * {@link ShuttingDownException}, so its waiting requests are answered (503) instead of cut off.
+     * The provider work itself is not cancelled (an accepted job is paid; a job's record keeps its id).
+     *
+     * @return how many were in flight
+     */
+    public int abandonInFlight() {
+        int n = 0;
+        for (CompletableFuture<CachedGeneration> f : List.copyOf(inFlight)) {
+            if (f.completeExceptionally(shuttingDown("this generation did not finish within its grace period"))) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    private static ShuttingDownException shuttingDown(String why) {
+        return new ShuttingDownException("The router is shutting down and " + why + "; retry in "
+                + Draining.RETRY_AFTER.toSeconds() + " s.", Draining.RETRY_AFTER);
+    }
+
     /** The request hash of {@code request} for {@code namespace} (the client, when the cache is per client). */
     public String requestHash(ImageRequest request, Optional<String> namespace) {
         return hasher.hash(request, runtime.config().cache().perClient() ? namespace : Optional.empty());
@@ -213,12 +248,15 @@ public class GenerationService {
     private CompletableFuture<CachedGeneration> produce(String hash, ImageRequest request, String requestId,
                                                         java.util.function.Function<ResultProcessor, CompletableFuture<RoutingResult>> walk) {
         try {
+            draining.requireOpen(); // shutting down: nothing new that costs money starts (a hit or a join never gets here)
             storageProbe.requireWritable(); // a store that cannot keep the images: refuse before paying
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
         CompletableFuture<CachedGeneration> stored = new CompletableFuture<>();
         java.util.Map<String, String> log = LogContext.capture();
+        inFlight.add(stored);
+        stored.whenComplete((g, e) -> inFlight.remove(stored));
         ResultProcessor processor = new ResultProcessor() {
             @Override
             public CompletableFuture<ProviderResult> process(ImageRequest r, ProviderResult result) {
@@ -232,7 +270,10 @@ public class GenerationService {
         };
         walk.apply(processor).whenComplete((result, error) -> {
             if (error != null) {
-                stored.completeExceptionally(error);
+                // a job's walk stopped by the shutdown: whoever joined it (a synchronous request of the
+                // same hash) is told so, and the job stays as the store has it
+                boolean stopped = draining.active() && ProviderCall.unwrap(error) instanceof WalkCancelledException;
+                stored.completeExceptionally(stopped ? shuttingDown("its generation was stopped by the shutdown") : error);
                 return;
             }
             Runnable store = LogContext.wrap(LogContext.with(log, LogContext.PROVIDER, result.provider()), () -> {

@@ -70,6 +70,15 @@ public final class ProviderHandle {
         lastFailure.set(attempt);
     }
 
+    /**
+     * Concurrency slots (bulkhead permits) taken now: provider calls under way, an accepted job counting
+     * as one until it is terminal, also after its attempt timed out.
+     */
+    public int slotsInUse() {
+        var bulkhead = resilience.bulkhead();
+        return bulkhead.getBulkheadConfig().getMaxConcurrentCalls() - bulkhead.getMetrics().getAvailableConcurrentCalls();
+    }
+
     /** The last failed attempt at this provider, if any. */
     public Optional<Attempt> lastFailure() {
         return Optional.ofNullable(lastFailure.get());

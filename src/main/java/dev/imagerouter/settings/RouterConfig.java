@@ -26,13 +26,14 @@ import java.util.Map;
  * @param reload     file watching for hot reload (read at startup)
  * @param callbacks  outbound job callbacks: allowed destinations, signing secret, retry timings ({@code router.callbacks})
  * @param jobs       asynchronous jobs ({@code router.jobs.*})
+ * @param shutdown   graceful shutdown ({@code router.shutdown.*})
  */
 public record RouterConfig(List<String> chain, PolicyTable policy, Map<String, ProviderConfig> providers,
                            CacheConfig cache, StorageSettings storage, DownloadSettings download,
                            SandboxConfig sandbox, Map<String, Object> effective, List<String> files,
                            AuthConfig auth, ApiConfig api, dev.imagerouter.settings.AlertSettings alerts,
                            ReloadConfig reload, CallbackSettings callbacks,
-                           JobSettings jobs) {
+                           JobSettings jobs, ShutdownSettings shutdown) {
 
     public RouterConfig {
         chain = List.copyOf(chain);

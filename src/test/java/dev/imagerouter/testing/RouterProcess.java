@@ -85,6 +85,14 @@ public final class RouterProcess implements AutoCloseable {
         }
     }
 
+    /**
+     * Asks the process to stop as {@code kill} and an orchestrator do (SIGTERM on Linux) and returns at
+     * once; {@link #awaitExit} tells how it ended.
+     */
+    public void terminate() {
+        process.destroy();
+    }
+
     /** Kills the process at once, as {@code kill -9} does (SIGKILL: no shutdown hook runs), and waits for it. */
     public void kill() throws InterruptedException {
         process.destroyForcibly();
