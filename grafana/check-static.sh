@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Static checks for grafana/: alert rules, their promtool unit tests, the scrape config and the
-# dashboard JSON. Runs from any cwd; exits non-zero on the first failing step.
+# dashboard JSON (every query scoped by the job and instance variables). Runs from any cwd; exits
+# non-zero on the first failing step.
 #   bash grafana/check-static.sh
 # Needs promtool (Debian: apt-get install -y prometheus) and python3 with PyYAML (python3-yaml).
 set -euo pipefail
@@ -37,10 +38,16 @@ promtool check config prometheus/prometheus.yml
 step "promtool test rules prometheus/alerts.test.yml"
 (cd prometheus && promtool test rules alerts.test.yml)
 
-step "dashboard JSON, alert metadata and test coverage"
+step "dashboard JSON, job/instance scope, alert metadata and test coverage"
 "$PY" - "$TMP/dashboard-rules.yml" <<'PY'
-import json, re, subprocess, sys
+import importlib.util, json, re, subprocess, sys
 import yaml
+
+# list-exprs.py: the dashboard/alerts expression lister, its Grafana variable substitution and the PromQL
+# selector scanner (one implementation for this check and the live check).
+spec = importlib.util.spec_from_file_location("list_exprs", "list-exprs.py")
+lx = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(lx)
 
 errors = []
 def err(msg): errors.append(msg)
@@ -66,6 +73,7 @@ KNOWN = {
     "image_router_job_queue_wait_seconds_bucket", "image_router_job_queue_wait_seconds_count",
     "image_router_job_queue_wait_seconds_sum", "image_router_jobs_max_queued",
     "image_router_callback_deliveries_total",
+    "image_router_sandbox_mode",
     "resilience4j_circuitbreaker_state", "resilience4j_circuitbreaker_calls_seconds_count",
     "resilience4j_circuitbreaker_not_permitted_calls_total", "resilience4j_circuitbreaker_failure_rate",
     "resilience4j_ratelimiter_available_permissions", "resilience4j_ratelimiter_waiting_threads",
@@ -92,6 +100,55 @@ tvars = {v.get("name"): v for v in dash.get("templating", {}).get("list", [])}
 dv = tvars.get("datasource")
 if not dv or dv.get("type") != "datasource" or dv.get("query") != "prometheus":
     err("templating needs a variable 'datasource' of type datasource with query 'prometheus'")
+
+# job and instance: query variables over a metric every router exports from startup. job is one value
+# (one deployment at a time); instance depends on $job, multi-value with All = ".*" (so instances that
+# appear after the dashboard was loaded are included).
+def check_query_var(name, want_selector, multi):
+    v = tvars.get(name)
+    if not v or v.get("type") != "query":
+        err(f"templating needs a query variable {name!r}")
+        return
+    ds = v.get("datasource") or {}
+    if ds.get("uid") != "${datasource}" or ds.get("type") != "prometheus":
+        err(f"variable {name}: datasource {ds!r} is not the ${{datasource}} variable")
+    parsed = lx.variable_query(v)
+    if not parsed or parsed[0] != name or not parsed[1]:
+        err(f"variable {name}: query is not label_values(<metric>, {name}): {v.get('query')!r}")
+        return
+    selector = parsed[1]
+    check_metrics(f"variable {name}", selector)
+    query = v.get("query")
+    if v.get("definition") != (query.get("query") if isinstance(query, dict) else query):
+        err(f"variable {name}: definition differs from its query")
+    if not want_selector(selector):
+        err(f"variable {name}: selector {selector!r} is not scoped as required")
+    if bool(v.get("multi")) != multi or bool(v.get("includeAll")) != multi:
+        err(f"variable {name}: multi/includeAll must be {multi}")
+    if multi and v.get("allValue") != ".*":
+        err(f'variable {name}: allValue must be ".*" (used as {name}=~"${name}")')
+def one_metric(sel, job_scoped):
+    """sel is one selector of a service metric: bare for job, with job="$job" (and no other variable) for instance."""
+    found = lx.selectors(sel)
+    if len(found) != 1 or not found[0][0] or not METRIC_RE.fullmatch(found[0][0]):
+        return False
+    rest = sel.replace('job="$job"', "") if job_scoped else sel
+    return "$" not in rest and (not job_scoped or bool(lx.JOB_MATCHER.search(found[0][1] or "")))
+check_query_var("job", lambda sel: one_metric(sel, False), False)
+check_query_var("instance", lambda sel: one_metric(sel, True), True)
+
+# Every query of the dashboard is scoped: each selector carries job="$job", each selector of a service
+# metric also instance=~"$instance" (list-exprs.scope_problems). No other Grafana variable or macro: the
+# live check runs the exprs as plain PromQL with these two substituted.
+def check_expr(where, expr):
+    for problem in lx.scope_problems(expr):
+        err(f"{where}: not scoped to the dashboard variables: {problem}: {expr}")
+    rest = expr.replace('job="$job"', "").replace('instance=~"$instance"', "")
+    others = sorted({m.group(0) for m in lx.GRAFANA_VARS.finditer(rest)})
+    if others:
+        err(f"{where}: Grafana variable or macro {', '.join(others)} in expr (only job=\"$job\" and "
+            f"instance=~\"$instance\" are substituted for the live check): {expr}")
+    check_metrics(where, expr)
 
 def all_panels(panels):
     for p in panels:
@@ -126,21 +183,45 @@ for p in all_panels(dash.get("panels", [])):
         tds = t.get("datasource") or {}
         if tds.get("uid") != DS_UID or tds.get("type") != "prometheus":
             err(f"{where}: datasource {tds!r} is not the ${{datasource}} variable")
-        if "$" in expr:
-            err(f"{where}: Grafana variable or macro in expr (the live check runs exprs as plain PromQL): {expr}")
-        check_metrics(where, expr)
+        check_expr(where, expr)
         exprs.append(expr)
-print(f"dashboard: {len(ids)} panels, {len(exprs)} target exprs")
+print(f"dashboard: {len(ids)} panels, {len(exprs)} target exprs, each scoped by job and instance")
 
-# every dashboard expr must parse: wrap them as recording rules for promtool check rules
+# annotations: Grafana's built-in one, and Prometheus queries over ${datasource}, scoped like the panels;
+# config reloads and firing alerts at least
+annotations = [a for a in dash.get("annotations", {}).get("list", []) if not a.get("builtIn")]
+for a in annotations:
+    where = f"annotation {a.get('name')!r}"
+    ds = a.get("datasource") or {}
+    if ds.get("uid") != DS_UID or ds.get("type") != "prometheus":
+        err(f"{where}: datasource {ds!r} is not the ${{datasource}} variable")
+    expr = a.get("expr") or (a.get("target") or {}).get("expr")
+    if not isinstance(expr, str) or not expr.strip():
+        err(f"{where}: empty expr")
+        continue
+    check_expr(where, expr)
+annotation_exprs = [a.get("expr") or (a.get("target") or {}).get("expr") or "" for a in annotations]
+if not any("image_router_config_reloads_total" in e for e in annotation_exprs):
+    err("annotations: none marks config reloads (image_router_config_reloads_total)")
+if not any(re.search(r"\bALERTS\{", e) for e in annotation_exprs):
+    err("annotations: none marks firing alerts (ALERTS{...})")
+print(f"dashboard: {len(annotations)} annotation queries, scoped; variables job and instance")
+
+# every dashboard expr must parse once the variables are substituted (as list-exprs.py prints them for
+# the live check, variable queries included): wrap them as recording rules for promtool check rules
+try:
+    listed = list(lx.dashboard_exprs(lx.default_values()))
+except (KeyError, ValueError) as e:
+    err(f"list-exprs.py: {e.args[0]}")
+    listed = []
 with open(sys.argv[1], "w") as f:
     yaml.safe_dump({"groups": [{"name": "dashboard-exprs", "rules": [
-        {"record": f"dashboard:expr_{i}", "expr": e} for i, e in enumerate(exprs)]}]}, f)
+        {"record": f"dashboard:expr_{i}", "expr": e["expr"]} for i, e in enumerate(listed)]}]}, f)
 res = subprocess.run(["promtool", "check", "rules", sys.argv[1]], capture_output=True, text=True)
 if res.returncode != 0:
     err("dashboard PromQL does not parse:\n" + res.stdout + res.stderr)
 else:
-    print(f"dashboard: all {len(exprs)} exprs parse (promtool check rules)")
+    print(f"dashboard: all {len(listed)} exprs parse with job and instance substituted (promtool check rules)")
 
 # ---- alert rules: labels, annotations, runbook anchors, metric names
 with open("prometheus/alerts.yml", encoding="utf-8") as f:
@@ -186,6 +267,6 @@ PY
 
 step "list-exprs.py"
 "$PY" list-exprs.py > "$TMP/exprs.jsonl"
-echo "$(wc -l < "$TMP/exprs.jsonl") expressions listed ($(grep -c '"source": "dashboard"' "$TMP/exprs.jsonl") dashboard, $(grep -c '"source": "alerts"' "$TMP/exprs.jsonl") alerts)"
+echo "$(wc -l < "$TMP/exprs.jsonl") expressions listed ($(grep -c '"source": "dashboard"' "$TMP/exprs.jsonl") dashboard, $(grep -c '"source": "variable"' "$TMP/exprs.jsonl") variables, $(grep -c '"source": "alerts"' "$TMP/exprs.jsonl") alerts)"
 
 printf '\ncheck-static: OK\n'
