@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Static checks for grafana/: alert rules, their promtool unit tests, the scrape config and the
-# dashboard JSON (every query scoped by the job and instance variables). Runs from any cwd; exits
-# non-zero on the first failing step.
+# dashboard JSON (every query scoped by the job and instance variables, every rule with a runbook_url
+# whose anchor is a heading of README.md). Runs from any cwd; exits non-zero on the first failing step.
 #   bash grafana/check-static.sh
 # Needs promtool (Debian: apt-get install -y prometheus) and python3 with PyYAML (python3-yaml).
 set -euo pipefail
@@ -38,7 +38,7 @@ promtool check config prometheus/prometheus.yml
 step "promtool test rules prometheus/alerts.test.yml"
 (cd prometheus && promtool test rules alerts.test.yml)
 
-step "dashboard JSON, job/instance scope, alert metadata and test coverage"
+step "dashboard JSON, job/instance scope, alert metadata, runbook links and test coverage"
 "$PY" - "$TMP/dashboard-rules.yml" <<'PY'
 import importlib.util, json, re, subprocess, sys
 import yaml
@@ -73,7 +73,7 @@ KNOWN = {
     "image_router_job_queue_wait_seconds_bucket", "image_router_job_queue_wait_seconds_count",
     "image_router_job_queue_wait_seconds_sum", "image_router_jobs_max_queued",
     "image_router_callback_deliveries_total",
-    "image_router_sandbox_mode",
+    "image_router_storage_writable", "image_router_sandbox_mode",
     "resilience4j_circuitbreaker_state", "resilience4j_circuitbreaker_calls_seconds_count",
     "resilience4j_circuitbreaker_not_permitted_calls_total", "resilience4j_circuitbreaker_failure_rate",
     "resilience4j_ratelimiter_available_permissions", "resilience4j_ratelimiter_waiting_threads",
@@ -223,26 +223,52 @@ if res.returncode != 0:
 else:
     print(f"dashboard: all {len(listed)} exprs parse with job and instance substituted (promtool check rules)")
 
-# ---- alert rules: labels, annotations, runbook anchors, metric names
+# ---- alert rules: labels, annotations, runbook links, metric names, the scrape job
 with open("prometheus/alerts.yml", encoding="utf-8") as f:
     rules = [r for g in yaml.safe_load(f)["groups"] for r in g["rules"] if "alert" in r]
+def slug(heading):
+    """The anchor Git hosts (GitHub, GitLab, Gitea) give a Markdown heading."""
+    h = re.sub(r"[^\w\- ]", "", heading.strip().lower())
+    return h.replace(" ", "-")
 with open("README.md", encoding="utf-8") as f:
-    readme_anchors = {h.strip().lower() for h in re.findall(r"^#+\s+(.+)$", f.read(), re.M)}
+    readme_anchors = {slug(h) for h in re.findall(r"^#+\s+(.+)$", f.read(), re.M)}
+with open("prometheus/prometheus.yml", encoding="utf-8") as f:
+    scrape_jobs = [j["job_name"] for j in yaml.safe_load(f).get("scrape_configs") or []]
+# runbook_url = <base>#<anchor>: one base for every rule (operators replace it in one go), absolute (an
+# Alertmanager notification cannot resolve a relative link), pointing at grafana/README.md
+RUNBOOK_URL = re.compile(r"^(https?://[^\s#]+/grafana/README\.md)#([a-z0-9_-]+)$")
+bases = set()
 names = [r["alert"] for r in rules]
 for r in rules:
     a = r["alert"]
     if r.get("labels", {}).get("severity") not in ("warning", "critical"):
         err(f"alert {a}: severity label must be warning or critical")
     ann = r.get("annotations", {})
-    for k in ("summary", "description", "runbook"):
+    for k in ("summary", "description", "runbook_url"):
         if not str(ann.get(k, "")).strip():
             err(f"alert {a}: missing annotation {k}")
-    anchor = str(ann.get("runbook", "")).partition("#")[2]
-    if anchor and anchor not in readme_anchors:
-        err(f"alert {a}: runbook anchor #{anchor} has no heading in README.md")
+    url = str(ann.get("runbook_url", ""))
+    m = RUNBOOK_URL.match(url)
+    if url and not m:
+        err(f"alert {a}: runbook_url {url!r} is not an absolute http(s) link to .../grafana/README.md#<anchor>")
+    elif m:
+        bases.add(m.group(1))
+        if m.group(2) not in readme_anchors:
+            err(f"alert {a}: runbook_url anchor #{m.group(2)} is not a heading in grafana/README.md")
+        if m.group(2) != slug(a):
+            err(f"alert {a}: runbook_url anchor #{m.group(2)} is not the alert's own section #{slug(a)}")
+    # Prometheus' own `up` is shared by every service: select the router's scrape job by its name
+    for name, matchers, _, _ in lx.selectors(r["expr"]):
+        if name == "up" and not any(re.search(r'(?:^|,)\s*job\s*=\s*"' + re.escape(j) + r'"\s*(?:,|$)', matchers or "")
+                                    for j in scrape_jobs):
+            err(f"alert {a}: up{{{matchers or ''}}} does not select the scrape job of prometheus.yml ({', '.join(scrape_jobs)})")
     check_metrics(f"alert {a}", r["expr"])
+if len(bases) > 1:
+    err(f"alerts.yml: runbook_url has {len(bases)} different bases, want one: {sorted(bases)}")
+print(f"alerts: runbook_url base {', '.join(sorted(bases)) or '(none)'}")
 required = {"LeonardoCreditsLow", "LeonardoCreditsCritical", "HighFallbackRatio", "CircuitBreakerOpen",
-            "AllProvidersFailing", "HighLatencyP95", "ModelUnavailable", "DailyCostOverBudget"}
+            "AllProvidersFailing", "HighLatencyP95", "ModelUnavailable", "DailyCostOverBudget",
+            "RouterTargetDown", "HighServerErrorRatio", "StorageUnavailable"}
 for missing in sorted(required - set(names)):
     err(f"alerts.yml: required alert {missing} is missing")
 
@@ -253,6 +279,11 @@ fires, quiet = set(), set()
 for t in tests:
     for c in t.get("alert_rule_test") or []:
         (fires if c.get("exp_alerts") else quiet).add(c["alertname"])
+        # every alert keeps the job label (one Prometheus, several deployments; the dashboard's
+        # "Firing alerts" annotation selects ALERTS by job)
+        for e in c.get("exp_alerts") or []:
+            if "job" not in (e.get("exp_labels") or {}):
+                err(f"alerts.test.yml: {t['name']!r}: {c['alertname']} fires without a job label")
 for a in names:
     if a not in fires:
         err(f"alerts.test.yml: no case where {a} fires")
