@@ -7,9 +7,12 @@
 #      quota), failed chains, a model_not_found, a batch of asynchronous jobs (some wait past
 #      router.jobs.max-wait for Leonardo and fall back), then Leonardo 5xx until its circuit breaker opens,
 #      then requests that skip Leonardo, and a config reload;
-#   4. once Prometheus has scraped it all, runs every expression from list-exprs.py as an instant query:
-#      any error fails; a dashboard expression with no series fails, except the SKIP list below and,
-#      with --allow-pending, metrics that unfinished issues have not added yet (PENDING below);
+#   4. once Prometheus has scraped it all, runs every expression from list-exprs.py as an instant query
+#      (the dashboard's with $job = the shipped scrape job, $instance = .*): any error fails; a dashboard
+#      expression (panel or annotation) with no series fails, except the SKIP list below and, with
+#      --allow-pending, metrics that unfinished issues have not added yet (PENDING below); the job and
+#      instance variables' queries must offer values, the scrape job among the jobs, and that job's
+#      targets must be up (what RouterTargetDown selects);
 #   5. checks that every rule in /api/v1/rules has been evaluated with health "ok".
 # Exit status: 0 all good; 1 a failure (printed as FAIL); 3 no failure, but dashboard expressions
 # without data because the service does not export their metrics yet (PENDING: issue 5);
@@ -245,6 +248,7 @@ for i in 1 2; do
 done
 reload="$(curl -s --max-time 10 -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer $ADMIN_KEY" "$ROUTER/admin/reload" || true)"
 printf '  %-44s %s\n' "POST /admin/reload" "$reload"
+[ "$reload" = 200 ] || fail "POST /admin/reload: HTTP $reload, want 200 (the dashboard's config reload annotation needs one)"
 echo "$N generation requests, 1 batch of 4 asynchronous jobs"
 
 step "waiting for Prometheus to scrape it all"
@@ -257,6 +261,7 @@ prom_has() {
 }
 wait_for "Prometheus: scrape of all $TOTAL requests" 30 prom_has "sum(image_router_requests_total) >= $TOTAL"
 wait_for "Prometheus: open leonardo-phoenix breaker" 30 prom_has 'resilience4j_circuitbreaker_state{name="leonardo-phoenix",state="open"} == 1'
+wait_for "Prometheus: the config reload" 30 prom_has 'image_router_config_reloads_total{result="success"} >= 1'
 sleep 2
 echo "scraped: $TOTAL requests, breaker open"
 
@@ -299,6 +304,38 @@ def absent_metrics(metrics):
 counts = {"OK": 0, "SKIPPED": 0, "PENDING": 0, "FAIL": 0}
 pending_lines = []
 entries = [json.loads(line) for line in open(exprs_file, encoding="utf-8")]
+
+# The dashboard's drop-downs: each variable's label_values() query (as count by (<label>) (<selector>))
+# must offer values, and the job the dashboard expressions below were run with must be one of them.
+variables = [e for e in entries if e["source"] == "variable"]
+print(f"-- dashboard variables ({len(variables)})")
+scrape_job = None
+for e in variables:
+    res = get("/api/v1/query", query=e["expr"])
+    if res.get("status") != "success":
+        status, note = "FAIL", f'query error: {res.get("errorType", "")} {res.get("error", "")}'.strip()
+    else:
+        values = sorted(r["metric"].get(e["label"], "") for r in res["data"]["result"])
+        if not values:
+            status, note = "FAIL", "offers no value"
+        elif "expect" in e and e["expect"] not in values:
+            status, note = "FAIL", f'offers {values}, not {e["expect"]!r}, the job the dashboard is checked with'
+        else:
+            status, note = "OK", f"offers {values}"
+        if e["label"] == "job" and "expect" in e:
+            scrape_job = e["expect"]
+    counts[status] += 1
+    print(f'  {status:<8} ${e["name"]} = {e["ref"]}: {note}')
+    if status == "FAIL":
+        print(f"           expr: {e['expr']}")
+# RouterTargetDown selects up{job="<scrape job>"}: the router's targets must be there and up, or it would fire
+if scrape_job is not None:
+    res = get("/api/v1/query", query=f'up{{job="{scrape_job}"}} == 1')
+    ok = res.get("status") == "success" and res["data"]["result"]
+    counts["OK" if ok else "FAIL"] += 1
+    print(f'  {"OK" if ok else "FAIL":<8} up{{job="{scrape_job}"}} == 1: '
+          + (f'{len(res["data"]["result"])} target(s) up' if ok else "no target of the scrape job is up"))
+
 for source in ("dashboard", "alerts"):
     group = [e for e in entries if e["source"] == source]
     print(f"-- {source} ({len(group)} expressions)")
