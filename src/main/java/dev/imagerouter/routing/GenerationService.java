@@ -12,6 +12,8 @@ import dev.imagerouter.storage.ImageNormaliser;
 import dev.imagerouter.storage.ImageStore;
 import dev.imagerouter.storage.StorageProbe;
 import dev.imagerouter.storage.StorageThreads;
+import dev.imagerouter.tracing.Activation;
+import dev.imagerouter.tracing.TraceParent;
 import jakarta.inject.Named;
 import jakarta.inject.Singleton;
 
@@ -29,7 +31,8 @@ import java.util.concurrent.ExecutorService;
  * even if the client has gone away. Decoding and resizing run on the bounded image-work pool, never
  * on an event-loop or provider I/O thread; an image that is already the requested size and format
  * is only checked (PNG structure), on the thread that has it. Storing runs on a storage-io worker,
- * in place when the provider's response already arrived on one.
+ * in place when the provider's response already arrived on one. The images are stored under the
+ * walk's trace context (RouteOptions.trace()), so each write's span is a child of the request's.
  */
 /** Produces generations for the API: cache in front, router behind, storage after. Thread-safe. */
 @Singleton
@@ -155,7 +158,7 @@ public class GenerationService {
         Chain chain = runtime.chain();
         // not through the cache's single flight: a flight of the same hash must not take the place of
         // tracking this paid job
-        return produce(hash, request, requestId,
+        return produce(hash, request, requestId, options.trace(),
                         processor -> router.resume(chain, request, requestId, processor, options, provider, jobId))
                 .thenCompose(generation -> cache.refresh(hash, () -> CompletableFuture.completedFuture(generation))
                         .handle((answer, error) -> new Generation(generation, false, hash)));
@@ -188,7 +191,7 @@ public class GenerationService {
         String hash = requestHash(request, namespace);
         Chain chain = runtime.chain();
         java.util.function.Supplier<CompletableFuture<CachedGeneration>> produce = () -> produce(hash, request, requestId,
-                processor -> router.route(chain, request, requestId, processor, options));
+                options.trace(), processor -> router.route(chain, request, requestId, processor, options));
         if (noCache) {
             // identical no-cache requests in flight share one generation; the ones that joined are HITs
             return cache.refresh(hash, produce)
@@ -198,7 +201,7 @@ public class GenerationService {
                 .thenApply(a -> new Generation(a.generation(), a.source() == ResultCache.Source.HIT, hash));
     }
 
-    private CompletableFuture<CachedGeneration> produce(String hash, ImageRequest request, String requestId,
+    private CompletableFuture<CachedGeneration> produce(String hash, ImageRequest request, String requestId, TraceParent trace,
                                                         java.util.function.Function<ResultProcessor, CompletableFuture<RoutingResult>> walk) {
         try {
             storageProbe.requireWritable(); // a store that cannot keep the images: refuse before paying
@@ -214,7 +217,7 @@ public class GenerationService {
 
             @Override
             public CompletableFuture<Boolean> late(String provider, ImageRequest r, ProviderResult result) {
-                return storeLate(hash, provider, result, requestId);
+                return storeLate(hash, provider, result, requestId, trace);
             }
         };
         walk.apply(processor).whenComplete((result, error) -> {
@@ -224,7 +227,7 @@ public class GenerationService {
             }
             Runnable store = () -> {
                 CachedGeneration generation;
-                try {
+                try (Activation traced = trace.activate()) {
                     generation = storeImages(hash, result);
                 } catch (RuntimeException e) {
                     stored.completeExceptionally(e);
@@ -257,9 +260,13 @@ public class GenerationService {
      *
      * @return whether the images became the cached result
      */
-    private CompletableFuture<Boolean> storeLate(String hash, String provider, ProviderResult result, String requestId) {
+    private CompletableFuture<Boolean> storeLate(String hash, String provider, ProviderResult result, String requestId,
+                                                 TraceParent trace) {
         return CompletableFuture.supplyAsync(() -> {
-            CachedGeneration generation = storeImages(hash, new RoutingResult(provider, result, List.of()));
+            CachedGeneration generation;
+            try (Activation traced = trace.activate()) {
+                generation = storeImages(hash, new RoutingResult(provider, result, List.of()));
+            }
             java.time.Instant oldest = clock.instant().minus(runtime.config().cache().ttl());
             boolean cachedOnDisk = store.findRecord(hash).filter(r -> r.created().isAfter(oldest)).isPresent();
             boolean used = !cachedOnDisk && cache.offer(hash, generation);
