@@ -26,15 +26,19 @@ import java.util.concurrent.TimeUnit;
  * exporter "none"), and makes each request's server span. The router's own spans come from
  * dev.imagerouter.tracing.Tracing, built here on the same OpenTelemetry.
  *
- * Export is off unless an OTLP endpoint is configured: with OTEL_EXPORTER_OTLP_ENDPOINT (or
- * OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, or the otel.exporter.otlp.* properties) set and no exporter
- * chosen explicitly (OTEL_TRACES_EXPORTER / otel.traces.exporter), the traces exporter becomes otlp;
- * without an endpoint it stays none: no exporter, no export thread, no connection attempts. An
+ * Tracing runs only when an OTLP endpoint is configured (OTEL_EXPORTER_OTLP_ENDPOINT, i.e.
+ * otel.exporter.otlp.endpoint): application.yml sets micronaut.otel.enabled to that endpoint, or
+ * false (a traces-only OTEL_EXPORTER_OTLP_TRACES_ENDPOINT needs MICRONAUT_OTEL_ENABLED=true as well:
+ * a placeholder takes one default here). Spans that nobody exports are not free: with
+ * the SDK running and no exporter, about a tenth of the router's CPU on a cache hit and a twentieth
+ * on a generation went into them (bench/RESULTS.md, "Tracing"). So without an endpoint Micronaut
+ * tracing's beans are absent: no OpenTelemetry, no server span, Tracing.NONE, no trace header sent.
+ * MICRONAUT_OTEL_ENABLED=true|false forces it either way (tests that read spans set true).
+ *
+ * With tracing on and no exporter chosen explicitly (OTEL_TRACES_EXPORTER / otel.traces.exporter),
+ * the traces exporter becomes otlp when an endpoint is configured (Micronaut's default is none). An
  * explicit choice always wins (OTEL_TRACES_EXPORTER=none turns export off with an endpoint set).
  * A property placeholder cannot say "otlp when that variable is set", hence this customizer.
- *
- * Off altogether: micronaut.otel.enabled=false (MICRONAUT_OTEL_ENABLED=false) removes Micronaut
- * tracing's beans, so no span is made, not even the server span, and no trace header is sent.
  *
  * Shutdown: Micronaut tracing does not shut its SDK down when the application stops, so the spans
  * still queued for export (up to otel.bsp.schedule.delay, 5 s, of them) would be lost; the SDK is
@@ -49,11 +53,15 @@ public class TracingBeans {
     static final String ENDPOINT = "otel.exporter.otlp.endpoint";
     static final String TRACES_ENDPOINT = "otel.exporter.otlp.traces.endpoint";
 
-    /** No OpenTelemetry bean with {@code micronaut.otel.enabled: false} (tracing off altogether): no spans, no headers. */
+    /** No OpenTelemetry bean when tracing is off ({@code micronaut.otel.enabled: false}): no spans, no headers. */
     @Singleton
     @Requires(notEnv = dev.imagerouter.sandbox.EmulatorsCondition.EMULATORS_ENV)
     Tracing tracing(@Nullable OpenTelemetry openTelemetry) {
-        return openTelemetry == null ? Tracing.NONE : new Tracing(openTelemetry);
+        if (openTelemetry == null) {
+            LOG.info("tracing: off (set OTEL_EXPORTER_OTLP_ENDPOINT to export spans over OTLP)");
+            return Tracing.NONE;
+        }
+        return new Tracing(openTelemetry);
     }
 
     /** Applied by Micronaut tracing while it builds the SDK. */
@@ -104,7 +112,7 @@ public class TracingBeans {
     private static void report(Map<String, String> decided, ConfigProperties config) {
         String exporter = decided.getOrDefault(TRACES_EXPORTER, config.getString(TRACES_EXPORTER, "none"));
         if ("none".equals(exporter)) {
-            LOG.info("tracing: spans are not exported (set OTEL_EXPORTER_OTLP_ENDPOINT to export them over OTLP)");
+            LOG.info("tracing: on, but spans are not exported (traces exporter none)");
             return;
         }
         String endpoint = endpoint(config);

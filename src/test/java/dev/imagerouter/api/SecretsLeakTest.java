@@ -65,7 +65,7 @@ class SecretsLeakTest {
         properties.put("router.providers.leonardo-phoenix.timeout", "1500ms");
         properties.put("router.policy.SERVER_ERROR.backoff", "50ms");
         properties.put("router.policy.NETWORK.backoff", "50ms");
-        properties.put(dev.imagerouter.testing.InMemorySpans.PROPERTY, "true");
+        dev.imagerouter.testing.InMemorySpans.enable(properties);
 
         List<String> jul = new CopyOnWriteArrayList<>();
         Handler julHandler = new Handler() {

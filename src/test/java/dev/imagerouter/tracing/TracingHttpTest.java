@@ -44,7 +44,7 @@ class TracingHttpTest extends SandboxHttpTest {
 
     @Override
     protected void properties(Map<String, String> p) {
-        p.put(InMemorySpans.PROPERTY, "true");
+        InMemorySpans.enable(p);
     }
 
     @Test
@@ -121,6 +121,27 @@ class TracingHttpTest extends SandboxHttpTest {
         for (SpanData call : calls) {
             assertEquals(attempts.get(0).getSpanId(), call.getParentSpanId(), call.getName());
         }
+    }
+
+    @Test
+    void anAsynchronousJobsAttemptsAndWriteHangUnderTheRequestThatCreatedIt() {
+        exporter.reset();
+        ApiClient.Response created = api.generate("{\"prompt\":\"" + prompt("a traced job") + "\",\"size\":\"512x512\"}",
+                "Prefer", "respond-async", "X-Sandbox-Fault", "leonardo=500");
+        assertEquals(202, created.status(), created.text());
+        String location = created.header("Location");
+        await().atMost(Duration.ofSeconds(20)).until(() -> "succeeded".equals(api.get(location).json().get("status")));
+        SpanData request = await().atMost(Duration.ofSeconds(10)).until(() -> serverSpan("/v1/images/generations"),
+                Optional::isPresent).get();
+        await().atMost(Duration.ofSeconds(10)).until(() -> exporter.getFinishedSpanItems().stream()
+                .anyMatch(s -> s.getName().equals(Tracing.STORAGE_WRITE_SPAN) && s.getTraceId().equals(request.getTraceId())));
+        List<SpanData> children = exporter.getFinishedSpanItems().stream()
+                .filter(s -> request.getSpanId().equals(s.getParentSpanId())).toList();
+        assertEquals(List.of("leonardo-phoenix failure SERVER_ERROR 500", "leonardo-phoenix failure SERVER_ERROR 500",
+                        "openai-gpt-image-2 success null null"),
+                children.stream().filter(s -> s.getName().equals(Tracing.ATTEMPT_SPAN))
+                        .sorted(Comparator.comparingLong(SpanData::getStartEpochNanos)).map(TracingHttpTest::describe).toList());
+        assertEquals(1, children.stream().filter(s -> s.getName().equals(Tracing.STORAGE_WRITE_SPAN)).count());
     }
 
     @Test
