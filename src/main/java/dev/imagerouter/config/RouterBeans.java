@@ -111,8 +111,9 @@ public class RouterBeans {
 
     /** A failed image or record write asks the probe to re-check at once (the probe is created after the store). */
     @Singleton
-    ImageStore imageStore(ConfigBootstrap bootstrap, JsonMapper json, FileSync sync, Provider<StorageProbe> probe) {
-        return new ImageStore(bootstrap.config().storage(), json, sync, () -> probe.get().recheckSoon());
+    ImageStore imageStore(ConfigBootstrap bootstrap, JsonMapper json, FileSync sync, Provider<StorageProbe> probe,
+                          dev.imagerouter.tracing.Tracing tracing) {
+        return new ImageStore(bootstrap.config().storage(), json, sync, () -> probe.get().recheckSoon(), tracing);
     }
 
     /** Probed at startup and every {@code router.storage.probe-interval}; exported as {@code image_router_storage_writable}. */
@@ -186,9 +187,10 @@ public class RouterBeans {
     @Bean(preDestroy = "close")
     ProviderRegistry providerRegistry(ProviderResilience resilience, @Named("router-scheduler") ScheduledExecutorService scheduler,
                                       JsonMapper json, ImageDownloader downloader, LeonardoWebhooks webhooks, Clock clock,
-                                      ConfigBootstrap bootstrap, @Named("storage-io") ExecutorService storageIo) {
+                                      ConfigBootstrap bootstrap, @Named("storage-io") ExecutorService storageIo,
+                                      dev.imagerouter.tracing.Tracing tracing) {
         ProviderContext context = new ProviderContext(scheduler, json, downloader, bootstrap.config().sandbox().enabled(),
-                storageIo);
+                storageIo, tracing);
         return new ProviderRegistry(resilience, new ProviderAdapters(context, webhooks, clock), clock, scheduler);
     }
 
@@ -207,9 +209,9 @@ public class RouterBeans {
     @Singleton
     Router router(@Named("router-scheduler") ScheduledExecutorService scheduler, List<RoutingListener> listeners,
                   List<ProviderGate> gates, @io.micronaut.core.annotation.Nullable dev.imagerouter.routing.SpendReservations reservations,
-                  dev.imagerouter.routing.PermitQueues queues) {
+                  dev.imagerouter.routing.PermitQueues queues, dev.imagerouter.tracing.Tracing tracing) {
         return new Router(scheduler, listeners, gates,
-                reservations == null ? dev.imagerouter.routing.SpendReservations.NONE : reservations, queues);
+                reservations == null ? dev.imagerouter.routing.SpendReservations.NONE : reservations, queues, tracing);
     }
 
     private static ThreadFactory daemonThreads(String prefix) {

@@ -154,6 +154,8 @@ public class JobService {
                     + " have finished.");
         }
         Instant now = clock.instant();
+        // the jobs' spans hang under the request that made them (this thread's), though they start later
+        dev.imagerouter.tracing.TraceParent trace = dev.imagerouter.tracing.TraceParent.current();
         List<Job> jobs = new ArrayList<>();
         List<CompletableFuture<Void>> saved = new ArrayList<>();
         for (NewJob n : requests) {
@@ -164,6 +166,7 @@ public class JobService {
                     new JobRecord.JobRequest(n.image(), n.noCache(), n.responseFormat(), n.base()), List.of(), null, null,
                     Set.of(), null, null, callback, batchId.orElse(null));
             Job job = new Job(record, n.onUnused());
+            job.trace = trace;
             jobs.add(job);
             saved.add(store.save(record));
         }
@@ -380,7 +383,7 @@ public class JobService {
     private void run(Job job) {
         JobRecord r = job.record();
         RouteOptions options = new RouteOptions(PartialImageListener.NONE, job, Optional.of(settings().maxWait()),
-                r.interrupted(), job.cancelled);
+                r.interrupted(), job.cancelled, job.trace);
         CompletableFuture<GenerationService.Generation> generation;
         // the walk captures this context and carries it to its other threads
         try (LogContext.Scope ignored = LogContext.open(logContext(r))) {
@@ -476,6 +479,8 @@ public class JobService {
         private JobRecord record;
         private final Runnable onUnused;
         final CompletableFuture<Void> cancelled = new CompletableFuture<>();
+        /** Where its spans hang: the request that created it; none for a job recovered after a restart. */
+        volatile dev.imagerouter.tracing.TraceParent trace = dev.imagerouter.tracing.TraceParent.NONE;
         private volatile boolean cancelRequested;
         /** Why the record of a provider call could not be written (then no call is made and the job fails). */
         private volatile Throwable recordFailure;

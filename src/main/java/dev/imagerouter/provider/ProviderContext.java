@@ -15,9 +15,16 @@ import java.util.concurrent.ScheduledExecutorService;
  * @param responses  where an adapter may complete its results when its HTTP client needs a
  *                   callback pool: the storage-io workers, which may block, so the image store
  *                   runs on the same thread (see {@code StorageThreads})
+ * @param trace      the trace headers an adapter sends with a generation's calls ({@link TraceHeaders})
  */
 public record ProviderContext(ScheduledExecutorService scheduler, JsonMapper json, ImageDownloader downloader,
-                              boolean sandbox, java.util.concurrent.Executor responses) {
+                              boolean sandbox, java.util.concurrent.Executor responses, TraceHeaders trace) {
+
+    /** A context whose adapters send no trace headers. */
+    public ProviderContext(ScheduledExecutorService scheduler, JsonMapper json, ImageDownloader downloader,
+                           boolean sandbox, java.util.concurrent.Executor responses) {
+        this(scheduler, json, downloader, sandbox, responses, TraceHeaders.NONE);
+    }
 
     /** Header that carries the client's fault list to the emulators (sandbox only). */
     public static final String SANDBOX_FAULT_HEADER = "X-Sandbox-Fault";

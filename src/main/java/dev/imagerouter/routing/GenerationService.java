@@ -13,6 +13,8 @@ import dev.imagerouter.storage.ImageNormaliser;
 import dev.imagerouter.storage.ImageStore;
 import dev.imagerouter.storage.StorageProbe;
 import dev.imagerouter.storage.StorageThreads;
+import dev.imagerouter.tracing.Activation;
+import dev.imagerouter.tracing.TraceParent;
 import jakarta.inject.Named;
 import jakarta.inject.Singleton;
 
@@ -33,6 +35,8 @@ import java.util.concurrent.ExecutorService;
  * in place when the provider's response already arrived on one.
  * Log context: a generation runs with its request's MDC plus request_hash, reopened on the storage
  * worker that stores its images and on the one that stores a late result (vocabulary.LogContext).
+ * Tracing: the images are stored under the walk's trace context (RouteOptions.trace()), so each
+ * write's span is a child of the request's.
  */
 /** Produces generations for the API: cache in front, router behind, storage after. Thread-safe. */
 @Singleton
@@ -164,7 +168,7 @@ public class GenerationService {
         // tracking this paid job
         CompletableFuture<CachedGeneration> produced;
         try (LogContext.Scope ignored = LogContext.open(LogContext.capture(), LogContext.REQUEST_HASH, hash)) {
-            produced = produce(hash, request, requestId,
+            produced = produce(hash, request, requestId, options.trace(),
                     processor -> router.resume(chain, request, requestId, processor, options, provider, jobId));
         }
         return produced
@@ -233,7 +237,8 @@ public class GenerationService {
         java.util.Map<String, String> log = LogContext.with(LogContext.capture(), LogContext.REQUEST_HASH, hash);
         java.util.function.Supplier<CompletableFuture<CachedGeneration>> produce = () -> {
             try (LogContext.Scope ignored = LogContext.open(log)) {
-                return produce(hash, request, requestId, processor -> router.route(chain, request, requestId, processor, options));
+                return produce(hash, request, requestId, options.trace(),
+                        processor -> router.route(chain, request, requestId, processor, options));
             }
         };
         if (noCache) {
@@ -245,7 +250,7 @@ public class GenerationService {
                 .thenApply(a -> new Generation(a.generation(), a.source() == ResultCache.Source.HIT, hash));
     }
 
-    private CompletableFuture<CachedGeneration> produce(String hash, ImageRequest request, String requestId,
+    private CompletableFuture<CachedGeneration> produce(String hash, ImageRequest request, String requestId, TraceParent trace,
                                                         java.util.function.Function<ResultProcessor, CompletableFuture<RoutingResult>> walk) {
         try {
             draining.requireOpen(); // shutting down: nothing new that costs money starts (a hit or a join never gets here)
@@ -265,7 +270,7 @@ public class GenerationService {
 
             @Override
             public CompletableFuture<Boolean> late(String provider, ImageRequest r, ProviderResult result) {
-                return storeLate(hash, provider, result, requestId, log);
+                return storeLate(hash, provider, result, requestId, log, trace);
             }
         };
         walk.apply(processor).whenComplete((result, error) -> {
@@ -278,7 +283,7 @@ public class GenerationService {
             }
             Runnable store = LogContext.wrap(LogContext.with(log, LogContext.PROVIDER, result.provider()), () -> {
                 CachedGeneration generation;
-                try {
+                try (Activation traced = trace.activate()) {
                     generation = storeImages(hash, result);
                 } catch (RuntimeException e) {
                     stored.completeExceptionally(e);
@@ -312,16 +317,19 @@ public class GenerationService {
      * @return whether the images became the cached result
      */
     private CompletableFuture<Boolean> storeLate(String hash, String provider, ProviderResult result, String requestId,
-                                                 java.util.Map<String, String> log) {
+                                                 java.util.Map<String, String> log, TraceParent trace) {
         return CompletableFuture.supplyAsync(() -> {
             try (LogContext.Scope ignored = LogContext.open(log, LogContext.PROVIDER, provider)) {
-                return storeLateNow(hash, provider, result, requestId);
+                return storeLateNow(hash, provider, result, requestId, trace);
             }
         }, storageIo);
     }
 
-    private boolean storeLateNow(String hash, String provider, ProviderResult result, String requestId) {
-        CachedGeneration generation = storeImages(hash, new RoutingResult(provider, result, List.of()));
+    private boolean storeLateNow(String hash, String provider, ProviderResult result, String requestId, TraceParent trace) {
+        CachedGeneration generation;
+        try (Activation traced = trace.activate()) {
+            generation = storeImages(hash, new RoutingResult(provider, result, List.of()));
+        }
         java.time.Instant oldest = clock.instant().minus(runtime.config().cache().ttl());
         boolean cachedOnDisk = store.findRecord(hash).filter(r -> r.created().isAfter(oldest)).isPresent();
         boolean used = !cachedOnDisk && cache.offer(hash, generation);

@@ -11,6 +11,9 @@ import dev.imagerouter.vocabulary.ProviderResult;
 import dev.imagerouter.vocabulary.FailureKind;
 import dev.imagerouter.policy.PolicyAction;
 import dev.imagerouter.policy.PolicyRule;
+import dev.imagerouter.tracing.Activation;
+import dev.imagerouter.tracing.AttemptSpan;
+import dev.imagerouter.tracing.Tracing;
 import io.github.resilience4j.bulkhead.Bulkhead;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.ratelimiter.RateLimiter;
@@ -49,6 +52,10 @@ import java.util.function.BiConsumer;
  * awaited: its bulkhead slot (the provider's concurrent jobs) is held until then, a late result goes
  * to ResultProcessor.late, and the spend reservation is settled (paid) or released. Every paid
  * generation is reported once to the PaidListener, with whether its images were used.
+ *
+ * Tracing: each inner attempt that calls the provider is one span (Tracing.ATTEMPT_SPAN), a child of
+ * the walk's TraceParent, started before the adapter is called and ended with the attempt's record.
+ * The span is current only while the adapter starts its calls (it reads the trace headers then).
  */
 /** Runs one provider's turn: the Resilience4j stack around the adapter call. Stateless; thread-safe. */
 final class ProviderCall {
@@ -75,6 +82,7 @@ final class ProviderCall {
 
     private final PermitQueues queues;
     private final QueueWaitListener onQueueWait;
+    private final Tracing tracing;
 
     /** Hears how long a queued walk waited for a provider's permits, and how the wait ended. */
     @FunctionalInterface
@@ -84,11 +92,12 @@ final class ProviderCall {
     }
 
     ProviderCall(ScheduledExecutorService scheduler, SpendReservations reservations, PermitQueues queues,
-                 QueueWaitListener onQueueWait) {
+                 QueueWaitListener onQueueWait, Tracing tracing) {
         this.scheduler = scheduler;
         this.reservations = reservations;
         this.queues = queues;
         this.onQueueWait = onQueueWait;
+        this.tracing = tracing;
     }
 
     /**
@@ -286,6 +295,7 @@ final class ProviderCall {
                                                    boolean slotHeld) {
         CircuitBreaker breaker = handle.resilience().circuitBreaker();
         long startNanos = System.nanoTime();
+        AttemptSpan span = tracing.startAttempt(options.trace(), handle.name());
         AtomicReference<String> acceptedJob = new AtomicReference<>();
         JobListener accepted = id -> {
             acceptedJob.set(id);
@@ -293,7 +303,7 @@ final class ProviderCall {
         };
         // work: the generation's whole life (a Leonardo job to its terminal state); never cancelled
         CompletableFuture<ProviderResult> work;
-        try {
+        try (Activation current = span.activate()) {
             work = start == null ? handle.provider().generate(request, options.partials(), accepted) : start.apply(accepted);
         } catch (RuntimeException e) {
             work = CompletableFuture.failedFuture(e);
@@ -323,10 +333,12 @@ final class ProviderCall {
             long nanos = System.nanoTime() - startNanos;
             long millis = TimeUnit.NANOSECONDS.toMillis(nanos);
             if (error == null) {
+                Attempt succeeded = new Attempt(handle.name(), Attempt.SUCCESS, null, null, millis, null);
+                span.end(succeeded);
                 reservation.settle(result.cost());
                 onPaid.paid(result.cost(), true);
                 breaker.onSuccess(nanos, TimeUnit.NANOSECONDS);
-                onAttempt.accept(new Attempt(handle.name(), Attempt.SUCCESS, null, null, millis, null), null);
+                onAttempt.accept(succeeded, null);
                 return result;
             }
             ProviderFailure failure;
@@ -351,6 +363,7 @@ final class ProviderCall {
             breaker.onError(nanos, TimeUnit.NANOSECONDS, failure);
             Attempt attemptRecord = new Attempt(handle.name(), Attempt.FAILURE, failure.kind(),
                     failure.httpStatus().orElse(null), millis, failure.getMessage());
+            span.end(attemptRecord);
             handle.recordFailure(attemptRecord);
             onAttempt.accept(attemptRecord, failure);
             int count = counts.merge(failure.kind(), 1, Integer::sum);

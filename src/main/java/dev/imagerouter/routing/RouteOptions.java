@@ -1,5 +1,6 @@
 package dev.imagerouter.routing;
 
+import dev.imagerouter.tracing.TraceParent;
 import dev.imagerouter.vocabulary.PartialImageListener;
 
 import java.time.Duration;
@@ -20,9 +21,11 @@ import java.util.concurrent.CompletableFuture;
  *                  way when the router stopped, may have been billed, and is never repeated
  * @param cancelled completes when the walk's job is cancelled: a walk still waiting for permits ends
  *                  with {@link WalkCancelledException}; a provider call under way is never cancelled
+ * @param trace     where the walk's spans hang (its provider attempts, its image writes): the
+ *                  request's trace context, captured where the walk starts
  */
 public record RouteOptions(PartialImageListener partials, WalkObserver observer, Optional<Duration> queueWait,
-                           Set<String> skip, CompletableFuture<Void> cancelled) {
+                           Set<String> skip, CompletableFuture<Void> cancelled, TraceParent trace) {
 
     /** Trail reason of a provider whose call was interrupted by a restart. */
     public static final String INTERRUPTED = "INTERRUPTED";
@@ -31,11 +34,18 @@ public record RouteOptions(PartialImageListener partials, WalkObserver observer,
         skip = Set.copyOf(skip);
     }
 
-    /** A synchronous request's walk. */
+    /** Options whose spans hang under the trace context current on this thread (see {@link TraceParent#current()}). */
+    public RouteOptions(PartialImageListener partials, WalkObserver observer, Optional<Duration> queueWait,
+                        Set<String> skip, CompletableFuture<Void> cancelled) {
+        this(partials, observer, queueWait, skip, cancelled, TraceParent.current());
+    }
+
+    /** A synchronous request's walk, traced under the context current on this thread (the request's). */
     public static RouteOptions sync(PartialImageListener partials) {
         return new RouteOptions(partials, WalkObserver.NONE, Optional.empty(), Set.of(), new CompletableFuture<>());
     }
 
     /** The default: no partials, no observer, no queueing. */
-    public static final RouteOptions NONE = sync(PartialImageListener.NONE);
+    public static final RouteOptions NONE = new RouteOptions(PartialImageListener.NONE, WalkObserver.NONE, Optional.empty(),
+            Set.of(), new CompletableFuture<>(), TraceParent.NONE);
 }

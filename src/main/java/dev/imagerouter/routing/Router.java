@@ -13,6 +13,7 @@ import dev.imagerouter.vocabulary.ProviderResult;
 import dev.imagerouter.vocabulary.FailureKind;
 import dev.imagerouter.policy.PolicyAction;
 import dev.imagerouter.policy.PolicyRule;
+import dev.imagerouter.tracing.Tracing;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,6 +38,8 @@ import java.util.concurrent.ScheduledExecutorService;
  * Log context: the walk captures the caller's MDC (request_id, client, request_hash) when it starts and
  * reopens it, with provider and failure_kind, around the callbacks that run on other threads (the
  * providers' HTTP clients, the scheduler); see vocabulary.LogContext.
+ * Tracing: ProviderCall makes each called attempt's span; a skipped provider's span is made where
+ * its skip is heard (onAttempt, notifyAttempt), under the walk's RouteOptions.trace().
  */
 /** Walks a chain of providers for one request. Stateless apart from its collaborators; thread-safe. */
 public final class Router {
@@ -48,6 +51,7 @@ public final class Router {
     private final ProviderCall providerCall;
     private final List<RoutingListener> listeners;
     private final List<ProviderGate> gates;
+    private final Tracing tracing;
 
     public Router(ScheduledExecutorService scheduler, List<RoutingListener> listeners, List<ProviderGate> gates) {
         this(scheduler, listeners, gates, SpendReservations.NONE);
@@ -62,13 +66,20 @@ public final class Router {
     /** A router whose queued walks (asynchronous jobs) wait in {@code queues}. */
     public Router(ScheduledExecutorService scheduler, List<RoutingListener> listeners, List<ProviderGate> gates,
                   SpendReservations reservations, PermitQueues queues) {
+        this(scheduler, listeners, gates, reservations, queues, Tracing.NONE);
+    }
+
+    /** A router that makes a span of each provider attempt through {@code tracing}. */
+    public Router(ScheduledExecutorService scheduler, List<RoutingListener> listeners, List<ProviderGate> gates,
+                  SpendReservations reservations, PermitQueues queues, Tracing tracing) {
         this.listeners = List.copyOf(listeners);
         this.gates = List.copyOf(gates);
+        this.tracing = tracing;
         this.providerCall = new ProviderCall(scheduler, reservations, queues, (handle, nanos, outcome) -> {
             for (RoutingListener l : this.listeners) {
                 safely(() -> l.onQueueWait(handle, nanos, outcome));
             }
-        });
+        }, tracing);
     }
 
     /**
@@ -299,6 +310,9 @@ public final class Router {
     }
 
     private void notifyAttempt(Walk w, ProviderHandle handle, Attempt attempt, ProviderFailure failure) {
+        if (attempt.outcome() == Attempt.SKIPPED) {
+            safely(() -> tracing.skipped(w.options().trace(), attempt)); // a called attempt's span is ProviderCall's
+        }
         PolicyRule rule = failure == null ? null : handle.policy().rule(failure.kind()).orElse(null);
         for (RoutingListener l : listeners) {
             safely(() -> l.onAttempt(handle, attempt, failure, rule));

@@ -1,6 +1,8 @@
 package dev.imagerouter.storage;
 
 import dev.imagerouter.settings.StorageSettings;
+import dev.imagerouter.tracing.StorageWriteSpan;
+import dev.imagerouter.tracing.Tracing;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.imagerouter.vocabulary.ProviderResult;
@@ -84,6 +86,7 @@ public final class ImageStore {
     private final JsonMapper json;
     private final FileSync sync;
     private final Runnable onWriteFailure;
+    private final Tracing tracing;
 
     /**
      * Opens (creating if needed) the store at {@code settings.dir()}.
@@ -96,6 +99,16 @@ public final class ImageStore {
      * @throws IllegalStateException naming {@code router.storage.dir} when the directory cannot be created
      */
     public ImageStore(StorageSettings settings, JsonMapper json, FileSync sync, Runnable onWriteFailure) {
+        this(settings, json, sync, onWriteFailure, Tracing.NONE);
+    }
+
+    /**
+     * As {@link #ImageStore(StorageSettings, JsonMapper, FileSync, Runnable)}, making a span of each
+     * image write ({@link Tracing#STORAGE_WRITE_SPAN}: size and extension) under the context current
+     * on the writing thread.
+     */
+    public ImageStore(StorageSettings settings, JsonMapper json, FileSync sync, Runnable onWriteFailure, Tracing tracing) {
+        this.tracing = Objects.requireNonNull(tracing, "tracing");
         this.dir = Objects.requireNonNull(settings, "settings").dir().toAbsolutePath().normalize();
         this.recordsDir = dir.resolve("records");
         this.json = Objects.requireNonNull(json, "json");
@@ -140,17 +153,27 @@ public final class ImageStore {
         if (bytes.length == 0) {
             throw new IllegalArgumentException("cannot store an empty image");
         }
-        StoredImage image = new StoredImage(HEX.formatHex(sha256(bytes)), extension, bytes.length);
-        Path target = imagePath(image.sha256(), image.extension());
+        StorageWriteSpan span = tracing.startStorageWrite(bytes.length,
+                extension != null && CONTENT_TYPES.containsKey(extension) ? extension : "unknown"); // a closed set, even for a bad call
         try {
-            if (existingSize(target) == bytes.length) {
+            StoredImage image = new StoredImage(HEX.formatHex(sha256(bytes)), extension, bytes.length);
+            Path target = imagePath(image.sha256(), image.extension());
+            try {
+                if (existingSize(target) == bytes.length) {
+                    span.existing();
+                    return image;
+                }
+                writeAtomically(target, bytes, true, false);
                 return image;
+            } catch (IOException e) {
+                onWriteFailure.run();
+                throw new UncheckedIOException("cannot store image " + image.fileName() + " in " + dir, e);
             }
-            writeAtomically(target, bytes, true, false);
-            return image;
-        } catch (IOException e) {
-            onWriteFailure.run();
-            throw new UncheckedIOException("cannot store image " + image.fileName() + " in " + dir, e);
+        } catch (RuntimeException e) {
+            span.failed(e);
+            throw e;
+        } finally {
+            span.end();
         }
     }
 

@@ -29,9 +29,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Issue #7 acceptance, secrets: one router run that exercises every provider, failure, error and
  * admin path, with the router's own loggers at TRACE and the Micronaut HTTP client's request logging
- * at TRACE, captures all log output (logback from before startup, plus java.util.logging) and every
- * answer (headers and body), then looks for the provider keys, the client, admin and webhook keys,
- * and {@code Bearer } in the logs. None may appear.
+ * at TRACE, captures all log output (logback from before startup, plus java.util.logging), every
+ * answer (headers and body) and every span (names, attributes, events, statuses), then looks for the
+ * provider keys, the client, admin and webhook keys, and {@code Bearer } in them. None may appear.
  */
 class SecretsLeakTest {
 
@@ -65,6 +65,7 @@ class SecretsLeakTest {
         properties.put("router.providers.leonardo-phoenix.timeout", "1500ms");
         properties.put("router.policy.SERVER_ERROR.backoff", "50ms");
         properties.put("router.policy.NETWORK.backoff", "50ms");
+        dev.imagerouter.testing.InMemorySpans.enable(properties);
 
         List<String> jul = new CopyOnWriteArrayList<>();
         Handler julHandler = new Handler() {
@@ -86,11 +87,14 @@ class SecretsLeakTest {
         julRoot.addHandler(julHandler);
         Map<String, Level> saved = raise(Map.of("dev.imagerouter", Level.TRACE, "io.micronaut.http.client", Level.TRACE));
         List<String> lines;
+        List<String> spans;
         LogCapture logs = new LogCapture();
         try {
             try (ApplicationContext context = ApplicationContext.run(properties, "test")) {
                 EmbeddedServer server = context.getBean(EmbeddedServer.class).start();
                 exercise(new ApiClient(server.getURL().toString(), context.getBean(JsonMapper.class)));
+                spans = context.getBean(io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter.class).getFinishedSpanItems()
+                        .stream().map(Object::toString).toList(); // SpanData's text: name, attributes, events, status, resource
             }
             lines = render(logs.events()); // shutdown included
         } finally {
@@ -107,11 +111,14 @@ class SecretsLeakTest {
         assertTrue(lines.stream().anyMatch(l -> l.contains("RequestLog - request ") && l.contains("outcome=unauthorized")),
                 "request lines (refusals too) logged");
         assertTrue(lines.stream().anyMatch(l -> l.contains("*MASKED*")), "the HTTP client traced headers, masked");
+        assertTrue(spans.stream().anyMatch(s -> s.contains("router.failure_kind=AUTH_FAILED")), "provider attempts traced");
         for (String secret : SECRETS) {
             assertEquals(List.of(), lines.stream().filter(l -> l.contains(secret)).toList(), "a key in the logs");
             assertEquals(List.of(), answers.stream().filter(a -> a.contains(secret)).toList(), "a key in an answer");
+            assertEquals(List.of(), spans.stream().filter(l -> l.contains(secret)).toList(), "a key in a span");
         }
         assertEquals(List.of(), lines.stream().filter(l -> l.contains("Bearer ")).toList(), "an Authorization header in the logs");
+        assertEquals(List.of(), spans.stream().filter(l -> l.contains("Bearer ")).toList(), "an Authorization header in a span");
     }
 
     /** Every path: providers and their failures, webhooks, validation, auth, limits, files, admin, metrics. */

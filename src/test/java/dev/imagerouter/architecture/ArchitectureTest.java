@@ -37,7 +37,7 @@ class ArchitectureTest {
                 .layer("Providers").definedBy(ROOT + ".provider..")
                 .layer("Core").definedBy(ROOT + ".settings..", ROOT + ".probe..", ROOT + ".routing..", ROOT + ".cache..", ROOT + ".storage..",
                         ROOT + ".credits..", ROOT + ".lifecycle..", ROOT + ".alerts..", ROOT + ".metrics..",
-                        ROOT + ".callbacks..", ROOT + ".jobs..")
+                        ROOT + ".callbacks..", ROOT + ".jobs..", ROOT + ".tracing..")
                 .layer("Api").definedBy(ROOT + ".api..")
                 .layer("Wiring").definedBy(ROOT + ".config..")
                 .layer("Sandbox").definedBy(ROOT + ".sandbox..")
@@ -86,8 +86,21 @@ class ArchitectureTest {
     @Test
     void theGenerationCoreNeverReachesForTheWiring() {
         classes().that().resideInAnyPackage(ROOT + ".routing..", ROOT + ".cache..", ROOT + ".storage..", ROOT + ".credits..",
-                        ROOT + ".lifecycle..", ROOT + ".alerts..", ROOT + ".metrics..", ROOT + ".callbacks..", ROOT + ".jobs..")
+                        ROOT + ".lifecycle..", ROOT + ".alerts..", ROOT + ".metrics..", ROOT + ".callbacks..", ROOT + ".jobs..",
+                        ROOT + ".tracing..")
                 .should().onlyDependOnClassesThat().resideOutsideOfPackages(ROOT + ".config..", ROOT + ".api..", ROOT + ".sandbox..")
+                .check(main);
+    }
+
+    /**
+     * The OpenTelemetry API stays behind the router's own tracing types ({@code tracing}) and the
+     * wiring: the walk, the store and the adapters see {@code Tracing}, {@code TraceParent} and
+     * {@code TraceHeaders} only.
+     */
+    @Test
+    void onlyTheTracingPackageAndTheWiringUseOpenTelemetry() {
+        noClasses().that().resideOutsideOfPackages(ROOT + ".tracing..", ROOT + ".config..")
+                .should().dependOnClassesThat().resideInAnyPackage("io.opentelemetry..", "io.micronaut.tracing..")
                 .check(main);
     }
 

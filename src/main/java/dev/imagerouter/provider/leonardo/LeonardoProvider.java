@@ -200,7 +200,9 @@ public final class LeonardoProvider implements ImageProvider, dev.imagerouter.pr
     public CompletableFuture<ProviderResult> generate(ImageRequest request, dev.imagerouter.vocabulary.PartialImageListener partials,
                                                       JobListener jobs) {
         CompletableFuture<ProviderResult> result = new CompletableFuture<>();
-        Map<String, String> headers = LeonardoClient.sandboxHeaders(context, config.name(), request.sandboxFaults());
+        // the create and every poll of this job carry the attempt's trace context (current only here)
+        Map<String, String> headers = context.trace().addTo(
+                LeonardoClient.sandboxHeaders(context, config.name(), request.sandboxFaults()));
         String body;
         try {
             body = context.json().writeValueAsString(createBody(request));
@@ -247,7 +249,8 @@ public final class LeonardoProvider implements ImageProvider, dev.imagerouter.pr
     @Override
     public Optional<CompletableFuture<ProviderResult>> resume(ImageRequest request, String jobId) {
         CompletableFuture<ProviderResult> result = new CompletableFuture<>();
-        Map<String, String> headers = LeonardoClient.sandboxHeaders(context, config.name(), request.sandboxFaults());
+        Map<String, String> headers = context.trace().addTo(
+                LeonardoClient.sandboxHeaders(context, config.name(), request.sandboxFaults()));
         long deadline = System.nanoTime() + settings.jobMaxAge().toNanos();
         new TrackedJob(jobId, headers, Optional.empty(), deadline, result).start();
         return Optional.of(result);

@@ -207,6 +207,9 @@ public final class OpenAiProvider implements ImageProvider, dev.imagerouter.prov
         if (request.partialImages() > 0) {
             params.partialImages(request.partialImages());
         }
+        // The attempt's trace context, read here where it is current: the SDK sends the request from
+        // the common fork-join pool, so the transport itself never sees it.
+        context.trace().current().forEach(params::putAdditionalHeader);
         if (context.sandbox()) {
             params.putAdditionalHeader(ProviderContext.SANDBOX_PROVIDER_HEADER, config.name());
             request.sandboxFaults().ifPresent(f -> params.putAdditionalHeader(ProviderContext.SANDBOX_FAULT_HEADER, f));
