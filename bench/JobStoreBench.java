@@ -27,20 +27,27 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * Jobs per second the job store sustains on this machine: drives {@code dev.imagerouter.jobs.JobStore}
  * directly (no HTTP, no provider), with the production {@link FileSync#DEFAULT} behind a counting
- * wrapper. Every job lives the life a Leonardo job has in {@code JobService}: five saves,
- * <ol>
- *   <li>created (queued): awaited, as the 202 waits for it;</li>
- *   <li>calling leonardo-phoenix (running): awaited, as the provider call waits for it;</li>
- *   <li>accepted (the generationId), 3. the attempt, 4. succeeded (written to done/, removed from
- *       active/): not awaited, as in the service, so the store may coalesce them.</li>
- * </ol>
- * Modes: {@code realistic} (as above; a producer starts its next job as soon as it has issued the
- * succeeded save) and {@code awaited} (every save awaited: nothing can coalesce, the store's raw
- * write rate). K producer threads share the N jobs. The records are the size of a real job (a
- * 200-character prompt, one image). Benchmarks only.
+ * wrapper. Every job lives the life a Leonardo job has in {@code JobService}: five saves, created
+ * (queued), calling leonardo-phoenix (running), accepted (the generationId), the attempt, succeeded
+ * (written to done/, removed from active/). JobService awaits the first two (the 202 waits for the
+ * created version, the provider call for the calling one) and not the others, which the store may
+ * coalesce when a newer version of the job is waiting before the older one is written. Modes:
+ * <ul>
+ *   <li>{@code leonardo}: created, calling and accepted awaited, attempt and succeeded not. In
+ *       production seconds of generation pass between accepted and the attempt, so the accepted
+ *       version is always written on its own, while the attempt and succeeded come back to back:
+ *       four files, as a real Leonardo job writes.</li>
+ *   <li>{@code coalesced}: only created and calling awaited, the other three back to back (they
+ *       coalesce into one write: three files, as many as an OpenAI job, which has no accepted
+ *       version, writes).</li>
+ *   <li>{@code awaited}: every save awaited, nothing coalesces: five files, the store's raw rate.</li>
+ * </ul>
+ * A producer starts its next job as soon as it has issued the succeeded save. K producer threads
+ * share the N jobs. The records are the size of a real job (a 200-character prompt, one image).
+ * Benchmarks only.
  *
  * <p>Usage (the project jar provides the store and its JSON mapper):
- * {@code java -cp target/image-router-0.1.0-SNAPSHOT.jar bench/JobStoreBench.java <dir> <jobs> <producers> <mode> [warm-up-jobs]}
+ * {@code java -cp target/image-router-0.1.0-SNAPSHOT.jar bench/JobStoreBench.java <dir> <jobs> <producers> <leonardo|coalesced|awaited> [warm-up-jobs]}
  * Prints one JSON line.
  */
 public final class JobStoreBench {
@@ -98,10 +105,11 @@ public final class JobStoreBench {
         Path dir = Path.of(args[0]);
         int jobs = Integer.parseInt(args[1]);
         int producers = Integer.parseInt(args[2]);
-        boolean awaitAll = switch (args[3]) {
-            case "realistic" -> false;
-            case "awaited" -> true;
-            default -> throw new IllegalArgumentException("mode is realistic or awaited, not " + args[3]);
+        int awaitedSaves = switch (args[3]) { // the first this many saves of each job are awaited
+            case "coalesced" -> 2;
+            case "leonardo" -> 3;
+            case "awaited" -> 5;
+            default -> throw new IllegalArgumentException("mode is leonardo, coalesced or awaited, not " + args[3]);
         };
         int warmUp = args.length > 4 ? Integer.parseInt(args[4]) : 1000;
         ObjectMapper json = ObjectMapper.getDefault();
@@ -110,7 +118,7 @@ public final class JobStoreBench {
         CountingSync sync = new CountingSync();
         if (warmUp > 0) {
             try (JobStore store = new JobStore(Files.createDirectories(dir.resolve("warm-up")), json, sync)) {
-                run(store, template, warmUp, producers, awaitAll, new ArrayList<>());
+                run(store, template, warmUp, producers, awaitedSaves, new ArrayList<>());
             }
         }
         sync.reset();
@@ -118,7 +126,7 @@ public final class JobStoreBench {
         long cpu0 = processCpuNanos();
         long t0 = System.nanoTime();
         try (JobStore store = new JobStore(Files.createDirectories(dir.resolve("measured")), json, sync)) {
-            run(store, template, jobs, producers, awaitAll, awaitedNanos);
+            run(store, template, jobs, producers, awaitedSaves, awaitedNanos);
             long elapsed = System.nanoTime() - t0;
             long cpu = processCpuNanos() - cpu0;
             long writes = sync.fileForces.get();
@@ -138,7 +146,7 @@ public final class JobStoreBench {
     }
 
     /** N jobs over K producers; returns once every job's last version is on disk. */
-    static void run(JobStore store, JobRecord template, int jobs, int producers, boolean awaitAll, List<Long> awaited)
+    static void run(JobStore store, JobRecord template, int jobs, int producers, int awaitedSaves, List<Long> awaited)
             throws InterruptedException {
         AtomicInteger next = new AtomicInteger();
         List<Thread> threads = new ArrayList<>();
@@ -150,7 +158,7 @@ public final class JobStoreBench {
                     List<JobRecord> life = life(template);
                     for (int i = 0; i < life.size(); i++) {
                         CompletableFuture<Void> saved = store.save(life.get(i));
-                        if (i < 2 || awaitAll) { // created and calling are awaited in JobService too
+                        if (i < awaitedSaves) {
                             long t0 = System.nanoTime();
                             saved.join();
                             awaited.add(System.nanoTime() - t0);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Asynchronous jobs under Leonardo's real account limits. The emulators process enforces them
 # (100 creates in any sliding minute, 10 jobs processing at once, 200 waiting; every job takes
-# JOB_SECONDS, default 5 s); the router runs outside sandbox mode with the shipped Leonardo provider
+# JOB_SECONDS, default 5s, in whole seconds); the router runs outside sandbox mode with the shipped Leonardo provider
 # file (limit 100/min, 10 concurrent calls), chain leonardo-phoenix,openai-gpt-image-2 and
 # router.jobs.max-wait 10m. N jobs (default 300) are submitted with Prefer: respond-async, each with
 # a fresh prompt, from 16 client threads, and each is followed on its events stream to its end
@@ -54,10 +54,27 @@ if command -v wrk >/dev/null; then
 fi
 curl -s -X POST "$EMU/sandbox/stats/reset" >/dev/null
 
+# The emulator's counters, and how Leonardo's creates arrived (from its create timestamps): the most
+# in any sliding minute (Leonardo's window), the most in any JOB_SECONDS (jobs at once, had every
+# slot been free), the gaps between consecutive creates (the router paces queued admissions at
+# 630 ms).
 stats() { curl -s "$EMU/sandbox/stats" | python3 -c '
 import json,sys
-s=json.load(sys.stdin)
-print(json.dumps({k:v for k,v in s.items() if not k.endswith("_nanos")}))'; }
+s=json.load(sys.stdin); job=float(sys.argv[1])
+out={k:v for k,v in s.items() if not k.endswith("_nanos")}
+t=sorted(s["leonardo_create_nanos"])
+def most(span):
+    best,j=0,0
+    for i in range(len(t)):
+        while t[i]-t[j]>=span*1e9: j+=1
+        best=max(best,i-j+1)
+    return best
+if len(t)>1:
+    gaps=sorted((b-a)/1e6 for a,b in zip(t,t[1:]))
+    out["leonardo_create_arrivals"]={"max_in_any_60s":most(60),"max_in_any_%gs"%job:most(job),
+        "gap_ms_min":round(gaps[0],1),"gap_ms_p50":round(gaps[len(gaps)//2],1),
+        "gaps_under_100ms":sum(g<100 for g in gaps),"gaps_under_600ms":sum(g<600 for g in gaps)}
+print(json.dumps(out))' "${JOB_SECONDS%s}"; }
 
 # Linear interpolation inside the histogram buckets, as PromQL histogram_quantile does.
 queue_wait() { curl -s "$BASE/prometheus" | python3 -c '
