@@ -165,8 +165,10 @@ public record JobRecord(String id, String client, @JsonProperty("request_id") St
     }
 
     JobRecord calling(String provider, Instant now) {
+        // an accepted job of an earlier provider whose attempt timed out is still running (tracked late):
+        // it stays recorded, so that a restart resumes it instead of creating the request again
         return new JobRecord(id, client, requestId, Status.RUNNING, created, now, requestHash, request, attempts, provider,
-                null, interrupted, result, error, callback, batchId);
+                accepted, interrupted, result, error, callback, batchId);
     }
 
     JobRecord accepted(Accepted job, Instant now) {
@@ -178,12 +180,17 @@ public record JobRecord(String id, String client, @JsonProperty("request_id") St
         List<Attempt> more = new ArrayList<>(attempts);
         more.add(attempt);
         boolean ended = calling != null && calling.equals(attempt.provider());
+        // the accepted job ends with its attempt, except when the attempt timed out: the job then runs on
+        // (tracked to its end in this process) and a restart must resume it, never create it again
+        boolean jobGoesOn = attempt.outcome() == Attempt.Outcome.FAILURE
+                && attempt.failureKind() == dev.imagerouter.vocabulary.FailureKind.TIMEOUT;
+        boolean jobEnded = accepted != null && accepted.provider().equals(attempt.provider()) && !jobGoesOn;
         return new JobRecord(id, client, requestId, status, created, now, requestHash, request, more,
-                ended ? null : calling, ended ? null : accepted, interrupted, result, error, callback, batchId);
+                ended ? null : calling, jobEnded ? null : accepted, interrupted, result, error, callback, batchId);
     }
 
     JobRecord interrupted(Set<String> providers, List<Attempt> trail, Instant now) {
-        return new JobRecord(id, client, requestId, status, created, now, requestHash, request, trail, null, null,
+        return new JobRecord(id, client, requestId, status, created, now, requestHash, request, trail, null, accepted,
                 providers, result, error, callback, batchId);
     }
 

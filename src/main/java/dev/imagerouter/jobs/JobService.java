@@ -286,6 +286,13 @@ public class JobService {
             if (record.accepted() == null) {
                 record = record.with(JobRecord.Status.QUEUED, clock.instant());
             }
+            if (record.accepted() != null && record.calling() != null && !record.calling().equals(record.accepted().provider())) {
+                // a fallback's call was under way while the earlier provider's accepted job ran late: the job is
+                // resumed, the interrupted call (maybe billed) is not repeated
+                Set<String> skip = new HashSet<>(record.interrupted());
+                skip.add(record.calling());
+                record = record.interrupted(skip, record.attempts(), clock.instant());
+            }
             if (record.accepted() == null && record.calling() != null) {
                 Set<String> skip = new HashSet<>(record.interrupted());
                 skip.add(record.calling());
