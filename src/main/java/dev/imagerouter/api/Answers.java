@@ -7,11 +7,10 @@ import dev.imagerouter.storage.StorageUnavailableException;
 import dev.imagerouter.vocabulary.ImageRequest;
 import jakarta.inject.Singleton;
 
+import dev.imagerouter.storage.ImageContent;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
@@ -77,18 +76,15 @@ final class Answers {
     }
 
     /**
-     * The stored bytes of an image for {@code b64_json}.
+     * The stored bytes of an image for {@code b64_json}, from the disk or the bucket.
      *
-     * @throws StorageUnavailableException (503 {@code storage_unavailable}) when the file vanished
-     *                                     after the cache checked it
+     * @throws StorageUnavailableException (503 {@code storage_unavailable}) when the image vanished
+     *                                     after the cache checked it, or the store cannot be reached
      * @throws UncheckedIOException        (503 too) when it cannot be read
      */
     private byte[] read(ImageStore.StoredImage image) {
-        Path path = store.find(image.sha256(), image.extension()).orElseThrow(() -> missing(image));
-        try {
-            return Files.readAllBytes(path);
-        } catch (NoSuchFileException e) {
-            throw missing(image);
+        try (ImageContent content = store.open(image.sha256(), image.extension()).orElseThrow(() -> missing(image))) {
+            return content.stream().readAllBytes();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read stored image " + image.fileName(), e);
         }

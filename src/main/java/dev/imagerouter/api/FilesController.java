@@ -18,13 +18,11 @@ import io.micronaut.scheduling.TaskExecutors;
 import io.micronaut.scheduling.annotation.ExecuteOn;
 import io.micronaut.http.server.types.files.StreamedFile;
 
+import dev.imagerouter.storage.ImageContent;
+
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.io.FilterInputStream;
 import java.io.InputStream;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
-import java.nio.file.Path;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -32,7 +30,10 @@ import java.util.regex.Pattern;
 /*
  * Why a StreamedFile over our own InputStream and not a SystemFile: a SystemFile would let Netty send
  * the file zero-copy, but Micronaut gives no signal when that write has finished or the client went
- * away, and the per-client bound below must give its slot back at exactly that moment. Micronaut reads
+ * away, and the per-client bound below must give its slot back at exactly that moment. The same
+ * stream serves both backends: a file on disk, or a bucket's GetObject body, which the SDK reads from
+ * its HTTP connection as Micronaut asks for chunks (the connection goes back to the pool when the
+ * image was read to its end, and is aborted when the client left before). Micronaut reads
  * a StreamedFile's stream in chunks on its I/O pool only as the connection can take them, and closes
  * the stream when the response ends, fails or the client disconnects; the close gives the slot back.
  * A slow reader therefore holds a chunk and Netty's write buffer, never the whole file.
@@ -48,7 +49,8 @@ import java.util.regex.Pattern;
  * body. A name that is not 64 lowercase hex characters plus {@code .png|.jpeg|.webp}, or an image not in
  * the store, is a 404 in the OpenAI error shape.
  *
- * <p>The body is streamed from disk in chunks as the client reads it. One
+ * <p>The body is streamed from disk (or the bucket, {@code router.storage.s3.*}) in chunks as the client
+ * reads it; a store that cannot be reached is 503 {@code storage_unavailable}. One
  * client (its key's name when it sent one, else its remote address) may have at most
  * {@code router.storage.max-concurrent-downloads-per-client} responses in progress; the next gets 429
  * {@code rate_limit_exceeded} with {@code Retry-After: 1} in the OpenAI error shape. A 304 takes no slot.
@@ -74,9 +76,10 @@ public class FilesController {
     /**
      * @param name        {@code <sha256>.<ext>}
      * @param ifNoneMatch the request's {@code If-None-Match}, if any
-     * @return 200 with the bytes streamed from disk, or 304 when the client's copy is current
+     * @return 200 with the bytes streamed from the store, or 304 when the client's copy is current
      * @throws ApiException 404 when the name is invalid or the image is not stored; 429 when the client
      *                      already has the bound of file responses in progress
+     * @throws dev.imagerouter.storage.StorageUnavailableException 503 when the store cannot be reached
      */
     @Get("/{name}")
     @ExecuteOn(TaskExecutors.BLOCKING)
@@ -88,9 +91,9 @@ public class FilesController {
         }
         String sha256 = matcher.group(1);
         String extension = matcher.group(2);
-        Path path = store.find(sha256, extension).orElseThrow(() -> notFound(name));
         String etag = "\"" + sha256 + "\"";
         if (ifNoneMatch != null && matchesEtag(ifNoneMatch, etag)) {
+            store.find(sha256, extension).orElseThrow(() -> notFound(name)); // a stat, or a HEAD: no body is read
             return withCacheHeaders(HttpResponse.notModified(), etag);
         }
         String client = request.getAttribute(ApiErrorHandlers.CLIENT_NAME, String.class)
@@ -102,27 +105,28 @@ public class FilesController {
                     + bound + " at once (router.storage.max-concurrent-downloads-per-client). Retry after 1 s.",
                     "requests", null, "rate_limit_exceeded", Map.of(HttpHeaders.RETRY_AFTER, "1"), null);
         }
-        InputStream in;
-        long size;
+        ImageContent content;
         try {
-            size = Files.size(path);
-            in = new FilterInputStream(Files.newInputStream(path)) {
-                @Override
-                public void close() throws IOException {
-                    try {
-                        super.close();
-                    } finally {
-                        release.run();
-                    }
-                }
-            };
-        } catch (NoSuchFileException e) {
+            content = store.open(sha256, extension).orElse(null);
+        } catch (RuntimeException e) {
             release.run();
-            throw notFound(name); // deleted between find and open
-        } catch (IOException e) {
-            release.run();
-            throw new UncheckedIOException("cannot read stored image " + name, e);
+            throw e; // the store cannot be reached: 503 storage_unavailable
         }
+        if (content == null) {
+            release.run();
+            throw notFound(name);
+        }
+        long size = content.size();
+        InputStream in = new FilterInputStream(content.stream()) {
+            @Override
+            public void close() throws IOException {
+                try {
+                    super.close();
+                } finally {
+                    release.run();
+                }
+            }
+        };
         MediaType type = MediaType.of(ImageStore.CONTENT_TYPES.get(extension));
         StreamedFile body = new StreamedFile(in, type, 0, size);
         return withCacheHeaders(HttpResponse.ok(body), etag)

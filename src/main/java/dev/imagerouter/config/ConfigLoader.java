@@ -168,7 +168,8 @@ public final class ConfigLoader {
                     storageNode.duration("probe-interval", StorageSettings.DEFAULT_PROBE_INTERVAL, Duration.ofMillis(10)),
                     storageNode.duration("sweep-interval", StorageSettings.DEFAULT_SWEEP_INTERVAL, Duration.ofMillis(10)),
                     storageNode.integer("max-concurrent-downloads-per-client",
-                            StorageSettings.DEFAULT_MAX_CONCURRENT_DOWNLOADS_PER_CLIENT, 1, 100_000));
+                            StorageSettings.DEFAULT_MAX_CONCURRENT_DOWNLOADS_PER_CLIENT, 1, 100_000),
+                    StorageSettings.S3.read(storageNode.child("s3")));
         } catch (IllegalArgumentException e) {
             storageNode.problem("", storageNode.string("dir", ""), e.getMessage());
         }

@@ -109,19 +109,27 @@ public class RouterBeans {
         return executor;
     }
 
-    /** A failed image or record write asks the probe to re-check at once (the probe is created after the store). */
+    /**
+     * In {@code router.storage.dir}, or the bucket of {@code router.storage.s3.*} (credentials from the AWS
+     * SDK's default chain, never logged). A failed image or record write, or a bucket that cannot be read,
+     * asks the probe to re-check at once (the probe is created after the store).
+     */
     @Singleton
+    @Bean(preDestroy = "close")
     ImageStore imageStore(ConfigBootstrap bootstrap, JsonMapper json, FileSync sync, Provider<StorageProbe> probe,
                           dev.imagerouter.tracing.Tracing tracing) {
-        return new ImageStore(bootstrap.config().storage(), json, sync, () -> probe.get().recheckSoon(), tracing);
+        ImageStore store = new ImageStore(bootstrap.config().storage(), json, sync, () -> probe.get().recheckSoon(), tracing);
+        org.slf4j.LoggerFactory.getLogger(RouterBeans.class).info("image store: {}{}", store.inBucket() ? "bucket " : "directory ",
+                store.describe());
+        return store;
     }
 
     /** Probed at startup and every {@code router.storage.probe-interval}; exported as {@code image_router_storage_writable}. */
     @Context
     @Bean(preDestroy = "close")
-    StorageProbe storageProbe(ConfigBootstrap bootstrap, ImageStore store, FileSync sync, Clock clock,
+    StorageProbe storageProbe(ConfigBootstrap bootstrap, ImageStore store, Clock clock,
                               @Named("storage-maintenance") ScheduledExecutorService maintenance, MeterRegistry registry) {
-        StorageProbe probe = new StorageProbe(store.dir(), sync, clock, bootstrap.config().storage().probeInterval(), maintenance);
+        StorageProbe probe = new StorageProbe(store, clock, bootstrap.config().storage().probeInterval(), maintenance);
         probe.start();
         Gauge.builder(MetricNames.STORAGE_WRITABLE, probe, p -> p.writable() ? 1 : 0)
                 .description("1 while the image store can be written, 0 while cache misses are refused").register(registry);
@@ -157,10 +165,15 @@ public class RouterBeans {
         return Ticker.systemTicker();
     }
 
+    /**
+     * Records are read on the image-work pool from disk (microseconds), on the storage-io pool from a
+     * bucket: a GET and a HEAD per image wait on the network, which must not hold the CPU-sized pool.
+     */
     @Singleton
     ResultCache resultCache(ConfigBootstrap bootstrap, ImageStore store, @Named("image-work") ExecutorService imageWork,
-                            Clock clock, Ticker ticker, MeterRegistry registry) {
-        return new ResultCache(bootstrap.config().cache(), store, imageWork, clock, ticker, registry);
+                            @Named("storage-io") ExecutorService storageIo, Clock clock, Ticker ticker, MeterRegistry registry) {
+        return new ResultCache(bootstrap.config().cache(), store, store.inBucket() ? storageIo : imageWork, clock, ticker,
+                registry);
     }
 
     @Singleton

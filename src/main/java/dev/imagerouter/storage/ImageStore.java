@@ -15,63 +15,58 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.ThreadLocalRandom;
+import java.util.OptionalLong;
 import java.util.regex.Pattern;
 
-// Over 300 lines because the store's layout, atomic and forced writes, records and their lookup, so that the durability order (file, rename, directory) is reviewed in one place.
+// Over 300 lines because the records it keeps (StoredImage, GenerationRecord) and their validation sit beside the
+// store's addressing, so the names a caller may pass and the files they reach are reviewed in one place.
 
 /*
- * Layout of the store (all names lowercase):
+ * The store's two halves: this class names the bytes (content addresses, the record format, the
+ * validation of every caller-supplied name) and traces the writes; a StoreBackend keeps them. Which
+ * backend is configuration (router.storage.s3.bucket set or not) and a restart's business:
  *
- *   <dir>/<aa>/<sha256>.<ext>          image bytes; <aa> = first two hex chars of the sha256 (fan-out)
- *   <dir>/records/<aa>/<requestHash>.json   one GenerationRecord per request hash (second-level
- *                                          cache); <aa> = first two hex chars of the hash
+ *   LocalBackend  <router.storage.dir>/<aa>/<sha256>.<ext> and <dir>/records/<aa>/<hash>.json,
+ *                 forced to disk and renamed into place (the default; also a volume shared by replicas)
+ *   S3Backend     <prefix>images/<sha256>.<ext> and <prefix>records/<hash>.json in a bucket,
+ *                 written by PUTs that have returned (replicas sharing only the bucket share the images
+ *                 and the result index)
  *
- * Images are written to a uniquely named temporary file in the target's own directory, forced to
- * disk, then renamed to the target with ATOMIC_MOVE: a reader sees either nothing or a complete
- * image, and two writers of the same content both succeed (the rename is idempotent). The
- * directory is then forced too, and when the fan-out directory <dir>/<aa>/ had to be created, its
- * parent as well: only then does the image's name survive a power cut, so only then is its URL
- * handed out. Forcing goes through FileSync (the JDK cannot force a directory by itself).
- * A record for a new request hash is written straight to its name (created exclusively, not
- * forced); replacing an existing record goes through a temporary file and a rename like an image,
- * and the last writer wins, which is fine because either record is valid. Records are cache
- * metadata: a record torn by a crash during its write (microseconds) fails to parse, is ignored
- * with a WARN and costs one regeneration, never an image.
- * Records of versions before the fan-out sit directly in <dir>/records/ and are still read.
- * A crash can leave ".<name>.<random>.tmp" files behind; they are never read, and StoreSweeper
- * deletes them once they are old (it also deletes records past the cache TTL; images stay).
+ * The cache-hit path's check (hasImages) must stay far cheaper than the hit itself: on disk it is one
+ * stat per image (about a microsecond); in a bucket it is no I/O at all. Images are immutable and the
+ * router never deletes one, and a cache entry exists only after its images were written (their PUTs
+ * returned) or, for a record read back, found (a HEAD each), so a bucket's images are trusted once
+ * written or seen; a read that finds one gone marks it, and from then on hasImages is false for the
+ * records that hold it (S3Backend's header). A HEAD per hit would cost 1-30 ms per image.
+ *
+ * Failures: a store that cannot be written throws UncheckedIOException (the API answers 503
+ * storage_unavailable) and asks the writability probe to check again at once; a bucket that cannot be
+ * reached when reading throws StorageUnavailableException (503 too), so a lookup never goes on to pay
+ * a provider for images it could not store.
  */
-
 /**
- * The content-addressed image store and its per-request-hash records, on the local file system.
+ * The content-addressed image store and its per-request-hash records, in a local directory or an
+ * S3-compatible bucket ({@link StorageSettings#s3()}).
  *
- * <p>Thread-safe without locks: all state is on disk; every image and every replaced record is
- * written by an atomic rename, and a new record by an exclusive create (see the layout above).
- * Blocking (file I/O): call it off the event loop.
+ * <p>Thread-safe without locks: every image and record write is atomic where it lands (a rename on
+ * disk, a PUT in a bucket). Blocking (disk or network I/O): call it off the event loop.
  */
 // The import makes the provider package's Cost serialisable in records without annotating it
 // there. It cannot sit on GenerationRecord: an import there hides that record's own @Serdeable.
 @SerdeImport(ProviderResult.Cost.class)
 @SerdeImport(ProviderResult.Usage.class)
-public final class ImageStore {
+public final class ImageStore implements AutoCloseable {
 
     /** Extensions the store accepts, which are also the output formats of the API. */
     public static final Map<String, String> CONTENT_TYPES =
@@ -82,20 +77,24 @@ public final class ImageStore {
     private static final HexFormat HEX = HexFormat.of();
 
     private final Path dir;
-    private final Path recordsDir;
+    private final StoreBackend backend;
+    private final Optional<LocalBackend> local;
+    private final Duration retryAfter;
     private final JsonMapper json;
-    private final FileSync sync;
     private final Runnable onWriteFailure;
     private final Tracing tracing;
 
     /**
-     * Opens (creating if needed) the store at {@code settings.dir()}.
+     * Opens (creating if needed) the store at {@code settings.dir()}, or in the bucket of
+     * {@code settings.s3()} when one is set.
      *
      * @param json           the mapper used for record files (the application's {@code JsonMapper} is
      *                       fine: {@link GenerationRecord} fixes its own inclusion rules)
-     * @param sync           how files and directories are forced to disk ({@link FileSync#DEFAULT})
+     * @param sync           how files and directories are forced to disk ({@link FileSync#DEFAULT}; the
+     *                       local directory only)
      * @param onWriteFailure run (on the failing thread, so it must be quick) each time an image or a
-     *                       record cannot be written, e.g. to re-check the store's writability at once
+     *                       record cannot be written, or the bucket cannot be reached, e.g. to re-check
+     *                       the store's writability at once
      * @throws IllegalStateException naming {@code router.storage.dir} when the directory cannot be created
      */
     public ImageStore(StorageSettings settings, JsonMapper json, FileSync sync, Runnable onWriteFailure) {
@@ -110,15 +109,17 @@ public final class ImageStore {
     public ImageStore(StorageSettings settings, JsonMapper json, FileSync sync, Runnable onWriteFailure, Tracing tracing) {
         this.tracing = Objects.requireNonNull(tracing, "tracing");
         this.dir = Objects.requireNonNull(settings, "settings").dir().toAbsolutePath().normalize();
-        this.recordsDir = dir.resolve("records");
+        this.retryAfter = settings.probeInterval();
         this.json = Objects.requireNonNull(json, "json");
-        this.sync = Objects.requireNonNull(sync, "sync");
         this.onWriteFailure = Objects.requireNonNull(onWriteFailure, "onWriteFailure");
-        try {
-            Files.createDirectories(recordsDir);
-        } catch (IOException e) {
-            throw new IllegalStateException("router.storage.dir: cannot create the image store at " + dir
-                    + " (expected a writable directory): " + e, e);
+        Objects.requireNonNull(sync, "sync");
+        if (settings.s3().isPresent()) {
+            this.local = Optional.empty();
+            this.backend = new S3Backend(settings.s3().get());
+        } else {
+            LocalBackend disk = new LocalBackend(dir, sync);
+            this.local = Optional.of(disk);
+            this.backend = disk;
         }
     }
 
@@ -132,21 +133,38 @@ public final class ImageStore {
         this(settings, ObjectMapper.getDefault());
     }
 
-    /** The store's root, absolute and normalised. */
+    /**
+     * {@code router.storage.dir}, absolute and normalised: the images' and records' root with the local
+     * backend; with a bucket it holds no image (jobs and spend live under it whatever the backend).
+     */
     public Path dir() {
         return dir;
     }
 
+    /** Where images and records go, for log lines: the directory, or {@code s3://bucket/prefix at endpoint}. */
+    public String describe() {
+        return backend.describe();
+    }
+
+    /** Whether the images and records are in an S3-compatible bucket (network calls) rather than on the local disk. */
+    public boolean inBucket() {
+        return local.isEmpty();
+    }
+
+    StoreBackend backend() {
+        return backend;
+    }
+
     /**
      * Stores {@code bytes} under their SHA-256, once: storing the same bytes again is a cheap no-op.
-     * When this returns, the file, its name and (for a new fan-out directory) that directory's name
-     * are forced to disk, so the image's URL may be handed out.
+     * When this returns, the image is durable (the file, its name and a new fan-out directory's name
+     * forced to disk; or the bucket's PUT returned), so its URL may be handed out.
      *
      * @param bytes     the encoded image, not empty
      * @param extension {@code png|jpeg|webp}
      * @return where it is, with its size in bytes
      * @throws IllegalArgumentException on empty bytes or an unknown extension
-     * @throws UncheckedIOException     when the file cannot be written
+     * @throws UncheckedIOException     when the image cannot be written
      */
     public StoredImage put(byte[] bytes, String extension) {
         Objects.requireNonNull(bytes, "bytes");
@@ -157,17 +175,14 @@ public final class ImageStore {
                 extension != null && CONTENT_TYPES.containsKey(extension) ? extension : "unknown"); // a closed set, even for a bad call
         try {
             StoredImage image = new StoredImage(HEX.formatHex(sha256(bytes)), extension, bytes.length);
-            Path target = imagePath(image.sha256(), image.extension());
             try {
-                if (existingSize(target) == bytes.length) {
+                if (backend.putImage(image.sha256(), image.extension(), image.contentType(), bytes)) {
                     span.existing();
-                    return image;
                 }
-                writeAtomically(target, bytes, true, false);
                 return image;
             } catch (IOException e) {
                 onWriteFailure.run();
-                throw new UncheckedIOException("cannot store image " + image.fileName() + " in " + dir, e);
+                throw new UncheckedIOException("cannot store image " + image.fileName() + " in " + backend.describe(), e);
             }
         } catch (RuntimeException e) {
             span.failed(e);
@@ -178,36 +193,75 @@ public final class ImageStore {
     }
 
     /**
-     * The file holding an image, if it is in the store. Anything but 64 lowercase hex characters
-     * and a known extension gives empty, so a caller-supplied name can never reach outside the store.
+     * The image, if it is in the store: its name and size (one {@code stat}, or one HEAD request).
+     * Anything but 64 lowercase hex characters and a known extension gives empty, so a caller-supplied
+     * name can never reach outside the store.
+     *
+     * @throws StorageUnavailableException when the store cannot be reached (503 {@code storage_unavailable})
      */
-    public Optional<Path> find(String sha256, String extension) {
-        if (sha256 == null || extension == null || !SHA256.matcher(sha256).matches()
-                || !CONTENT_TYPES.containsKey(extension)) {
+    public Optional<StoredImage> find(String sha256, String extension) {
+        if (!validName(sha256, extension)) {
             return Optional.empty();
         }
-        Path path = imagePath(sha256, extension).normalize();
-        if (!path.startsWith(dir) || !Files.isRegularFile(path)) {
+        try {
+            OptionalLong size = backend.imageSize(sha256, extension);
+            return size.isPresent() ? Optional.of(new StoredImage(sha256, extension, size.getAsLong())) : Optional.empty();
+        } catch (IOException e) {
+            throw unreachable(e);
+        }
+    }
+
+    /**
+     * The image's bytes as a stream read from the disk or the bucket as the caller reads (the caller
+     * closes it), if it is in the store. Names are checked as in {@link #find}.
+     *
+     * @throws StorageUnavailableException when the store cannot be reached (503 {@code storage_unavailable})
+     */
+    public Optional<ImageContent> open(String sha256, String extension) {
+        if (!validName(sha256, extension)) {
             return Optional.empty();
         }
-        return Optional.of(path);
+        try {
+            return backend.openImage(sha256, extension);
+        } catch (IOException e) {
+            throw unreachable(e);
+        }
+    }
+
+    /**
+     * With the local backend, the file that holds the image if it is there ({@code <dir>/<aa>/<sha256>.<ext>});
+     * always empty with a bucket. Names are checked as in {@link #find}.
+     */
+    public Optional<Path> localFile(String sha256, String extension) {
+        if (local.isEmpty() || !validName(sha256, extension)) {
+            return Optional.empty();
+        }
+        Path path = local.get().imagePath(sha256, extension).normalize();
+        return path.startsWith(dir) && Files.isRegularFile(path) ? Optional.of(path) : Optional.empty();
+    }
+
+    private static boolean validName(String sha256, String extension) {
+        return sha256 != null && extension != null && SHA256.matcher(sha256).matches() && CONTENT_TYPES.containsKey(extension);
+    }
+
+    private StorageUnavailableException unreachable(IOException e) {
+        onWriteFailure.run();
+        String reason = e instanceof S3Backend.S3StoreException s3 ? s3.reason() : e.getClass().getSimpleName();
+        StorageUnavailableException unavailable = new StorageUnavailableException("The image store cannot be read ("
+                + reason + ").", retryAfter);
+        unavailable.addSuppressed(e);
+        return unavailable;
     }
 
     /**
      * Writes (or replaces) the record for {@code record.requestHash()}.
      *
-     * @throws UncheckedIOException when the file cannot be written or the record not serialised
+     * @throws UncheckedIOException when the record cannot be written or serialised
      */
     public void putRecord(GenerationRecord record) {
         Objects.requireNonNull(record, "record");
         try {
-            // Not forced to disk: a record is derived cache metadata. Losing the newest one to a power
-            // cut costs one regeneration; its images, what was paid for, are forced (see put).
-            byte[] bytes = json.writeValueAsBytes(record);
-            Path target = recordPath(record.requestHash());
-            if (!writeNew(target, bytes)) {
-                writeAtomically(target, bytes, false, true);
-            }
+            backend.putRecord(record.requestHash(), json.writeValueAsBytes(record));
         } catch (IOException e) {
             onWriteFailure.run();
             throw new UncheckedIOException("cannot store the record of request " + record.requestHash(), e);
@@ -215,40 +269,40 @@ public final class ImageStore {
     }
 
     /**
-     * The record for a request hash, if there is a usable one. Never throws: an invalid hash, an
-     * unreadable or unparsable file, a record for another hash, or a record whose images are no
-     * longer in the store each give empty and a WARN log (a missing record gives empty silently).
+     * The record for a request hash, if there is a usable one. An invalid hash, an unreadable or
+     * unparsable record, a record for another hash, or a record whose images are no longer in the
+     * store each give empty and a WARN log (a missing record gives empty silently).
+     *
+     * @throws StorageUnavailableException only when a bucket cannot be reached: then nothing should be
+     *                                     generated (paid) whose images could not be stored either
      */
     public Optional<GenerationRecord> findRecord(String requestHash) {
         if (requestHash == null || !SHA256.matcher(requestHash).matches()) {
             LOG.warn("Ignoring a record lookup with an invalid request hash (expected 64 lowercase hex characters)");
             return Optional.empty();
         }
-        Path path = recordPath(requestHash);
+        String where = backend.recordLocation(requestHash);
         GenerationRecord record;
         try {
-            byte[] bytes;
-            try {
-                bytes = Files.readAllBytes(path);
-            } catch (NoSuchFileException e) {
-                path = recordsDir.resolve(requestHash + ".json"); // written before the fan-out
-                bytes = Files.readAllBytes(path);
+            Optional<byte[]> bytes = backend.readRecord(requestHash);
+            if (bytes.isEmpty()) {
+                return Optional.empty();
             }
-            record = json.readValue(bytes, GenerationRecord.class);
-        } catch (NoSuchFileException e) {
-            return Optional.empty();
+            record = json.readValue(bytes.get(), GenerationRecord.class);
+        } catch (S3Backend.S3StoreException e) {
+            throw unreachable(e);
         } catch (IOException | RuntimeException e) {
-            LOG.warn("Ignoring unreadable generation record {}: {}", path, e.toString());
+            LOG.warn("Ignoring unreadable generation record {}: {}", where, e.toString());
             return Optional.empty();
         }
         if (record == null || !requestHash.equals(record.requestHash())) {
-            LOG.warn("Ignoring generation record {}: it belongs to request {}", path,
+            LOG.warn("Ignoring generation record {}: it belongs to request {}", where,
                     record == null ? null : record.requestHash());
             return Optional.empty();
         }
         for (StoredImage image : record.images()) {
             if (find(image.sha256(), image.extension()).isEmpty()) {
-                LOG.warn("Ignoring generation record {}: image {} is no longer in the store", path, image.fileName());
+                LOG.warn("Ignoring generation record {}: image {} is no longer in the store", where, image.fileName());
                 return Optional.empty();
             }
         }
@@ -256,82 +310,38 @@ public final class ImageStore {
     }
 
     /**
-     * Whether every image of {@code record} is a regular file in the store now: one {@code stat}
-     * per image (about a microsecond from the page cache), cheap enough for the cache-hit path.
+     * Whether every image of {@code record} may be served now, cheaply enough for the cache-hit path:
+     * on disk one {@code stat} per image (about a microsecond from the page cache); in a bucket no
+     * I/O (images written or seen are trusted until a read finds one gone: see the class header).
      */
     public boolean hasImages(GenerationRecord record) {
         for (StoredImage image : record.images()) {
-            if (!Files.isRegularFile(imagePath(image.sha256(), image.extension()))) {
+            if (!backend.holdsImage(image.sha256(), image.extension())) {
                 return false;
             }
         }
         return true;
     }
 
-    /** The directory of the per-request-hash records ({@code <dir>/records}). */
+    /** Writes something tiny as an image write would; for {@link StorageProbe}. */
+    void probe() throws IOException {
+        backend.probe();
+    }
+
+    /** The local backend's directory of per-request-hash records ({@code <dir>/records}). */
     public Path recordsDir() {
-        return recordsDir;
+        return dir.resolve("records");
     }
 
-    /** Where the record of a request hash (64 lowercase hex characters) is written. */
+    /** Where the local backend writes the record of a request hash (64 lowercase hex characters). */
     public Path recordPath(String requestHash) {
-        return recordsDir.resolve(requestHash.substring(0, 2)).resolve(requestHash + ".json");
+        return recordsDir().resolve(requestHash.substring(0, 2)).resolve(requestHash + ".json");
     }
 
-    private Path imagePath(String sha256, String extension) {
-        return dir.resolve(sha256.substring(0, 2)).resolve(sha256 + "." + extension);
-    }
-
-    /** The size of a regular file in bytes, or -1 when there is none: one {@code stat}. */
-    private static long existingSize(Path path) throws IOException {
-        try {
-            BasicFileAttributes attributes = Files.readAttributes(path, BasicFileAttributes.class);
-            return attributes.isRegularFile() ? attributes.size() : -1;
-        } catch (NoSuchFileException e) {
-            return -1;
-        }
-    }
-
-    private void writeAtomically(Path target, byte[] bytes, boolean force, boolean unlinkFirst) throws IOException {
-        AtomicFiles.write(target, bytes, sync, force, unlinkFirst);
-    }
-
-    /**
-     * Writes {@code bytes} to {@code target} if no such file exists (exclusive create, no temporary
-     * file, no rename, not forced): the cheap path for a record of a new request hash.
-     *
-     * @return false, having written nothing, when {@code target} already exists
-     */
-    private static boolean writeNew(Path target, byte[] bytes) throws IOException {
-        FileChannel channel;
-        try {
-            channel = createFile(target);
-        } catch (FileAlreadyExistsException e) {
-            return false;
-        }
-        boolean written = false;
-        try (channel) {
-            ByteBuffer buffer = ByteBuffer.wrap(bytes);
-            while (buffer.hasRemaining()) {
-                channel.write(buffer);
-            }
-            written = true;
-        } finally {
-            if (!written) {
-                Files.deleteIfExists(target); // a failed write leaves no partial record behind
-            }
-        }
-        return true;
-    }
-
-    /** Creates {@code file}, and its directory only when that is missing (one syscall in the usual case). */
-    private static FileChannel createFile(Path file) throws IOException {
-        try {
-            return FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-        } catch (NoSuchFileException e) {
-            Files.createDirectories(file.getParent());
-            return FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-        }
+    /** Releases the bucket's connections; the store is not used afterwards. */
+    @Override
+    public void close() {
+        backend.close();
     }
 
     private static byte[] sha256(byte[] input) {
@@ -376,8 +386,9 @@ public final class ImageStore {
     }
 
     /**
-     * What one request hash produced, kept so that a restart keeps earlier results. Stored as
-     * {@code records/<requestHash>.json}; empty optionals are omitted from the file.
+     * What one request hash produced, kept so that a restart (or another replica on the same bucket)
+     * keeps earlier results. Stored as {@code records/<aa>/<requestHash>.json} on disk and
+     * {@code <prefix>records/<requestHash>.json} in a bucket; empty optionals are omitted from the JSON.
      *
      * @param requestHash the request hash (see {@code RequestHasher}), 64 lowercase hex characters
      * @param images      the images in response order, at least one

@@ -4,34 +4,30 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.FileSystemException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.HexFormat;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /*
  * Why a probe: a generation is paid for before its images are stored. If the store cannot be
- * written (disk full, read-only remount, directory gone), every cache miss would pay a provider and
- * then fail. The probe writes, forces and deletes a tiny ".probe.<random>.tmp" file in the store's
- * root; its last result is kept, so the check on a cache miss is one volatile read. It runs at
- * start, every probe-interval, and at once (coalesced) when an image or record write fails, so
- * a failing disk stops the paying within one probe rather than one interval. Recovery is the next
+ * written (disk full, read-only remount, directory gone; a bucket unreachable, gone or refusing the
+ * credentials), every cache miss would pay a provider and then fail. The probe writes what an image
+ * write needs: on disk a tiny ".probe.<random>.tmp" file in the store's root, forced and deleted; in
+ * a bucket one PUT of one byte to this process's <prefix>probe/<random> key. Its last result is
+ * kept, so the check on a cache miss is one volatile read. It runs at start, every probe-interval,
+ * and at once (coalesced) when an image or record write fails or a bucket cannot be read, so a
+ * failing store stops the paying within one probe rather than one interval. Recovery is the next
  * successful probe; nothing has to be restarted. A probe file left by a crash is an ordinary
- * abandoned temporary file: StoreSweeper deletes it when it is old.
+ * abandoned temporary file, and a probe key an abandoned one once its process is gone: StoreSweeper
+ * deletes them when they are old.
  */
 /**
  * Whether the image store can be written now, as the last probe found. Thread-safe; {@link #writable()}
@@ -44,7 +40,8 @@ public final class StorageProbe implements AutoCloseable {
      *
      * @param writable  whether a file could be written, forced and deleted in the store
      * @param checkedAt when the probe finished
-     * @param problem   why not (exception type and the system's reason, no path), when not writable
+     * @param problem   why not (exception type and the system's reason, no path; for a bucket S3's status
+     *                  and error code or the network failure, never a credential), when not writable
      */
     public record Status(boolean writable, Instant checkedAt, Optional<String> problem) {
         public Status {
@@ -54,10 +51,8 @@ public final class StorageProbe implements AutoCloseable {
     }
 
     private static final Logger LOG = LoggerFactory.getLogger(StorageProbe.class);
-    private static final HexFormat HEX = HexFormat.of();
 
-    private final Path dir;
-    private final FileSync sync;
+    private final ImageStore store;
     private final Clock clock;
     private final Duration interval;
     private final ScheduledExecutorService maintenance;
@@ -66,15 +61,13 @@ public final class StorageProbe implements AutoCloseable {
     private volatile ScheduledFuture<?> schedule;
 
     /**
-     * @param dir         the store's root, where the probe file is written
-     * @param sync        how the probe file is forced (the store's own {@link FileSync})
+     * @param store       the store to probe (its directory with its own {@link FileSync}, or its bucket)
      * @param clock       for {@link Status#checkedAt()}
      * @param interval    time between scheduled probes ({@code router.storage.probe-interval})
-     * @param maintenance where probes run; may block on the disk (not the router scheduler)
+     * @param maintenance where probes run; may block on the disk or the network (not the router scheduler)
      */
-    public StorageProbe(Path dir, FileSync sync, Clock clock, Duration interval, ScheduledExecutorService maintenance) {
-        this.dir = Objects.requireNonNull(dir, "dir");
-        this.sync = Objects.requireNonNull(sync, "sync");
+    public StorageProbe(ImageStore store, Clock clock, Duration interval, ScheduledExecutorService maintenance) {
+        this.store = Objects.requireNonNull(store, "store");
         this.clock = Objects.requireNonNull(clock, "clock");
         this.interval = Objects.requireNonNull(interval, "interval");
         this.maintenance = Objects.requireNonNull(maintenance, "maintenance");
@@ -129,40 +122,33 @@ public final class StorageProbe implements AutoCloseable {
     }
 
     /**
-     * Writes one byte to a new {@code .probe.<random>.tmp} in the store's root, forces it, closes and
-     * deletes it, and keeps the result. Never throws.
+     * Writes what an image write needs (see the header) and keeps the result. Never throws.
      *
      * @return the new status
      */
     public synchronized Status check() {
-        ThreadLocalRandom random = ThreadLocalRandom.current();
-        Path file = dir.resolve(".probe." + HEX.toHexDigits(random.nextLong()) + HEX.toHexDigits(random.nextLong()) + ".tmp");
         Status next;
         try {
-            try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-                channel.write(ByteBuffer.wrap(new byte[]{'p'}));
-                sync.force(channel, file);
-            } finally {
-                Files.deleteIfExists(file);
-            }
+            store.probe();
             next = new Status(true, clock.instant(), Optional.empty());
         } catch (IOException | RuntimeException e) {
             next = new Status(false, clock.instant(), Optional.of(describe(e)));
             if (status.writable()) {
                 LOG.error("image store {} cannot be written: {}; cache misses are refused with 503 storage_unavailable"
-                        + " (no provider is called) until a probe succeeds", dir, e.toString());
+                        + " (no provider is called) until a probe succeeds", store.describe(), next.problem().get());
             }
         }
         if (next.writable() && !status.writable()) {
-            LOG.warn("image store {} is writable again; generating resumes", dir);
+            LOG.warn("image store {} is writable again; generating resumes", store.describe());
         }
         status = next;
         return next;
     }
 
-    /** The exception's type and the system's reason, without the path (it is shown on /health). */
+    /** The exception's type and the system's reason, without the path or key (it is shown on /health). */
     private static String describe(Exception e) {
-        String reason = e instanceof FileSystemException f ? f.getReason() : null;
+        String reason = e instanceof FileSystemException f ? f.getReason()
+                : e instanceof S3Backend.S3StoreException s3 ? s3.reason() : null;
         return e.getClass().getSimpleName() + (reason == null || reason.isBlank() ? "" : ": " + reason);
     }
 

@@ -53,7 +53,8 @@ class ImageStoreTest {
         assertEquals(BYTES.length, first.size());
         assertTrue(first.sha256().matches("[0-9a-f]{64}"));
         Path expected = dir.resolve(first.sha256().substring(0, 2)).resolve(first.sha256() + ".png");
-        assertEquals(Optional.of(expected.toAbsolutePath().normalize()), store.find(first.sha256(), "png"));
+        assertEquals(Optional.of(expected.toAbsolutePath().normalize()), store.localFile(first.sha256(), "png"));
+        assertEquals(Optional.of(first), store.find(first.sha256(), "png"));
         assertArrayEquals(BYTES, Files.readAllBytes(expected));
         assertEquals(first.sha256() + ".png", first.fileName());
         assertEquals("image/png", first.contentType());
@@ -73,7 +74,7 @@ class ImageStoreTest {
             }
             StoredImage image = puts.get(0).join();
             puts.forEach(put -> assertEquals(image, put.join()));
-            assertArrayEquals(BYTES, Files.readAllBytes(store.find(image.sha256(), "jpeg").orElseThrow()));
+            assertArrayEquals(BYTES, Files.readAllBytes(store.localFile(image.sha256(), "jpeg").orElseThrow()));
         } finally {
             pool.shutdownNow();
         }
@@ -252,7 +253,7 @@ class ImageStoreTest {
         Files.copy(store.recordPath(hash), store.recordPath("f".repeat(64)));
         assertEquals(Optional.empty(), store.findRecord("f".repeat(64)));
 
-        Files.delete(store.find(image.sha256(), "png").orElseThrow());
+        Files.delete(store.localFile(image.sha256(), "png").orElseThrow());
         assertEquals(Optional.empty(), store.findRecord(hash));
     }
 

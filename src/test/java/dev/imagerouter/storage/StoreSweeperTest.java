@@ -62,7 +62,7 @@ class StoreSweeperTest {
         age(oldRecordTemp, Duration.ofHours(2));
         age(oldStranger, Duration.ofDays(30));
         for (ImageStore.StoredImage image : List.of(oldImage, freshImage)) {
-            age(store.find(image.sha256(), image.extension()).orElseThrow(), Duration.ofDays(400));
+            age(store.localFile(image.sha256(), image.extension()).orElseThrow(), Duration.ofDays(400));
         }
 
         StoreSweeper.Result result = new StoreSweeper(store, TTL, clock, registry).sweep();
