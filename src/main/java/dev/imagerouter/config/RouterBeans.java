@@ -112,10 +112,10 @@ public class RouterBeans {
     /**
      * In {@code router.storage.dir}, or the bucket of {@code router.storage.s3.*} (credentials from the AWS
      * SDK's default chain, never logged). A failed image or record write, or a bucket that cannot be read,
-     * asks the probe to re-check at once (the probe is created after the store).
+     * asks the probe to re-check at once (the probe is created after the store). Closed by
+     * {@code storage.StorageShutdown} once the storage-io workers have finished their writes.
      */
     @Singleton
-    @Bean(preDestroy = "close")
     ImageStore imageStore(ConfigBootstrap bootstrap, JsonMapper json, FileSync sync, Provider<StorageProbe> probe,
                           dev.imagerouter.tracing.Tracing tracing) {
         ImageStore store = new ImageStore(bootstrap.config().storage(), json, sync, () -> probe.get().recheckSoon(), tracing);

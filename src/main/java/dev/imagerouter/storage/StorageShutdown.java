@@ -12,10 +12,12 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * On shutdown, lets the storage-io workers finish what they hold (an image being written and
- * forced, a record) before the process exits, for at most {@link #GRACE}: those images were paid
- * for. The workers are daemon threads, so without this wait the JVM could stop in the middle of a
- * write (the atomic rename keeps a half-written file out of the store, but the image would be lost).
- * Created with the context, so it is destroyed after the HTTP server has stopped taking requests.
+ * forced or PUT to the bucket, a record) before the process exits, for at most {@link #GRACE}: those
+ * images were paid for. The workers are daemon threads, so without this wait the JVM could stop in the
+ * middle of a write (the atomic rename keeps a half-written file out of the store, and a bucket never
+ * shows half a PUT, but the image would be lost). Only then is the image store closed (a bucket's
+ * connection pool), which is why the store's bean has no destroy method of its own. Created with the
+ * context, so it is destroyed after the HTTP server has stopped taking requests.
  */
 @Context
 public class StorageShutdown {
@@ -25,9 +27,11 @@ public class StorageShutdown {
     private static final Logger LOG = LoggerFactory.getLogger(StorageShutdown.class);
 
     private final ExecutorService storageIo;
+    private final ImageStore store;
 
-    public StorageShutdown(@Named("storage-io") ExecutorService storageIo) {
+    public StorageShutdown(@Named("storage-io") ExecutorService storageIo, ImageStore store) {
         this.storageIo = storageIo;
+        this.store = store;
     }
 
     @PreDestroy
@@ -39,6 +43,8 @@ public class StorageShutdown {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } finally {
+            store.close();
         }
     }
 }

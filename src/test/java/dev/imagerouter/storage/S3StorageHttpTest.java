@@ -83,6 +83,12 @@ class S3StorageHttpTest extends SandboxHttpTest {
         ApiClient.Response notModified = api.get(path((String) r.data().get(0).get("url")), "If-None-Match", "\"" + sha + "\"");
         assertEquals(304, notModified.status());
         assertEquals(0, notModified.body().length);
+        ApiClient.Response head = api.send(api.request(path((String) r.data().get(0).get("url")))
+                .method("HEAD", java.net.http.HttpRequest.BodyPublishers.noBody()).build());
+        assertEquals(200, head.status());
+        assertEquals("\"" + sha + "\"", head.header("ETag"));
+        assertEquals(String.valueOf(inBucket.length), head.header("Content-Length"));
+        assertEquals(0, head.body().length);
 
         // And the per-hash record follows it into the bucket, and nothing of either into the local directory
         String hash = (String) r.router().get("request_hash");
