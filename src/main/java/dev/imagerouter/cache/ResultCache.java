@@ -49,7 +49,9 @@ import java.util.function.Supplier;
  *
  * An entry in memory whose image files are gone (deleted by hand, a lost volume) must not answer
  * with a 404 URL or fail a b64_json read: before a completed entry answers, each of its images is
- * stat'ed (ImageStore.hasImages, about a microsecond each, on the caller's thread). If one is
+ * stat'ed (ImageStore.hasImages, about a microsecond each, on the caller's thread; with the images in
+ * a bucket no request is made: an image is trusted once written or seen, until a read finds it gone,
+ * see ImageStore). If one is
  * missing, the entry is removed and the lookup runs once more: the disk record is ignored too
  * (findRecord checks its images), so the request generates anew. If that second answer's images
  * are missing as well, the lookup fails with StorageUnavailableException (503), never loops.
@@ -112,7 +114,8 @@ public final class ResultCache {
     /**
      * @param config    TTL and size bound
      * @param store     the durable second level
-     * @param diskReads where record files are read (blocking file I/O), e.g. the image-work pool
+     * @param diskReads where records are read (blocking file or network I/O), e.g. the image-work pool
+     *                  for a local directory, the storage-io pool for a bucket
      * @param clock     wall clock, compared with records' created times
      * @param ticker    Caffeine's time source for expiry (inject a fake one in tests)
      * @param registry  where the cache statistics go ({@code image_router_cache_*})
@@ -146,8 +149,8 @@ public final class ResultCache {
     /**
      * The generation for {@code requestHash}: from memory, from disk, joined in flight, or started
      * by {@code generate} (at most once per hash at a time). Never blocks the caller; an answer from
-     * memory costs one {@code stat} per image (see the header: an entry whose images are gone is
-     * dropped and looked up once more).
+     * memory costs one {@code stat} per image on disk, none in a bucket (see the header: an entry whose
+     * images are gone is dropped and looked up once more).
      *
      * @param generate starts a generation that stores its images and record before completing;
      *                 called at most once, on a disk-read thread or the caller's
