@@ -12,8 +12,10 @@
 #   3. bench/S3PutBench.java against the same S3Proxy: a new image as one conditional PUT against
 #      HEAD then PUT, and what each costs for an image that is there already.
 # Usage: bench/s3-store.sh [seconds-per-step] [hit-seconds] [rates...]   (defaults 10 15 50 200)
+#   4. bench/HasImagesBench.java: the cache-hit path's only store call, ImageStore.hasImages, on each
+#      backend in one JVM (ns per call), with S3Proxy's CPU meanwhile: none but the probe's.
 # WARM_MAX (default here 120 s) bounds each warm-up; PUT_IMAGES (200) and PUT_SIZES ("7000 1000000")
-# size step 3.
+# size step 3; BACKENDS ("local s3") may repeat them, e.g. "local s3 local s3".
 source "$(dirname "$0")/common.sh"
 require_jar
 command -v wrk >/dev/null || { echo "install wrk: apt-get install -y wrk" >&2; exit 1; }
@@ -52,19 +54,27 @@ paced_step() { # <label> <url> <body> <auth> <rate>
 }
 
 S3_PID=""
+start_s3proxy() {
+  (S3PROXY_PORT=$S3_PORT S3PROXY_DIR="$S3_DIR" S3PROXY_BUCKET=image-router S3PROXY_IDENTITY=$S3_IDENTITY \
+    S3PROXY_CREDENTIAL=$S3_CREDENTIAL JAVA_OPTS="-Xmx512m" exec "$ROOT/bin/s3proxy" > "$WORK/s3proxy.log" 2>&1) &
+  S3_PID=$!; PIDS+=("$S3_PID")
+  wait_http "http://127.0.0.1:$S3_PORT/" 120
+}
 s3_ticks() { if [ -n "$S3_PID" ] && [ -d "/proc/$S3_PID" ]; then cpu_ticks "$S3_PID"; else echo 0; fi; }
 
 for rate in $RATES; do paced_step "direct" "$DIRECT" "$DIRECT_BODY" "Bearer sk-sandbox-openai-0000" "$rate"; done
 
-for backend in local s3; do
+for backend in ${BACKENDS:-local s3}; do
+  if [ "$backend" = s3 ] && [ -z "$S3_PID" ]; then
+    start_s3proxy
+  fi
   if [ "$backend" = s3 ]; then
-    (S3PROXY_PORT=$S3_PORT S3PROXY_DIR="$S3_DIR" S3PROXY_BUCKET=image-router S3PROXY_IDENTITY=$S3_IDENTITY \
-      S3PROXY_CREDENTIAL=$S3_CREDENTIAL JAVA_OPTS="-Xmx512m" exec "$ROOT/bin/s3proxy" > "$WORK/s3proxy.log" 2>&1) &
-    S3_PID=$!; PIDS+=("$S3_PID")
-    wait_http "http://127.0.0.1:$S3_PORT/" 120
     export ROUTER_STORAGE_S3_BUCKET=image-router ROUTER_STORAGE_S3_ENDPOINT="http://127.0.0.1:$S3_PORT" \
       ROUTER_STORAGE_S3_REGION=us-east-1 ROUTER_STORAGE_S3_PATH_STYLE=true \
       AWS_ACCESS_KEY_ID=$S3_IDENTITY AWS_SECRET_ACCESS_KEY=$S3_CREDENTIAL
+  else
+    unset ROUTER_STORAGE_S3_BUCKET ROUTER_STORAGE_S3_ENDPOINT ROUTER_STORAGE_S3_REGION ROUTER_STORAGE_S3_PATH_STYLE \
+      AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
   fi
   start_router openai-gpt-image-2,leonardo-phoenix -Xms512m -Xmx512m ${ROUTER_OPTS:-}
   grep -m1 "image store:" "$WORK/router.log" | sed 's/^.* - /# /' >&2
@@ -86,8 +96,14 @@ for backend in local s3; do
   kill "$ROUTER_PID"; wait "$ROUTER_PID" 2>/dev/null || true
   unset ROUTER_PID
 done
+[ -n "$S3_PID" ] || start_s3proxy
 
 echo "# S3PutBench: ${PUT_IMAGES:-200} images per size, sizes ${PUT_SIZES:-7000 1000000}" >&2
 java -Xmx512m -cp "$JAR" "$BENCH_DIR/S3PutBench.java" "http://127.0.0.1:$S3_PORT" image-router "$S3_IDENTITY" \
   "$S3_CREDENTIAL" "${PUT_IMAGES:-200}" ${PUT_SIZES:-7000 1000000}
+echo "# HasImagesBench" >&2
+s0=$(s3_ticks)
+java -Xms256m -Xmx256m -Daws.accessKeyId=$S3_IDENTITY -Daws.secretAccessKey=$S3_CREDENTIAL -cp "$JAR" \
+  "$BENCH_DIR/HasImagesBench.java" "http://127.0.0.1:$S3_PORT" image-router "$WORK/hasimages" "${HAS_IMAGES_CALLS:-20000000}"
+echo "s3proxy_cpu_ms_during_hasimages=$(( ($(s3_ticks) - s0) * 1000 / $(getconf CLK_TCK) ))"
 echo "# load: $(cut -d' ' -f1-3 /proc/loadavg); S3Proxy data kept in $S3_DIR (remove with the router stores)" >&2

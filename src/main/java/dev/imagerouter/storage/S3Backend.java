@@ -235,9 +235,10 @@ final class S3Backend implements StoreBackend {
         return Optional.of(new ImageContent(size, new AbortUnlessRead(in, size)));
     }
 
+    /** No request: see the header. Nothing known missing (the usual case) answers without building the key. */
     @Override
     public boolean holdsImage(String sha256, String extension) {
-        return !missing.contains(imageKey(sha256, extension));
+        return missing.isEmpty() || !missing.contains(imageKey(sha256, extension));
     }
 
     private void rememberMissing(String key) {
