@@ -236,6 +236,8 @@ class ImageStoreContractTest {
         StorageProbe probe = new StorageProbe(store, java.time.Clock.systemUTC(), Duration.ofSeconds(5),
                 Executors.newSingleThreadScheduledExecutor());
         assertTrue(probe.check().writable(), probe.status().toString());
+        ImageStore gone = open(settings); // another process that probed the same store, then died
+        gone.probe();
 
         // When the sweep runs a day later with a TTL of one hour
         MutableClock clock = new MutableClock(Instant.now());
@@ -244,8 +246,11 @@ class ImageStoreContractTest {
         clock.advance(Duration.ofDays(1));
         StoreSweeper.Result result = sweeper.sweep();
 
-        // Then the record is gone and the image stays
+        // Then the record is gone and the image stays; the dead process's probe key is swept as an
+        // abandoned temporary object (a local probe file is deleted by the probe itself), this one's is kept
         assertEquals(1, result.records());
+        assertEquals(backend == Backend.S3 ? 1 : 0, result.tempFiles());
+        assertTrue(probe.check().writable());
         assertEquals(Optional.empty(), store.findRecord(record.requestHash()));
         assertEquals(Optional.of(image), store.find(image.sha256(), "png"));
     }
