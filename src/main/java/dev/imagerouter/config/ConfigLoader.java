@@ -206,7 +206,8 @@ public final class ConfigLoader {
                 sandboxNode.positiveDuration("leonardo-create-window", Duration.ofMinutes(1)),
                 sandboxNode.integer("leonardo-concurrent-jobs", 0, 0, dev.imagerouter.sandbox.LeonardoLimits.MAX_JOBS),
                 sandboxNode.integer("leonardo-pending-jobs", dev.imagerouter.sandbox.LeonardoLimits.LEONARDO_PENDING_JOBS, 0,
-                        dev.imagerouter.sandbox.LeonardoLimits.MAX_JOBS));
+                        dev.imagerouter.sandbox.LeonardoLimits.MAX_JOBS),
+                Set.copyOf(sandboxNode.stringList("leonardo-unlisted-models", List.of())));
         if (!sandboxConfig.webhookUrl().startsWith("/") && !sandboxConfig.webhookUrl().matches("https?://.+")) {
             sandboxWebhook.problem("url", sandboxConfig.webhookUrl(), "an http(s) URL or a path on this server such as "
                     + SandboxConfig.DEFAULT_WEBHOOK_URL);
