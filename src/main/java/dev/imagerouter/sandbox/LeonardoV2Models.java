@@ -194,7 +194,7 @@ final class LeonardoV2Models {
         Map<String, Object> schema = SandboxJson.object();
         schema.put("type", "object");
         schema.put("additionalProperties", false);
-        schema.put("required", List.copyOf(m.required()));
+        schema.put("required", m.params().keySet().stream().filter(m.required()::contains).toList());
         schema.put("properties", properties);
         return schema;
     }

@@ -82,7 +82,10 @@ final class LeonardoV2Validator {
             }
             check(model, e.getKey(), p, e.getValue());
         }
-        for (String key : model.required()) {
+        for (String key : model.params().keySet()) { // the schema's order, so the first missing one is named
+            if (!model.required().contains(key)) {
+                continue;
+            }
             JsonNode v = params.get(key);
             if (v == null || v.isNull()) {
                 throw invalid("$.parameters." + key, key + " is required for model " + model.slug());
