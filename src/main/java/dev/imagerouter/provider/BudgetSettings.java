@@ -43,7 +43,7 @@ public record BudgetSettings(Optional<BigDecimal> dailyBudgetUsd, Optional<BigDe
             for (String key : new String[]{"daily-budget-credits", "expected-cost-per-image"}) {
                 if (provider.has(key)) {
                     provider.problem(key, "(set)", "no " + key + ": only providers of type "
-                            + new java.util.TreeSet<>(CreditSettings.BALANCE_TYPES)
+                            + String.join(" or ", new java.util.TreeSet<>(CreditSettings.BALANCE_TYPES))
                             + " report costs in API credits or without a price in advance");
                 }
             }

@@ -49,7 +49,7 @@ public record CreditSettings(Duration checkInterval, Duration checkTimeout, Opti
         if (!reportsBalance(type)) {
             if (provider.has("credits")) {
                 provider.problem("credits", "(a map)", "no credits block: only providers of type "
-                        + new java.util.TreeSet<>(BALANCE_TYPES) + " report a credit balance");
+                        + String.join(" or ", new java.util.TreeSet<>(BALANCE_TYPES)) + " report a credit balance");
             }
             return new CreditSettings(DEFAULT_CHECK_INTERVAL, DEFAULT_CHECK_TIMEOUT, Optional.empty(), Optional.empty(),
                     Optional.empty(), BigDecimal.ZERO);

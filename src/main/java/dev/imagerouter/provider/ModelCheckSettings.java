@@ -43,7 +43,7 @@ public record ModelCheckSettings(Duration interval, Duration timeout) {
         if (!checked(type)) {
             if (provider.has("model-check")) {
                 provider.problem("model-check", "(a map)", "no model-check block: only providers of type "
-                        + new java.util.TreeSet<>(CHECKED_TYPES) + " have a model lookup");
+                        + String.join(" or ", new java.util.TreeSet<>(CHECKED_TYPES)) + " have a model lookup");
             }
             return new ModelCheckSettings(DEFAULT_INTERVAL, DEFAULT_TIMEOUT);
         }

@@ -49,6 +49,25 @@ public record ModelSizes(List<int[]> fixed, int minWidth, int maxWidth, int minH
         }
     }
 
+    /**
+     * Equal when the sizes, ranges, multiple and crop are (the fixed sizes compared by value, not by array
+     * identity), so that a reload that changes nothing of a file keeps its adapter (ProviderRegistry).
+     */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof ModelSizes other && describe().equals(other.describe()) && maxCrop == other.maxCrop;
+    }
+
+    @Override
+    public int hashCode() {
+        return java.util.Objects.hash(describe(), maxCrop);
+    }
+
+    @Override
+    public String toString() {
+        return "ModelSizes[" + describe() + ", max-crop " + maxCrop + "]";
+    }
+
     /** Reads {@code sizes:} under a file's {@code parameters:}; problems go to the node's error list. */
     static ModelSizes read(ConfigNode parameters) {
         ConfigNode node = parameters.child("sizes");
