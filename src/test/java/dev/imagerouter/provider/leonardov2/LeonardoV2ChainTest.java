@@ -18,7 +18,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Leonardo v2 files in a chain, against the v1 and v2 emulators over real HTTP: a model's size rules decide what
  * it is asked for (the nearest listed size, then the router's normalisation) or whether it is skipped
  * ({@code UNSUPPORTED}, no create); its create body passes the emulator's per-model validation.
- * Chain: gpt-image-2 via Leonardo (listed sizes only), Recraft V4 (exact sizes, 5 % crop at most), OpenAI.
+ * Chain: Recraft V4 (exact sizes, 5 % crop at most), gpt-image-2 via Leonardo (listed sizes only; its jobs end by
+ * Leonardo's completion callback, as v1 jobs do), OpenAI.
  */
 @MicronautTest
 class LeonardoV2ChainTest extends SandboxHttpTest {
@@ -38,6 +39,11 @@ class LeonardoV2ChainTest extends SandboxHttpTest {
             p.put("router.providers." + v2 + ".poll.jitter", "0");
             p.put("router.providers." + v2 + ".daily-budget-credits", "100000000");
         }
+        // gpt-image-2's jobs end by Leonardo's completion callback (the emulator's, for v2 jobs as for v1): its
+        // polls would start only after 30 s
+        p.put("router.sandbox.webhook.enabled", "true");
+        p.put("router.providers." + GPT + ".webhook.enabled", "true");
+        p.put("router.providers." + GPT + ".webhook.poll-initial-delay", "30s");
     }
 
     @Test
@@ -59,6 +65,9 @@ class LeonardoV2ChainTest extends SandboxHttpTest {
         byte[] png = api.get((String) r.data().get(0).get("url")).body();
         assertTrue(RouterTestSupport.isPng(png));
         assertArrayEquals(new int[]{1344, 768}, RouterTestSupport.imageSize(png));
+        // the v2 job ended by the callback (POST /v1/webhooks/leonardo), before any poll
+        assertTrue(stats.leonardoWebhooks() >= 1, "a completion callback was sent");
+        assertEquals(0, stats.leonardoPolls(), "no poll was needed");
     }
 
     @Test
