@@ -26,6 +26,10 @@ import java.util.regex.Pattern;
  * The error body is the Hasura-like envelope {@code {"error","path","code":"VALIDATION_ERROR"}}: v2's error shape is
  * unconfirmed (§7.1), the code is the one reported in §1.1, the wording is the emulator's. Failures are thrown as
  * {@link EmulatorException}. Stateless.
+ *
+ * <p>Why not a JSON Schema validator library: the schemas are a small table ({@link LeonardoV2Models}) that also
+ * renders the models list, the answers need Leonardo's envelope with one path per refusal, and the emulator (like
+ * the v1 {@link LeonardoValidator}) takes no dependency for it.
  */
 final class LeonardoV2Validator {
 
