@@ -28,7 +28,7 @@ public class SpendStatus implements ProviderStatusContributor {
     @Override
     public Map<String, Object> status(ProviderHandle provider) {
         Map<String, Object> m = new LinkedHashMap<>();
-        if (CreditSettings.BALANCE_TYPE.equals(provider.config().type())) {
+        if (CreditSettings.reportsBalance(provider.config().type())) {
             credits.balance(provider.name()).ifPresent(b -> m.put("credit_balance", b));
             m.put("credit_level", credits.level(provider.name()).name());
             credits.lastCheck(provider.name()).ifPresent(t -> m.put("credit_checked_at", t.toString()));
