@@ -1,0 +1,346 @@
+package dev.imagerouter.history;
+
+import dev.imagerouter.routing.GenerationListener;
+import dev.imagerouter.routing.GenerationService;
+import dev.imagerouter.routing.RunningRouter;
+import dev.imagerouter.settings.HistorySettings;
+import dev.imagerouter.storage.ImageNormaliser;
+import dev.imagerouter.storage.ImageStore;
+import dev.imagerouter.vocabulary.Attempt;
+import dev.imagerouter.vocabulary.ImageRequest;
+import io.micronaut.json.JsonMapper;
+import io.micronaut.runtime.event.annotation.EventListener;
+import io.micronaut.runtime.server.event.ServerStartupEvent;
+import jakarta.annotation.PreDestroy;
+import jakarta.inject.Singleton;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.NavigableMap;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/*
+ * The generation history
+ * ----------------------
+ * What the console's "recent generations" and GET /admin/generations show. The per-hash records of
+ * the image store cannot serve: they lack the trail, client, size, quality and duration, there is one
+ * per request hash (not per answer), and listing a directory of them newest first is unbounded work.
+ *
+ * What is listed: every request answered with images, generated for it or cached (a cache hit, a
+ * request that joined an identical generation in flight, an Idempotency-Key replay: cached true, no
+ * cost, no trail). Cache hits are listed because the content team asks "what did the pipeline get",
+ * and a pipeline served the same image ten times got it ten times; the cost column stays true since a
+ * hit costs nothing, and the entry that paid is there with its trail. A line is 0.5-1 KB, so 100,000
+ * answers a day are about 70 MB a day on disk (router.history.retention bounds it). Failed requests
+ * are not listed: there is no image to show, and their trails are in the logs and metrics.
+ *
+ * The prompt is kept in the clear (cut only to keep a line under 4 KiB): the people who look at the
+ * console hold the admin key, they want to see what was asked for next to what came back, and the
+ * file sits under router.storage.dir beside the images and the job store, which already holds the
+ * prompt of every asynchronous job. Protect that directory as you protect the images.
+ *
+ * Per answer, on the history's one worker thread, never on the request's path: the thumbnails (made
+ * once per image, see Thumbnails), then the line (HistoryJournal), then the in-memory view, so an
+ * entry is listed only with its thumbnails. A burst beyond QUEUE answers waiting for that thread is
+ * not listed (one WARN). The newest router.history.max-entries entries are held in memory, ordered by
+ * id (time order), and read back from the newest day files at startup, so a restart keeps them;
+ * replicas sharing the directory append to the same files and each reads the others' lines at its
+ * start. Day files past router.history.retention are deleted at startup and whenever a new day's file
+ * is opened.
+ *
+ * Trail actions are read off the trail itself, which the walk builds in order: a failed attempt
+ * followed by another attempt of the same provider was retried; any other failed or skipped attempt
+ * was left for the next provider (fallback). An answered walk never ended in FAIL.
+ */
+/** Keeps the generation history (see the block comment). Thread-safe. */
+@Singleton
+public class GenerationHistory implements GenerationListener {
+
+    /** Sub-directory of {@code router.storage.dir} holding the day files. */
+    public static final String DIR = "history";
+    /** The most bytes of one line, newline included (see HistoryJournal). */
+    public static final int MAX_LINE_BYTES = HistoryJournal.MAX_LINE_BYTES;
+    /** The client name of open sandbox mode's one anonymous client (as the API names it). */
+    static final String ANONYMOUS = "anonymous";
+    /** Answers that may wait for the history's thread; beyond, an answer is not listed. */
+    static final int QUEUE = 10_000;
+    /** The most characters of a trail step's reason kept. */
+    static final int MAX_REASON = 200;
+    /** Trail steps kept when even an empty prompt leaves a line too long (a very long chain). */
+    static final int MAX_STEPS_WHEN_CUT = 12;
+    private static final Logger LOG = LoggerFactory.getLogger(GenerationHistory.class);
+
+    /**
+     * One page of the history, newest first.
+     *
+     * @param entries at most the limit asked for
+     * @param hasMore whether older entries follow the last one
+     */
+    public record Page(List<HistoryEntry> entries, boolean hasMore) {
+        public Page {
+            entries = List.copyOf(entries);
+        }
+    }
+
+    private final HistorySettings settings;
+    private final JsonMapper json;
+    private final Clock clock;
+    private final HistoryJournal journal;
+    private final Thumbnails thumbnails;
+    private final ConcurrentSkipListMap<String, HistoryEntry> entries = new ConcurrentSkipListMap<>();
+    private final ThreadPoolExecutor worker;
+    private final AtomicBoolean warnedFull = new AtomicBoolean();
+    private int size; // entries.size() (which is O(n)), written by the worker thread only after the constructor
+
+    public GenerationHistory(RunningRouter runtime, ImageStore store, ImageNormaliser normaliser, JsonMapper json, Clock clock) {
+        this(runtime.config().history(), runtime.config().storage().dir().resolve(DIR), store, normaliser, json, clock);
+    }
+
+    /** A history in {@code dir}; reads its newest entries back now. */
+    GenerationHistory(HistorySettings settings, Path dir, ImageStore store, ImageNormaliser normaliser, JsonMapper json,
+                      Clock clock) {
+        this.settings = settings;
+        this.json = json;
+        this.clock = clock;
+        this.journal = new HistoryJournal(dir);
+        this.thumbnails = new Thumbnails(store, normaliser);
+        this.worker = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(QUEUE), r -> {
+            Thread t = new Thread(r, "generation-history");
+            t.setDaemon(true);
+            return t;
+        });
+        load();
+    }
+
+    /** Created with the server (so the history is read and old days deleted at startup, not on a first request). */
+    @EventListener
+    void onStartup(ServerStartupEvent event) {
+        LOG.debug("generation history: {} entries in memory", size);
+    }
+
+    /** Queues the answer for its thumbnails and its line; returns at once. */
+    @Override
+    public void onAnswered(Answered answered) {
+        try {
+            worker.execute(() -> {
+                try {
+                    record(answered);
+                } catch (RuntimeException e) {
+                    LOG.warn("generation history: request_id={} not listed: {}", answered.requestId(), e.toString());
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            if (!worker.isShutdown() && warnedFull.compareAndSet(false, true)) {
+                LOG.warn("generation history: {} answers are waiting for their thumbnails; further answers are not listed"
+                        + " until the queue drains", QUEUE);
+            }
+        }
+    }
+
+    /**
+     * The newest entries older than {@code before} (an entry's id; it need not be held any more), newest first.
+     *
+     * @param limit the most entries, at least 1
+     */
+    public Page page(int limit, Optional<String> before) {
+        if (limit < 1) {
+            throw new IllegalArgumentException("limit must be at least 1, but was " + limit);
+        }
+        NavigableMap<String, HistoryEntry> older = before.isPresent() ? entries.headMap(before.get(), false) : entries;
+        List<HistoryEntry> out = new ArrayList<>(Math.min(limit, 256));
+        Iterator<HistoryEntry> it = older.descendingMap().values().iterator();
+        while (out.size() < limit && it.hasNext()) {
+            out.add(it.next());
+        }
+        return new Page(out, it.hasNext());
+    }
+
+    /** Whether {@code text} is an entry id, i.e. a valid paging cursor. */
+    public static boolean isId(String text) {
+        return text != null && HistoryEntry.ID.matcher(text).matches();
+    }
+
+    /** How many thumbnails this process has encoded (thumbnails reused are not counted). */
+    long thumbnailsMade() {
+        return thumbnails.made();
+    }
+
+    /** Lets the queued answers finish (up to 10 s), then closes the day file. */
+    @PreDestroy
+    public void close() {
+        worker.shutdown();
+        try {
+            if (!worker.awaitTermination(10, TimeUnit.SECONDS)) {
+                LOG.warn("generation history: answers still queued after 10 s at shutdown are not listed");
+                worker.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        journal.close();
+    }
+
+    private void record(Answered a) {
+        GenerationService.Generation g = a.generation();
+        ImageStore.GenerationRecord record = g.generation().record();
+        ImageRequest request = a.request();
+        List<HistoryEntry.Image> images = new ArrayList<>();
+        for (ImageStore.StoredImage image : record.images()) {
+            images.add(new HistoryEntry.Image(image.fileName(),
+                    thumbnails.of(image.fileName(), request.width(), request.height()).orElse(null)));
+        }
+        Instant at = a.at();
+        HistoryEntry entry = new HistoryEntry(HistoryEntry.VERSION, newId(at), at.getEpochSecond(), a.requestId(),
+                g.requestHash(), a.client().filter(c -> !c.isEmpty()).orElse(ANONYMOUS), record.provider(), record.model(),
+                request.prompt(), null, request.width() + "x" + request.height(), request.quality(), request.n(),
+                request.outputFormat(),
+                g.cached() ? null : record.cost().map(c -> new HistoryEntry.Cost(c.amount(), c.unit())).orElse(null),
+                g.cached(), TimeUnit.NANOSECONDS.toMillis(a.durationNanos()),
+                g.cached() ? List.of() : steps(g.generation().attempts()), images, request.sandboxFaults().orElse(null));
+        Line line = fit(entry);
+        journal.append(LocalDate.ofInstant(at, ZoneOffset.UTC), line.bytes(), this::deleteExpired);
+        add(line.entry());
+    }
+
+    /** The trail with each step's action (see the block comment), reasons cut to {@link #MAX_REASON} characters. */
+    static List<HistoryEntry.Step> steps(List<Attempt> attempts) {
+        List<HistoryEntry.Step> steps = new ArrayList<>(attempts.size());
+        for (int i = 0; i < attempts.size(); i++) {
+            Attempt a = attempts.get(i);
+            String action = null;
+            if (a.outcome() != Attempt.SUCCESS) {
+                boolean retried = a.outcome() == Attempt.FAILURE && i + 1 < attempts.size()
+                        && attempts.get(i + 1).provider().equals(a.provider());
+                action = retried ? "retry" : "fallback";
+            }
+            steps.add(new HistoryEntry.Step(a.provider(), a.outcome().wire(),
+                    a.failureKind() == null ? null : a.failureKind().name(), a.httpStatus(), a.durationMs(),
+                    cut(a.reason(), MAX_REASON), action));
+        }
+        return steps;
+    }
+
+    private record Line(HistoryEntry entry, byte[] bytes) {
+    }
+
+    /**
+     * The entry and its JSON, under {@link #MAX_LINE_BYTES} with the newline: the prompt is cut as far
+     * as needed; if even an empty prompt is too long, the reasons go, then trail steps past {@link #MAX_STEPS_WHEN_CUT}.
+     */
+    Line fit(HistoryEntry entry) {
+        HistoryEntry e = entry;
+        byte[] bytes = write(e);
+        String prompt = e.prompt();
+        if (bytes.length >= MAX_LINE_BYTES) {
+            // the longest prefix of the prompt that fits (a binary search: the bytes a character takes
+            // in JSON vary from 1 to 12, so no count of characters can be computed up front)
+            int fits = 0;
+            int tooLong = prompt.length();
+            while (tooLong - fits > 1) {
+                int mid = (fits + tooLong) >>> 1;
+                if (write(e.with(prefix(prompt, mid), true, e.attempts())).length < MAX_LINE_BYTES) {
+                    fits = mid;
+                } else {
+                    tooLong = mid;
+                }
+            }
+            prompt = prefix(prompt, fits);
+            e = e.with(prompt, true, e.attempts());
+            bytes = write(e);
+        }
+        if (bytes.length >= MAX_LINE_BYTES) {
+            e = e.with(prompt, true, e.attempts().stream().map(s -> new HistoryEntry.Step(s.provider(), s.outcome(),
+                    s.failureKind(), s.httpStatus(), s.durationMs(), null, s.action())).toList());
+            bytes = write(e);
+        }
+        if (bytes.length >= MAX_LINE_BYTES) {
+            e = e.with(prompt, true, e.attempts().subList(0, Math.min(MAX_STEPS_WHEN_CUT, e.attempts().size())));
+            bytes = write(e);
+        }
+        return new Line(e, bytes);
+    }
+
+    private byte[] write(HistoryEntry entry) {
+        try {
+            return json.writeValueAsBytes(entry);
+        } catch (IOException e) {
+            throw new IllegalStateException("a history entry did not serialise", e);
+        }
+    }
+
+    private void add(HistoryEntry entry) {
+        if (entries.put(entry.id(), entry) == null) {
+            size++;
+        }
+        while (size > settings.maxEntries() && entries.pollFirstEntry() != null) {
+            size--;
+        }
+    }
+
+    private void load() {
+        deleteExpired();
+        List<String> lines = journal.newest(settings.maxEntries());
+        int skipped = 0;
+        for (int i = lines.size() - 1; i >= 0; i--) { // oldest first: the newest thumbnails are remembered last
+            try {
+                HistoryEntry entry = json.readValue(lines.get(i), HistoryEntry.class);
+                for (HistoryEntry.Image image : entry.images()) {
+                    if (image.thumbnail() != null) {
+                        thumbnails.remember(image.file(), image.thumbnail());
+                    }
+                }
+                add(entry);
+            } catch (IOException | RuntimeException e) {
+                skipped++;
+            }
+        }
+        if (skipped > 0) {
+            LOG.warn("generation history {}: skipped {} unreadable line(s) (e.g. torn by a crash)", journal.dir(), skipped);
+        }
+        LOG.info("generation history: {} entries read from {}", size, journal.dir());
+    }
+
+    private void deleteExpired() {
+        LocalDate oldestKept = LocalDate.now(clock.withZone(ZoneOffset.UTC)).minusDays(settings.retention().toDays());
+        int deleted = journal.deleteBefore(oldestKept);
+        if (deleted > 0) {
+            LOG.info("generation history: deleted {} day file(s) before {} (router.history.retention {})", deleted, oldestKept,
+                    settings.retention());
+        }
+    }
+
+    /** {@code <13-digit Unix milliseconds>-<8 hex>}: string order is time order. */
+    static String newId(Instant at) {
+        return String.format("%013d-%08x", at.toEpochMilli(), ThreadLocalRandom.current().nextInt());
+    }
+
+    /** The first {@code length} characters, one fewer when that would split a surrogate pair. */
+    private static String prefix(String text, int length) {
+        int end = length > 0 && Character.isHighSurrogate(text.charAt(length - 1)) ? length - 1 : length;
+        return text.substring(0, end);
+    }
+
+    private static String cut(String text, int max) {
+        if (text == null || text.length() <= max) {
+            return text;
+        }
+        int end = Character.isHighSurrogate(text.charAt(max - 1)) ? max - 1 : max;
+        return text.substring(0, end) + "…";
+    }
+}
