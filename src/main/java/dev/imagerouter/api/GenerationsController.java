@@ -89,8 +89,9 @@ public class GenerationsController {
                 e.sandboxFault());
     }
 
-    /** The list: {@code object} is always {@code list}. */
+    /** The list: {@code object} is always {@code list}; {@code data} may be empty, then both ids are null. */
     @Serdeable
+    @JsonInclude(JsonInclude.Include.ALWAYS)
     public record Page(String object, List<Generation> data, @JsonProperty("first_id") @Nullable String firstId,
                        @JsonProperty("last_id") @Nullable String lastId, @JsonProperty("has_more") boolean hasMore) {
     }
