@@ -26,8 +26,11 @@
     return e;
   }
 
+  /** A path on this origin, without any user:password the page's own URL may carry (fetch refuses those). */
+  const at = (path) => new URL(path, location.origin).href;
+
   async function getJson(path) {
-    const res = await fetch(path, { headers: { Accept: 'application/json' }, cache: 'no-store' });
+    const res = await fetch(at(path), { headers: { Accept: 'application/json' }, cache: 'no-store' });
     const body = await res.json().catch(() => null);
     if (!res.ok) {
       const msg = body && body.error && body.error.message ? body.error.message : res.statusText;
@@ -74,7 +77,7 @@
       el('td', { class: 'num', text: i + 1 }),
       el('th', { scope: 'row', text: p.name }),
       el('td', { text: p.type }),
-      el('td', { text: p.model }),
+      el('td', { class: 'model', text: p.model }),
       circuit,
       el('td', { class: 'num', text: num(p.rate_limit_permits) }),
       el('td', { class: 'num', text: num(p.bulkhead_available) }),
@@ -106,6 +109,7 @@
   // ---------------------------------------------------------------- recent generations
   const cursors = [null]; // the `before` of each page shown so far; the last is the current page
   let entries = new Map();
+  let shownIds = null;
 
   function trailText(step) {
     if (step.outcome === 'success') return `${step.provider} → success`;
@@ -147,8 +151,12 @@
   async function loadPage() {
     const before = cursors[cursors.length - 1];
     const page = await getJson(`/admin/generations?limit=${PAGE}${before ? `&before=${encodeURIComponent(before)}` : ''}`);
-    entries = new Map(page.data.map((g) => [g.id, g]));
-    $('grid').replaceChildren(...page.data.map(card));
+    const ids = page.data.map((g) => g.id).join();
+    if (ids !== shownIds) { // unchanged: the cards (and their loaded images) stay as they are
+      entries = new Map(page.data.map((g) => [g.id, g]));
+      $('grid').replaceChildren(...page.data.map(card));
+      shownIds = ids;
+    }
     $('grid-empty').hidden = page.data.length > 0 || cursors.length > 1;
     $('older').disabled = !page.has_more;
     $('older').dataset.next = page.last_id || '';
@@ -189,25 +197,34 @@
     $('generate').disabled = on;
   }
 
+  let shownAttempts = 0; // attempts of the running job already listed (from its snapshot or its events)
+
+  function showAttempt(a) {
+    shownAttempts++;
+    if (a.outcome === 'success') progress(`${a.provider}: success (${a.duration_ms} ms)`, 'done');
+    else progress(`${a.provider}: ${a.outcome} ${a.failure_kind}${a.http_status ? ` (HTTP ${a.http_status})` : ''}`, 'fail');
+  }
+
+  /** The attempts of a job object not listed yet (those before the event stream started, or missed). */
+  function showAttempts(job) {
+    (job.attempts || []).slice(shownAttempts).forEach(showAttempt);
+  }
+
   function describe(name, data) {
     switch (name) {
-      case 'job': return [`job ${data.id}: ${data.status}`];
-      case 'waiting': return [`waiting for ${data.provider}'s rate-limit permit or slot…`];
-      case 'attempt_started': return [`calling ${data.provider}…`];
-      case 'accepted': return [`${data.provider} accepted the job`];
-      case 'attempt': {
-        const a = data.attempt;
-        return a.outcome === 'success' ? [`${a.provider}: success (${a.duration_ms} ms)`, 'done']
-          : [`${a.provider}: ${a.outcome} ${a.failure_kind}${a.http_status ? ` (HTTP ${a.http_status})` : ''}`, 'fail'];
-      }
-      case 'fallback': return [`fallback ${data.from} → ${data.to} (${data.failure_kind})`];
-      default: return [`${name}`];
+      case 'job': progress(`job ${data.id}: ${data.status}`); showAttempts(data); break;
+      case 'waiting': progress(`waiting for ${data.provider}'s rate-limit permit or slot…`); break;
+      case 'attempt_started': progress(`calling ${data.provider}…`); break;
+      case 'accepted': progress(`${data.provider} accepted the job`); break;
+      case 'attempt': showAttempt(data.attempt); break;
+      case 'fallback': progress(`fallback ${data.from} → ${data.to} (${data.failure_kind})`); break;
+      default: progress(name);
     }
   }
 
   /** Reads the job's server-sent events (fetch, not EventSource: it may need an Authorization header); resolves with the last job object. */
   async function followJob(id, headers) {
-    const res = await fetch(`/v1/images/jobs/${encodeURIComponent(id)}/events`, { headers: { ...headers, Accept: 'text/event-stream' } });
+    const res = await fetch(at(`/v1/images/jobs/${encodeURIComponent(id)}/events`), { headers: { ...headers, Accept: 'text/event-stream' } });
     if (!res.ok || !res.body) throw new Error(`events: HTTP ${res.status}`);
     const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
     let buffer = '';
@@ -229,11 +246,10 @@
         if (!data.length) continue;
         const payload = JSON.parse(data.join('\n'));
         if (['succeeded', 'failed', 'cancelled'].includes(name)) {
+          showAttempts(payload);
           last = payload;
         } else {
-          const [text, kind] = describe(name, payload);
-          progress(text, kind);
-          if (name === 'job' && payload.status !== 'queued' && payload.status !== 'running') last = payload;
+          describe(name, payload);
         }
       }
     }
@@ -250,29 +266,48 @@
       return;
     }
     const auth = $('client-key').value ? { Authorization: `Bearer ${$('client-key').value}` } : {};
-    const headers = { 'Content-Type': 'application/json', Prefer: 'respond-async', ...auth };
+    const asJob = $('as-job').checked;
+    const headers = { 'Content-Type': 'application/json', ...auth };
+    if (asJob) headers.Prefer = 'respond-async';
     if (sandbox && $('fault').value) headers['X-Sandbox-Fault'] = $('fault').value;
     if ($('no-cache').checked) headers['Cache-Control'] = 'no-cache';
     $('events').replaceChildren();
+    shownAttempts = 0;
     busy(true);
     const started = performance.now();
+    const seconds = () => ((performance.now() - started) / 1000).toFixed(1);
+    let clock = null;
     try {
-      const res = await fetch('/v1/images/generations', {
+      if (!asJob) {
+        const waiting = el('li', { text: 'waiting for the answer…' });
+        $('events').append(waiting);
+        clock = setInterval(() => { waiting.textContent = `waiting for the answer… ${seconds()} s`; }, 200);
+      }
+      const res = await fetch(at('/v1/images/generations'), {
         method: 'POST', headers, body: JSON.stringify({ prompt, size: $('size').value, quality: $('quality').value, n }),
       });
-      const job = await res.json().catch(() => ({}));
-      if (res.status !== 202) throw new Error(job.error ? `${res.status} ${job.error.message}` : `HTTP ${res.status}`);
-      const end = await followJob(job.id, auth);
-      const seconds = ((performance.now() - started) / 1000).toFixed(1);
-      if (!end || end.status !== 'succeeded') {
-        throw new Error(end && end.error ? end.error.message : `the job ended ${end ? end.status : 'without an answer'}`);
+      const body = await res.json().catch(() => ({}));
+      clearInterval(clock);
+      let answer;
+      if (asJob) {
+        if (res.status !== 202) throw new Error(body.error ? `${res.status} ${body.error.message}` : `HTTP ${res.status}`);
+        const end = await followJob(body.id, auth);
+        if (!end || end.status !== 'succeeded') {
+          throw new Error(end && end.error ? end.error.message : `the job ended ${end ? end.status : 'without an answer'}`);
+        }
+        answer = end.result;
+      } else {
+        ((body.router && body.router.attempts) || []).forEach(showAttempt);
+        if (!res.ok) throw new Error(body.error ? `${res.status} ${body.error.message}` : `HTTP ${res.status}`);
+        answer = body;
       }
-      const r = end.result.router;
-      progress(`succeeded in ${seconds} s: ${r.provider}${r.cached ? ' (cached)' : ''}`, 'done');
-      await showInGrid(end.request_hash);
+      const r = answer.router;
+      progress(`succeeded in ${seconds()} s: ${r.provider}${r.cached ? ' (cached)' : ''}`, 'done');
+      await showInGrid(r.request_hash);
     } catch (e) {
       progress(`failed: ${e.message}`, 'fail');
     } finally {
+      clearInterval(clock);
       busy(false);
     }
   }
