@@ -1,5 +1,7 @@
 package dev.imagerouter.history;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.imagerouter.routing.GenerationListener;
 import dev.imagerouter.routing.GenerationService;
 import dev.imagerouter.routing.RunningRouter;
@@ -8,6 +10,7 @@ import dev.imagerouter.storage.ImageNormaliser;
 import dev.imagerouter.storage.ImageStore;
 import dev.imagerouter.vocabulary.Attempt;
 import dev.imagerouter.vocabulary.ImageRequest;
+import dev.imagerouter.vocabulary.LogText;
 import io.micronaut.json.JsonMapper;
 import io.micronaut.runtime.event.annotation.EventListener;
 import io.micronaut.runtime.server.event.ServerStartupEvent;
@@ -19,6 +22,7 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
@@ -42,13 +46,17 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * the image store cannot serve: they lack the trail, client, size, quality and duration, there is one
  * per request hash (not per answer), and listing a directory of them newest first is unbounded work.
  *
- * What is listed: every request answered with images, generated for it or cached (a cache hit, a
- * request that joined an identical generation in flight, an Idempotency-Key replay: cached true, no
- * cost, no trail). Cache hits are listed because the content team asks "what did the pipeline get",
- * and a pipeline served the same image ten times got it ten times; the cost column stays true since a
- * hit costs nothing, and the entry that paid is there with its trail. A line is 0.5-1 KB, so 100,000
- * answers a day are about 70 MB a day on disk (router.history.retention bounds it). Failed requests
- * are not listed: there is no image to show, and their trails are in the logs and metrics.
+ * What is listed: every request answered with images that a provider made for it, and cache hits
+ * (a cache hit, a request that joined an identical generation in flight, an Idempotency-Key replay:
+ * cached true, no cost, no trail) at most once per request hash per router.history.cache-hit-interval
+ * (1 min; the generation itself counts). Hits are listed because the content team asks "what did the
+ * pipeline get", and a pipeline served an image from the cache got it; they are thinned because a line
+ * per hit costs the cheapest, most frequent answer a third more CPU and writes hundreds of MB a minute
+ * at cache-hit rates (bench/RESULTS.md, "Generation history"), for cards that would all look alike.
+ * A hit that is not listed costs one lookup in a bounded map on the answering thread. A line is
+ * 0.5-1 KB, so 100,000 listed answers a day are about 70 MB a day on disk (router.history.retention
+ * bounds it). Failed requests are not listed: there is no image to show, and their trails are in the
+ * logs and metrics.
  *
  * The prompt is kept in the clear (cut only to keep a line under 4 KiB): the people who look at the
  * console hold the admin key, they want to see what was asked for next to what came back, and the
@@ -78,8 +86,12 @@ public class GenerationHistory implements GenerationListener {
     public static final int MAX_LINE_BYTES = HistoryJournal.MAX_LINE_BYTES;
     /** The client name of open sandbox mode's one anonymous client (as the API names it). */
     static final String ANONYMOUS = "anonymous";
-    /** Answers that may wait for the history's thread; beyond, an answer is not listed. */
-    static final int QUEUE = 10_000;
+    /** Answers that may wait for the history's thread (each holds at most MAX_PROMPT_CHARS of prompt); beyond, not listed. */
+    static final int QUEUE = 4_096;
+    /** The most of a prompt carried to the history's thread: a longer one cannot fit in a line anyway. */
+    static final int MAX_PROMPT_CHARS = HistoryJournal.MAX_LINE_BYTES;
+    /** Request hashes remembered for {@code cache-hit-interval}; past this, a hit may be listed sooner. */
+    static final int RECENT_HASHES = 100_000;
     /** The most characters of a trail step's reason kept. */
     static final int MAX_REASON = 200;
     /** Trail steps kept when even an empty prompt leaves a line too long (a very long chain). */
@@ -106,6 +118,8 @@ public class GenerationHistory implements GenerationListener {
     private final ConcurrentSkipListMap<String, HistoryEntry> entries = new ConcurrentSkipListMap<>();
     private final ThreadPoolExecutor worker;
     private final AtomicBoolean warnedFull = new AtomicBoolean();
+    /** Request hashes listed within the cache-hit interval; null when every hit is listed. */
+    private final Cache<String, Boolean> listedLately;
     private int size; // entries.size() (which is O(n)), written by the worker thread only after the constructor
 
     public GenerationHistory(RunningRouter runtime, ImageStore store, ImageNormaliser normaliser, JsonMapper json, Clock clock) {
@@ -120,6 +134,9 @@ public class GenerationHistory implements GenerationListener {
         this.clock = clock;
         this.journal = new HistoryJournal(dir);
         this.thumbnails = new Thumbnails(store, normaliser);
+        Duration hits = settings.cacheHitInterval();
+        this.listedLately = hits.isZero() ? null : Caffeine.newBuilder().maximumSize(RECENT_HASHES).expireAfterWrite(hits)
+                .ticker(() -> TimeUnit.MILLISECONDS.toNanos(clock.millis())).build();
         this.worker = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(QUEUE), r -> {
             Thread t = new Thread(r, "generation-history");
             t.setDaemon(true);
@@ -134,15 +151,32 @@ public class GenerationHistory implements GenerationListener {
         LOG.debug("generation history: {} entries in memory", size);
     }
 
-    /** Queues the answer for its thumbnails and its line; returns at once. */
+    /**
+     * Queues the answer for its thumbnails and its line and returns at once; a cache hit of a request
+     * hash listed within the cache-hit interval is dropped here.
+     */
     @Override
     public void onAnswered(Answered answered) {
+        GenerationService.Generation g = answered.generation();
+        if (listedLately != null) {
+            if (!g.cached()) {
+                listedLately.put(g.requestHash(), Boolean.TRUE);
+            } else if (listedLately.asMap().putIfAbsent(g.requestHash(), Boolean.TRUE) != null) {
+                return;
+            }
+        }
+        ImageRequest request = answered.request();
+        String prompt = request.prompt().length() > MAX_PROMPT_CHARS ? prefix(request.prompt(), MAX_PROMPT_CHARS) : request.prompt();
+        Pending pending = new Pending(answered.requestId(), answered.client(), prompt, request.width(), request.height(),
+                request.n(), request.quality(), request.outputFormat(), request.sandboxFaults(), g, answered.at(),
+                answered.durationNanos());
         try {
             worker.execute(() -> {
                 try {
-                    record(answered);
+                    record(pending);
                 } catch (RuntimeException e) {
-                    LOG.warn("generation history: request_id={} not listed: {}", answered.requestId(), e.toString());
+                    LOG.warn("generation history: request_id={} not listed: {}", LogText.escape(pending.requestId()),
+                            LogText.escape(e.toString()));
                 }
             });
         } catch (RejectedExecutionException e) {
@@ -196,23 +230,26 @@ public class GenerationHistory implements GenerationListener {
         journal.close();
     }
 
-    private void record(Answered a) {
+    /** An answer waiting for the history's thread: what its line needs, the prompt cut to {@link #MAX_PROMPT_CHARS}. */
+    private record Pending(String requestId, Optional<String> client, String prompt, int width, int height, int n,
+                           String quality, String outputFormat, Optional<String> sandboxFault,
+                           GenerationService.Generation generation, Instant at, long durationNanos) {
+    }
+
+    private void record(Pending a) {
         GenerationService.Generation g = a.generation();
         ImageStore.GenerationRecord record = g.generation().record();
-        ImageRequest request = a.request();
         List<HistoryEntry.Image> images = new ArrayList<>();
         for (ImageStore.StoredImage image : record.images()) {
-            images.add(new HistoryEntry.Image(image.fileName(),
-                    thumbnails.of(image.fileName(), request.width(), request.height()).orElse(null)));
+            images.add(new HistoryEntry.Image(image.fileName(), thumbnails.of(image.fileName(), a.width(), a.height()).orElse(null)));
         }
         Instant at = a.at();
         HistoryEntry entry = new HistoryEntry(HistoryEntry.VERSION, newId(at), at.getEpochSecond(), a.requestId(),
                 g.requestHash(), a.client().filter(c -> !c.isEmpty()).orElse(ANONYMOUS), record.provider(), record.model(),
-                request.prompt(), null, request.width() + "x" + request.height(), request.quality(), request.n(),
-                request.outputFormat(),
+                a.prompt(), null, a.width() + "x" + a.height(), a.quality(), a.n(), a.outputFormat(),
                 g.cached() ? null : record.cost().map(c -> new HistoryEntry.Cost(c.amount(), c.unit())).orElse(null),
                 g.cached(), TimeUnit.NANOSECONDS.toMillis(a.durationNanos()),
-                g.cached() ? List.of() : steps(g.generation().attempts()), images, request.sandboxFaults().orElse(null));
+                g.cached() ? List.of() : steps(g.generation().attempts()), images, a.sandboxFault().orElse(null));
         Line line = fit(entry);
         journal.append(LocalDate.ofInstant(at, ZoneOffset.UTC), line.bytes(), this::deleteExpired);
         add(line.entry());

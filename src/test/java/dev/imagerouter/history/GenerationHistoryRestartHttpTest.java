@@ -22,9 +22,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Issue #26: the history survives a restart. A sandboxed router answers a generation and stops; a
- * second router on the same {@code router.storage.dir} lists it in {@code GET /admin/generations}
- * with the same id, trail and thumbnail, read back from the day file.
+ * Issue #26: the history survives a restart. A sandboxed router answers a generation (and a cache hit
+ * of it, which the default cache-hit interval leaves unlisted) and stops; a second router on the same
+ * {@code router.storage.dir} lists the generation in {@code GET /admin/generations} with the same id,
+ * trail and thumbnail, read back from the day file.
  */
 class GenerationHistoryRestartHttpTest {
 
@@ -48,7 +49,9 @@ class GenerationHistoryRestartHttpTest {
             before = await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50))
                     .until(() -> data(api.get("/admin/generations?limit=1")).stream().findFirst().orElse(null),
                             g -> g != null && prompt.equals(g.get("prompt")));
-        }
+            // a cache hit within router.history.cache-hit-interval (1 min) of its generation is not listed
+            assertEquals("HIT", api.generate("{\"prompt\":\"" + prompt + "\"}").header("X-Router-Cache"));
+        } // the stop lets every queued answer be written
         // leonardo=500: SERVER_ERROR is retried once, then the chain falls back
         assertEquals(java.util.Arrays.asList("retry", "fallback", null),
                 ((List<Map<String, Object>>) before.get("attempts")).stream().map(a -> a.get("action")).toList());

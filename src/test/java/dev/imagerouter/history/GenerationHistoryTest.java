@@ -66,8 +66,14 @@ class GenerationHistoryTest {
         image = store.put(noisyPng(1024, 768, 1), "png");
     }
 
+    /** A history that lists every cache hit. */
     private GenerationHistory history(int maxEntries) {
-        return new GenerationHistory(new HistorySettings(Duration.ofDays(30), maxEntries), dir, store, normaliser, JSON, clock);
+        return history(maxEntries, Duration.ZERO);
+    }
+
+    private GenerationHistory history(int maxEntries, Duration cacheHitInterval) {
+        return new GenerationHistory(new HistorySettings(Duration.ofDays(30), maxEntries, cacheHitInterval), dir, store, normaliser,
+                JSON, clock);
     }
 
     private static byte[] noisyPng(int width, int height, long seed) throws IOException {
@@ -302,6 +308,25 @@ class GenerationHistoryTest {
         restarted.close();
         assertEquals(0, restarted.thumbnailsMade());
         assertEquals(thumbnail, restarted.page(1, Optional.empty()).entries().get(0).images().get(0).thumbnail());
+    }
+
+    @Test
+    void cacheHits_areListedAtMostOncePerRequestHashPerInterval_theGenerationCounting() {
+        GenerationHistory history = history(100, Duration.ofMinutes(1));
+        history.onAnswered(answered("generated", 1, false, FALLBACK, image));
+        clock.advance(Duration.ofSeconds(30));
+        history.onAnswered(answered("hit 30 s after the generation", 1, true, List.of(), image));
+        history.onAnswered(answered("a hit of another hash", 2, true, List.of(), image));
+        clock.advance(Duration.ofSeconds(31));
+        history.onAnswered(answered("hit 61 s after the generation", 1, true, List.of(), image));
+        clock.advance(Duration.ofSeconds(59));
+        history.onAnswered(answered("hit 59 s after the last listed hit", 1, true, List.of(), image));
+        clock.advance(Duration.ofSeconds(1));
+        history.onAnswered(answered("a generation is always listed", 1, false, FALLBACK, image));
+        history.close();
+
+        assertEquals(List.of("a generation is always listed", "hit 61 s after the generation", "a hit of another hash", "generated"),
+                history.page(10, Optional.empty()).entries().stream().map(HistoryEntry::prompt).toList());
     }
 
     @Test

@@ -32,6 +32,11 @@ class GenerationsHttpTest extends SandboxHttpTest {
     @Inject
     GenerationHistory history;
 
+    @Override
+    protected void properties(Map<String, String> p) {
+        p.put("router.history.cache-hit-interval", "0s"); // every cache hit listed (the default thins them: GenerationHistoryTest)
+    }
+
     @SuppressWarnings("unchecked")
     private static List<Map<String, Object>> data(ApiClient.Response r) {
         return (List<Map<String, Object>>) r.json().get("data");
