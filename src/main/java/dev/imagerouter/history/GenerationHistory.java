@@ -210,6 +210,14 @@ public class GenerationHistory implements GenerationListener {
         return text != null && HistoryEntry.ID.matcher(text).matches();
     }
 
+    /**
+     * Answers queued for, or being turned into, their thumbnails and line now: 0 when the history has
+     * written everything it was given (and makes no more files in the store until the next answer).
+     */
+    public int backlog() {
+        return worker.getQueue().size() + worker.getActiveCount();
+    }
+
     /** How many thumbnails this process has encoded (thumbnails reused are not counted). */
     long thumbnailsMade() {
         return thumbnails.made();
