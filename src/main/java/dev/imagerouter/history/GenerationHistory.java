@@ -51,8 +51,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * cached true, no cost, no trail) at most once per request hash per router.history.cache-hit-interval
  * (1 min; the generation itself counts). Hits are listed because the content team asks "what did the
  * pipeline get", and a pipeline served an image from the cache got it; they are thinned because a line
- * per hit costs the cheapest, most frequent answer a third more CPU and writes hundreds of MB a minute
- * at cache-hit rates (bench/RESULTS.md, "Generation history"), for cards that would all look alike.
+ * per hit costs the cheapest, most frequent answer a third to a half more CPU and writes hundreds of
+ * MB a minute at cache-hit rates (bench/RESULTS.md, "Generation history"), for cards that would all
+ * look alike.
  * A hit that is not listed costs one lookup in a bounded map on the answering thread. A line is
  * 0.5-1 KB, so 100,000 listed answers a day are about 70 MB a day on disk (router.history.retention
  * bounds it). Failed requests are not listed: there is no image to show, and their trails are in the

@@ -14,7 +14,7 @@ import java.time.Duration;
  *                   at startup: the most {@code /admin/generations} pages through (default 1,000)
  * @param cacheHitInterval a cache hit is listed only when its request hash has not been listed (generated or
  *                   hit) within this long in this process (default 1 min); {@code 0s} lists every hit, a line
- *                   per hit, which at cache-hit rates costs a third more CPU per hit and hundreds of MB a
+ *                   per hit, which at cache-hit rates costs a third to a half more CPU per hit and hundreds of MB a
  *                   minute of disk (bench/RESULTS.md, "Generation history")
  */
 public record HistorySettings(Duration retention, int maxEntries, Duration cacheHitInterval) {
