@@ -8,7 +8,6 @@ import dev.imagerouter.routing.RunningRouter;
 import dev.imagerouter.settings.HistorySettings;
 import dev.imagerouter.storage.ImageNormaliser;
 import dev.imagerouter.storage.ImageStore;
-import dev.imagerouter.vocabulary.Attempt;
 import dev.imagerouter.vocabulary.ImageRequest;
 import dev.imagerouter.vocabulary.LogText;
 import io.micronaut.json.JsonMapper;
@@ -73,9 +72,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * start. Day files past router.history.retention are deleted at startup and whenever a new day's file
  * is opened.
  *
- * Trail actions are read off the trail itself, which the walk builds in order: a failed attempt
- * followed by another attempt of the same provider was retried; any other failed or skipped attempt
- * was left for the next provider (fallback). An answered walk never ended in FAIL.
+ * Trail actions ("retry", "fallback") and the line's size bound: HistoryLines.
  */
 /** Keeps the generation history (see the block comment). Thread-safe. */
 @Singleton
@@ -93,10 +90,6 @@ public class GenerationHistory implements GenerationListener {
     static final int MAX_PROMPT_CHARS = HistoryJournal.MAX_LINE_BYTES;
     /** Request hashes remembered for {@code cache-hit-interval}; past this, a hit may be listed sooner. */
     static final int RECENT_HASHES = 100_000;
-    /** The most characters of a trail step's reason kept. */
-    static final int MAX_REASON = 200;
-    /** Trail steps kept when even an empty prompt leaves a line too long (a very long chain). */
-    static final int MAX_STEPS_WHEN_CUT = 12;
     private static final Logger LOG = LoggerFactory.getLogger(GenerationHistory.class);
 
     /**
@@ -113,6 +106,7 @@ public class GenerationHistory implements GenerationListener {
 
     private final HistorySettings settings;
     private final JsonMapper json;
+    private final HistoryLines lines;
     private final Clock clock;
     private final HistoryJournal journal;
     private final Thumbnails thumbnails;
@@ -132,6 +126,7 @@ public class GenerationHistory implements GenerationListener {
                       Clock clock) {
         this.settings = settings;
         this.json = json;
+        this.lines = new HistoryLines(json);
         this.clock = clock;
         this.journal = new HistoryJournal(dir);
         this.thumbnails = new Thumbnails(store, normaliser);
@@ -167,7 +162,8 @@ public class GenerationHistory implements GenerationListener {
             }
         }
         ImageRequest request = answered.request();
-        String prompt = request.prompt().length() > MAX_PROMPT_CHARS ? prefix(request.prompt(), MAX_PROMPT_CHARS) : request.prompt();
+        String prompt = request.prompt().length() > MAX_PROMPT_CHARS ? HistoryLines.prefix(request.prompt(), MAX_PROMPT_CHARS)
+                : request.prompt();
         Pending pending = new Pending(answered.requestId(), answered.client(), prompt, request.width(), request.height(),
                 request.n(), request.quality(), request.outputFormat(), request.sandboxFaults(), g, answered.at(),
                 answered.durationNanos());
@@ -258,76 +254,10 @@ public class GenerationHistory implements GenerationListener {
                 a.prompt(), null, a.width() + "x" + a.height(), a.quality(), a.n(), a.outputFormat(),
                 g.cached() ? null : record.cost().map(c -> new HistoryEntry.Cost(c.amount(), c.unit())).orElse(null),
                 g.cached(), TimeUnit.NANOSECONDS.toMillis(a.durationNanos()),
-                g.cached() ? List.of() : steps(g.generation().attempts()), images, a.sandboxFault().orElse(null));
-        Line line = fit(entry);
+                g.cached() ? List.of() : HistoryLines.steps(g.generation().attempts()), images, a.sandboxFault().orElse(null));
+        HistoryLines.Line line = lines.fit(entry);
         journal.append(LocalDate.ofInstant(at, ZoneOffset.UTC), line.bytes(), this::deleteExpired);
         add(line.entry());
-    }
-
-    /** The trail with each step's action (see the block comment), reasons cut to {@link #MAX_REASON} characters. */
-    static List<HistoryEntry.Step> steps(List<Attempt> attempts) {
-        List<HistoryEntry.Step> steps = new ArrayList<>(attempts.size());
-        for (int i = 0; i < attempts.size(); i++) {
-            Attempt a = attempts.get(i);
-            String action = null;
-            if (a.outcome() != Attempt.SUCCESS) {
-                boolean retried = a.outcome() == Attempt.FAILURE && i + 1 < attempts.size()
-                        && attempts.get(i + 1).provider().equals(a.provider());
-                action = retried ? "retry" : "fallback";
-            }
-            steps.add(new HistoryEntry.Step(a.provider(), a.outcome().wire(),
-                    a.failureKind() == null ? null : a.failureKind().name(), a.httpStatus(), a.durationMs(),
-                    cut(a.reason(), MAX_REASON), action));
-        }
-        return steps;
-    }
-
-    private record Line(HistoryEntry entry, byte[] bytes) {
-    }
-
-    /**
-     * The entry and its JSON, under {@link #MAX_LINE_BYTES} with the newline: the prompt is cut as far
-     * as needed; if even an empty prompt is too long, the reasons go, then trail steps past {@link #MAX_STEPS_WHEN_CUT}.
-     */
-    Line fit(HistoryEntry entry) {
-        HistoryEntry e = entry;
-        byte[] bytes = write(e);
-        String prompt = e.prompt();
-        if (bytes.length >= MAX_LINE_BYTES) {
-            // the longest prefix of the prompt that fits (a binary search: the bytes a character takes
-            // in JSON vary from 1 to 12, so no count of characters can be computed up front)
-            int fits = 0;
-            int tooLong = prompt.length();
-            while (tooLong - fits > 1) {
-                int mid = (fits + tooLong) >>> 1;
-                if (write(e.with(prefix(prompt, mid), true, e.attempts())).length < MAX_LINE_BYTES) {
-                    fits = mid;
-                } else {
-                    tooLong = mid;
-                }
-            }
-            prompt = prefix(prompt, fits);
-            e = e.with(prompt, true, e.attempts());
-            bytes = write(e);
-        }
-        if (bytes.length >= MAX_LINE_BYTES) {
-            e = e.with(prompt, true, e.attempts().stream().map(s -> new HistoryEntry.Step(s.provider(), s.outcome(),
-                    s.failureKind(), s.httpStatus(), s.durationMs(), null, s.action())).toList());
-            bytes = write(e);
-        }
-        if (bytes.length >= MAX_LINE_BYTES) {
-            e = e.with(prompt, true, e.attempts().subList(0, Math.min(MAX_STEPS_WHEN_CUT, e.attempts().size())));
-            bytes = write(e);
-        }
-        return new Line(e, bytes);
-    }
-
-    private byte[] write(HistoryEntry entry) {
-        try {
-            return json.writeValueAsBytes(entry);
-        } catch (IOException e) {
-            throw new IllegalStateException("a history entry did not serialise", e);
-        }
     }
 
     private void add(HistoryEntry entry) {
@@ -374,19 +304,5 @@ public class GenerationHistory implements GenerationListener {
     /** {@code <13-digit Unix milliseconds>-<8 hex>}: string order is time order. */
     static String newId(Instant at) {
         return String.format("%013d-%08x", at.toEpochMilli(), ThreadLocalRandom.current().nextInt());
-    }
-
-    /** The first {@code length} characters, one fewer when that would split a surrogate pair. */
-    private static String prefix(String text, int length) {
-        int end = length > 0 && Character.isHighSurrogate(text.charAt(length - 1)) ? length - 1 : length;
-        return text.substring(0, end);
-    }
-
-    private static String cut(String text, int max) {
-        if (text == null || text.length() <= max) {
-            return text;
-        }
-        int end = Character.isHighSurrogate(text.charAt(max - 1)) ? max - 1 : max;
-        return text.substring(0, end) + "…";
     }
 }

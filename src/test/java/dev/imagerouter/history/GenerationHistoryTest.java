@@ -271,7 +271,7 @@ class GenerationHistoryTest {
 
     @Test
     void trailActions_areReadOffTheTrail_retryWhenTheSameProviderFollows_elseFallback() {
-        List<HistoryEntry.Step> steps = GenerationHistory.steps(List.of(
+        List<HistoryEntry.Step> steps = HistoryLines.steps(List.of(
                 new Attempt("leonardo-phoenix", Attempt.SKIPPED, FailureKind.CIRCUIT_OPEN, null, 0, "circuit breaker OPEN"),
                 new Attempt("leonardo-v2", Attempt.FAILURE, FailureKind.SERVER_ERROR, 500, 30, "x".repeat(500)),
                 new Attempt("leonardo-v2", Attempt.FAILURE, FailureKind.SERVER_ERROR, 502, 31, "bad gateway"),
@@ -281,7 +281,7 @@ class GenerationHistoryTest {
         assertNull(steps.get(3).action());
         assertEquals("skipped", steps.get(0).outcome());
         assertEquals("CIRCUIT_OPEN", steps.get(0).failureKind());
-        assertEquals(GenerationHistory.MAX_REASON + 1, steps.get(1).reason().length(), "cut, with an ellipsis");
+        assertEquals(HistoryLines.MAX_REASON + 1, steps.get(1).reason().length(), "cut, with an ellipsis");
     }
 
     @Test
