@@ -34,6 +34,9 @@ import java.util.regex.Pattern;
  * Reading takes the newest lines only: day files newest first, each read backwards from its end in
  * 64 KiB blocks, so a startup reads about as much as it keeps in memory, whatever a day's file holds.
  * Not thread-safe: the history's one writer thread appends; reading and deleting happen at startup.
+ * Our own code rather than a logging appender (logback's rolling FileAppender would write the lines):
+ * the lines are data read back at startup (backwards, bounded), and the one-write-per-line bound, the
+ * torn-line repair and the UTC day files are this class's contract, as in credits.SpendJournal.
  */
 /** The generation history's append-only day files. Blocking file I/O; used by one thread at a time. */
 final class HistoryJournal {
