@@ -116,6 +116,9 @@ public class GenerationHistory implements GenerationListener {
     /** Request hashes listed within the cache-hit interval; null when every hit is listed. */
     private final Cache<String, Boolean> listedLately;
     private int size; // entries.size() (which is O(n)), written by the worker thread only after the constructor
+    private final int processTag = ThreadLocalRandom.current().nextInt(0x10000); // tells replicas' ids apart
+    private long lastMillis = -1; // of the last id (worker thread only)
+    private int sequence; // within lastMillis (worker thread only)
 
     public GenerationHistory(RunningRouter runtime, ImageStore store, ImageNormaliser normaliser, JsonMapper json, Clock clock) {
         this(runtime.config().history(), runtime.config().storage().dir().resolve(DIR), store, normaliser, json, clock);
@@ -249,7 +252,7 @@ public class GenerationHistory implements GenerationListener {
             images.add(new HistoryEntry.Image(image.fileName(), thumbnails.of(image.fileName(), a.width(), a.height()).orElse(null)));
         }
         Instant at = a.at();
-        HistoryEntry entry = new HistoryEntry(HistoryEntry.VERSION, newId(at), at.getEpochSecond(), a.requestId(),
+        HistoryEntry entry = new HistoryEntry(HistoryEntry.VERSION, nextId(at), at.getEpochSecond(), a.requestId(),
                 g.requestHash(), a.client().filter(c -> !c.isEmpty()).orElse(ANONYMOUS), record.provider(), record.model(),
                 a.prompt(), null, a.width() + "x" + a.height(), a.quality(), a.n(), a.outputFormat(),
                 g.cached() ? null : record.cost().map(c -> new HistoryEntry.Cost(c.amount(), c.unit())).orElse(null),
@@ -301,8 +304,22 @@ public class GenerationHistory implements GenerationListener {
         }
     }
 
-    /** {@code <13-digit Unix milliseconds>-<8 hex>}: string order is time order. */
-    static String newId(Instant at) {
-        return String.format("%013d-%08x", at.toEpochMilli(), ThreadLocalRandom.current().nextInt());
+    /**
+     * {@code <13-digit Unix milliseconds>-<4 hex of this process><4 hex sequence>}, strictly increasing in
+     * this process (the milliseconds never go back, the sequence orders one millisecond's entries): string
+     * order is the order they were listed. Called on the worker thread only.
+     */
+    private String nextId(Instant at) {
+        long millis = Math.max(at.toEpochMilli(), lastMillis);
+        if (millis == lastMillis) {
+            if (++sequence > 0xffff) {
+                millis++;
+                sequence = 0;
+            }
+        } else {
+            sequence = 0;
+        }
+        lastMillis = millis;
+        return String.format("%013d-%04x%04x", millis, processTag, sequence);
     }
 }

@@ -16,8 +16,9 @@ import java.util.regex.Pattern;
  * (UTC day of {@code created}). Unknown fields are ignored when a line is read, so later versions may add some.
  *
  * @param v               the line format's version, {@value #VERSION}
- * @param id              {@code <13-digit Unix milliseconds>-<8 hex>}: unique, and ordered as the answers were
- *                        (string order is time order); the paging cursor of {@code GET /admin/generations}
+ * @param id              {@code <13-digit Unix milliseconds>-<8 hex>} (4 for the process, 4 for a sequence):
+ *                        unique, and in one process ordered as the entries were listed (string order is
+ *                        time order); the paging cursor of {@code GET /admin/generations}
  * @param created         when the answer was ready, Unix seconds
  * @param requestId       the request's {@code X-Request-Id}
  * @param requestHash     the request hash (64 lowercase hex characters)
