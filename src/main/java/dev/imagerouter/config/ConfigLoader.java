@@ -220,6 +220,7 @@ public final class ConfigLoader {
                 environment.apply(CallbackSettings.SECRET_ENV));
         dev.imagerouter.settings.JobSettings jobs = dev.imagerouter.settings.JobSettings.read(router.child("jobs"));
         dev.imagerouter.settings.ShutdownSettings shutdown = dev.imagerouter.settings.ShutdownSettings.read(router.child("shutdown"));
+        dev.imagerouter.settings.HistorySettings history = dev.imagerouter.settings.HistorySettings.read(router.child("history"));
         if (sandboxConfig.pendingMax().compareTo(sandboxConfig.pendingMin()) < 0) {
             sandboxNode.problem("pending-max", sandboxConfig.pendingMax(), "at least pending-min (" + sandboxConfig.pendingMin() + ")");
         }
@@ -229,7 +230,7 @@ public final class ConfigLoader {
         RouterConfig.ReloadConfig reload = new RouterConfig.ReloadConfig(reloadNode.bool("watch", true),
                 reloadNode.duration("debounce", Duration.ofMillis(500)));
         return new RouterConfig(enabledChain, defaults, providers, cache, storage, download, sandboxConfig,
-                effective, files, auth, api, alerts, reload, callbacks, jobs, shutdown);
+                effective, files, auth, api, alerts, reload, callbacks, jobs, shutdown, history);
     }
 
     /** {@code router.sandbox.openai-shutdown-dates}: comma-separated {@code model=YYYY-MM-DD}; a bad entry is a problem. */
