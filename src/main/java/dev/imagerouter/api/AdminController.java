@@ -67,6 +67,7 @@ public class AdminController {
         m.put("base_url", p.config().baseUrl());
         m.put("circuit_breaker", p.resilience().circuitBreaker().getState().name());
         m.put("failure_rate", p.resilience().circuitBreaker().getMetrics().getFailureRate());
+        m.put("account", p.config().limitKey());
         m.put("rate_limit_permits", p.resilience().rateLimiter().getMetrics().getAvailablePermissions());
         m.put("bulkhead_available", p.resilience().bulkhead().getMetrics().getAvailableConcurrentCalls());
         m.put("cooling_down", p.coolingDown());

@@ -40,8 +40,13 @@ import java.util.Optional;
  *            request attribute ApiErrorHandlers.CLIENT_NAME (cache namespace, logs), then the
  *            requests-per-minute limit applies. No client key configured: open in sandbox mode
  *            (client "anonymous"), refused otherwise.
- *   ADMIN    /admin/**: the admin key only (a client key is refused). No admin key configured:
- *            open in sandbox mode, refused otherwise.
+ *   ADMIN    /admin/** and the console (/console, /console/**): the admin key only (a client key is
+ *            refused). No admin key configured: open in sandbox mode, refused otherwise. On GET and
+ *            HEAD the key may also come as the password of HTTP Basic (any user name): that is how a
+ *            browser opens the console. /console's 401 challenges with Basic, the browser asks for the
+ *            key once and then sends it with every request of the page, its fetch calls to /admin/**
+ *            included, so the page's script never holds the key. Never on POST (/admin/reload): a
+ *            browser attaches Basic credentials by itself, even to a form another site submits.
  *   METRICS  protected /prometheus: a client key or the admin key.
  * Keys are compared in constant time over SHA-256 digests (Secret, AuthConfig.authenticate). A
  * refusal is 401 invalid_api_key in the OpenAI error shape and never repeats what was sent.
@@ -52,6 +57,8 @@ public class ClientAuthFilter implements Ordered {
 
     private static final Logger LOG = LoggerFactory.getLogger(ClientAuthFilter.class);
     private static final String GENERATIONS = "/v1/images/generations";
+    /** The console's challenge (RFC 7617): browsers ask for a user name and password; the password is the admin key. */
+    static final String BASIC_CHALLENGE = "Basic realm=\"image-router admin\", charset=\"UTF-8\"";
 
     private final RunningRouter runtime;
     private final ClientLimits limits;
@@ -115,7 +122,8 @@ public class ClientAuthFilter implements Ordered {
                 if (auth.adminKey().isEmpty()) {
                     yield sandbox ? null : refuse(request, "Admin endpoints are disabled: no admin key is configured.");
                 }
-                yield matches(auth.adminKey(), token) ? null : refuse(request, token);
+                Optional<String> key = token.isPresent() ? token : basicPassword(request);
+                yield matches(auth.adminKey(), key) ? null : refuse(request, key);
             }
             case METRICS -> {
                 if (sandbox && auth.clients().isEmpty() && auth.adminKey().isEmpty()) {
@@ -164,6 +172,28 @@ public class ClientAuthFilter implements Ordered {
         return token.isEmpty() ? Optional.empty() : Optional.of(token);
     }
 
+    /**
+     * The password of {@code Authorization: Basic base64(user:password)} on a GET or HEAD; empty for
+     * other methods, other schemes and undecodable credentials.
+     */
+    static Optional<String> basicPassword(HttpRequest<?> request) {
+        String method = request.getMethodName();
+        String header = request.getHeaders().get(HttpHeaders.AUTHORIZATION);
+        if (!("GET".equals(method) || "HEAD".equals(method)) || header == null || header.length() <= 6
+                || !header.regionMatches(true, 0, "Basic ", 0, 6)) {
+            return Optional.empty();
+        }
+        String credentials;
+        try {
+            credentials = new String(java.util.Base64.getDecoder().decode(header.substring(6).trim()),
+                    java.nio.charset.StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            return Optional.empty();
+        }
+        int colon = credentials.indexOf(':');
+        return colon < 0 || colon == credentials.length() - 1 ? Optional.empty() : Optional.of(credentials.substring(colon + 1));
+    }
+
     private HttpResponse<?> refuse(HttpRequest<?> request, Optional<String> token) {
         return refuse(request, token.isEmpty()
                 ? "You didn't provide an API key. Send it in an Authorization header: 'Authorization: Bearer <key>'."
@@ -171,8 +201,10 @@ public class ClientAuthFilter implements Ordered {
     }
 
     private HttpResponse<?> refuse(HttpRequest<?> request, String message) {
+        // the console's page is opened by a browser: a Basic challenge makes it ask for the admin key
+        String challenge = EndpointAccess.isConsole(EndpointAccess.canonical(request.getPath())) ? BASIC_CHALLENGE : "Bearer";
         return respond(request, new ApiException(HttpStatus.UNAUTHORIZED, message, "invalid_request_error", null,
-                "invalid_api_key", Map.of(HttpHeaders.WWW_AUTHENTICATE, "Bearer"), null), "unauthorized");
+                "invalid_api_key", Map.of(HttpHeaders.WWW_AUTHENTICATE, challenge), null), "unauthorized");
     }
 
     /** The refusal in the OpenAI error shape, with {@code X-Request-Id}; counted when it is a generation request. */

@@ -19,13 +19,13 @@ enum EndpointAccess {
     CLIENT,
     /** {@code /prometheus} when protected: a client key or the admin key. */
     METRICS,
-    /** {@code /admin/**}: the admin key only. */
+    /** {@code /admin/**} and the console ({@code /console}, {@code /console/**}): the admin key only. */
     ADMIN;
 
     /** Classifies a request path (decoded, without query) or a route template. */
     static EndpointAccess of(String path, AuthConfig auth) {
         String p = canonical(path);
-        if (p.equals("/admin") || p.startsWith("/admin/")) {
+        if (p.equals("/admin") || p.startsWith("/admin/") || isConsole(p)) {
             return ADMIN;
         }
         if (p.equals("/health") || p.startsWith("/health/") || p.startsWith("/sandbox/") || p.startsWith("/v1/webhooks/")) {
@@ -38,6 +38,11 @@ enum EndpointAccess {
             return auth.protectFiles() ? CLIENT : OPEN;
         }
         return CLIENT;
+    }
+
+    /** Whether a canonical path is the console's page or one of its files (see ConsoleController). */
+    static boolean isConsole(String canonicalPath) {
+        return canonicalPath.equals("/console") || canonicalPath.startsWith("/console/");
     }
 
     /** The stricter of two classifications: admin over client over metrics over open. */

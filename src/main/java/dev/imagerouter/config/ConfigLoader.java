@@ -114,6 +114,7 @@ public final class ConfigLoader {
         PolicyTable defaults = readPolicy(router.child("policy"), null);
 
         Map<String, ProviderConfig> providers = new TreeMap<>();
+        Map<String, String> providerFileNames = new java.util.HashMap<>();
         Map<String, Object> providersEffective = new LinkedHashMap<>();
         effective.put("providers", providersEffective);
         for (Path file : providerFiles) {
@@ -133,7 +134,10 @@ public final class ConfigLoader {
                 provider = provider.withSettings(providerValidator.apply(provider, node));
             }
             providers.put(name, provider);
+            providerFileNames.put(name, file.toString());
         }
+
+        sharedLimitsAgree(providers, providerFileNames, errors);
 
         List<String> chain = router.stringList("chain", List.of());
         if (chain.isEmpty()) {
@@ -203,7 +207,8 @@ public final class ConfigLoader {
                 sandboxNode.positiveDuration("leonardo-create-window", Duration.ofMinutes(1)),
                 sandboxNode.integer("leonardo-concurrent-jobs", 0, 0, dev.imagerouter.sandbox.LeonardoLimits.MAX_JOBS),
                 sandboxNode.integer("leonardo-pending-jobs", dev.imagerouter.sandbox.LeonardoLimits.LEONARDO_PENDING_JOBS, 0,
-                        dev.imagerouter.sandbox.LeonardoLimits.MAX_JOBS));
+                        dev.imagerouter.sandbox.LeonardoLimits.MAX_JOBS),
+                Set.copyOf(sandboxNode.stringList("leonardo-unlisted-models", List.of())));
         if (!sandboxConfig.webhookUrl().startsWith("/") && !sandboxConfig.webhookUrl().matches("https?://.+")) {
             sandboxWebhook.problem("url", sandboxConfig.webhookUrl(), "an http(s) URL or a path on this server such as "
                     + SandboxConfig.DEFAULT_WEBHOOK_URL);
@@ -216,6 +221,7 @@ public final class ConfigLoader {
                 environment.apply(CallbackSettings.SECRET_ENV));
         dev.imagerouter.settings.JobSettings jobs = dev.imagerouter.settings.JobSettings.read(router.child("jobs"));
         dev.imagerouter.settings.ShutdownSettings shutdown = dev.imagerouter.settings.ShutdownSettings.read(router.child("shutdown"));
+        dev.imagerouter.settings.HistorySettings history = dev.imagerouter.settings.HistorySettings.read(router.child("history"));
         if (sandboxConfig.pendingMax().compareTo(sandboxConfig.pendingMin()) < 0) {
             sandboxNode.problem("pending-max", sandboxConfig.pendingMax(), "at least pending-min (" + sandboxConfig.pendingMin() + ")");
         }
@@ -225,7 +231,7 @@ public final class ConfigLoader {
         RouterConfig.ReloadConfig reload = new RouterConfig.ReloadConfig(reloadNode.bool("watch", true),
                 reloadNode.duration("debounce", Duration.ofMillis(500)));
         return new RouterConfig(enabledChain, defaults, providers, cache, storage, download, sandboxConfig,
-                effective, files, auth, api, alerts, reload, callbacks, jobs, shutdown);
+                effective, files, auth, api, alerts, reload, callbacks, jobs, shutdown, history);
     }
 
     /** {@code router.sandbox.openai-shutdown-dates}: comma-separated {@code model=YYYY-MM-DD}; a bad entry is a problem. */
@@ -331,6 +337,11 @@ public final class ConfigLoader {
         }
         Duration timeout = node.positiveDuration("timeout", Duration.ofSeconds(30));
         Optional<java.time.LocalDate> shutdownDate = node.optionalDate("shutdown-date");
+        Optional<String> account = node.optionalString("account");
+        if (account.isPresent() && !account.get().matches("[A-Za-z0-9][A-Za-z0-9._-]{0,62}")) {
+            node.problem("account", account.get(), "an account name of letters, digits, dots, dashes and underscores");
+            account = Optional.empty();
+        }
         ConfigNode r = node.child("resilience");
         ResilienceSettings resilience = new ResilienceSettings(
                 r.integer("failure-rate-threshold", 50, 1, 100),
@@ -344,7 +355,35 @@ public final class ConfigLoader {
                 r.integer("max-concurrent-calls", 10, 1, 1_000_000));
         PolicyTable policy = readPolicy(node.child("policy"), defaults);
         return new ProviderConfig(name, type, enabled, baseUrl, keyEnv, apiKey, model, timeout, resilience, policy, dev.imagerouter.provider.ProviderSettings.NONE,
-                shutdownDate);
+                shutdownDate, account);
+    }
+
+    /**
+     * The enabled providers of one account ({@link ProviderConfig#limitKey()}) share one rate limiter and one bulkhead,
+     * so their files must give them the same settings: {@code resilience.limit-for-period}, {@code limit-refresh-period},
+     * {@code permit-wait} and {@code max-concurrent-calls}. A file that disagrees with the first enabled file of its
+     * account (by name) is a problem naming both.
+     */
+    private static void sharedLimitsAgree(Map<String, ProviderConfig> providers, Map<String, String> files, ConfigErrors errors) {
+        Map<String, ProviderConfig> first = new LinkedHashMap<>();
+        for (ProviderConfig p : providers.values()) {
+            if (!p.enabled()) {
+                continue;
+            }
+            ProviderConfig owner = first.putIfAbsent(p.limitKey(), p);
+            if (owner != null && !sharedLimits(owner).equals(sharedLimits(p))) {
+                errors.add(files.get(p.name()), "router.providers." + p.name() + ".resilience", sharedLimits(p),
+                        "the same limit-for-period, limit-refresh-period, permit-wait and max-concurrent-calls as "
+                                + owner.name() + " (" + sharedLimits(owner) + "): both share account " + p.limitKey()
+                                + "'s rate limiter and bulkhead (set account: to separate them)");
+            }
+        }
+    }
+
+    private static String sharedLimits(ProviderConfig p) {
+        ResilienceSettings r = p.resilience();
+        return "limit-for-period=" + r.limitForPeriod() + ", limit-refresh-period=" + r.limitRefreshPeriod()
+                + ", permit-wait=" + r.permitWait() + ", max-concurrent-calls=" + r.maxConcurrentCalls();
     }
 
     /** {@code wait-for-accepted-job}, which only the TIMEOUT row may set. */

@@ -39,7 +39,8 @@ public class EmulatorsProcess {
         RouterConfig config = loader.load(configDir);
         SandboxWiring.configure(state, images, config);
         state.setProviderTimeouts(name -> Optional.ofNullable(config.providers().get(name)).map(ProviderConfig::timeout));
-        LOG.info("emulators only: Leonardo REST API v1 at {} (key {}), OpenAI Images API at {} (key {}); no router",
-                SandboxKeys.LEONARDO_BASE_PATH, SandboxKeys.LEONARDO_API_KEY, SandboxKeys.OPENAI_BASE_PATH, SandboxKeys.OPENAI_API_KEY);
+        LOG.info("emulators only: Leonardo REST API v1 at {} and v2 at {} (key {}), OpenAI Images API at {} (key {}); no router",
+                SandboxKeys.LEONARDO_BASE_PATH, SandboxKeys.LEONARDO_V2_BASE_PATH, SandboxKeys.LEONARDO_API_KEY,
+                SandboxKeys.OPENAI_BASE_PATH, SandboxKeys.OPENAI_API_KEY);
     }
 }

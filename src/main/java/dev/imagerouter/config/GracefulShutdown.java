@@ -13,6 +13,7 @@ import org.slf4j.LoggerFactory;
 import sun.misc.Signal;
 
 import java.time.Duration;
+import java.util.Map;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -163,7 +164,10 @@ public class GracefulShutdown {
     }
 
     private int slotsInUse() {
-        return registry.get().handles().values().stream().mapToInt(ProviderHandle::slotsInUse).sum();
+        // the providers of one account share one bulkhead: count each account's slots once
+        Map<String, Integer> byAccount = new java.util.HashMap<>();
+        registry.get().handles().values().forEach(h -> byAccount.putIfAbsent(h.config().limitKey(), h.slotsInUse()));
+        return byAccount.values().stream().mapToInt(Integer::intValue).sum();
     }
 
     private String describe() {

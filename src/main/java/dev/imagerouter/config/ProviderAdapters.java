@@ -49,6 +49,12 @@ public final class ProviderAdapters implements dev.imagerouter.provider.Provider
             new ProviderType("leonardo", LeonardoSettings::read,
                     (c, s, shared) -> new LeonardoProvider(c, (LeonardoSettings) s, shared.context, shared.webhooks, shared.clock),
                     dev.imagerouter.sandbox.SandboxKeys.LEONARDO_BASE_PATH, dev.imagerouter.sandbox.SandboxKeys.LEONARDO_API_KEY),
+            new ProviderType(dev.imagerouter.provider.leonardov2.LeonardoV2Provider.TYPE,
+                    dev.imagerouter.provider.leonardov2.LeonardoV2Settings::read,
+                    (c, s, shared) -> new dev.imagerouter.provider.leonardov2.LeonardoV2Provider(c,
+                            (dev.imagerouter.provider.leonardov2.LeonardoV2Settings) s, shared.context, shared.webhooks, shared.clock),
+                    // the same emulator and key: the v2 create and models list are beside the v1 base path
+                    dev.imagerouter.sandbox.SandboxKeys.LEONARDO_BASE_PATH, dev.imagerouter.sandbox.SandboxKeys.LEONARDO_API_KEY),
             new ProviderType("openai", OpenAiSettings::read,
                     (c, s, shared) -> new OpenAiProvider(c, (OpenAiSettings) s, shared.context, shared.clock),
                     dev.imagerouter.sandbox.SandboxKeys.OPENAI_BASE_PATH, dev.imagerouter.sandbox.SandboxKeys.OPENAI_API_KEY));

@@ -101,7 +101,7 @@ public class ProviderReadiness implements HealthIndicator {
     }
 
     private Optional<String> creditLevel(ProviderConfig config) {
-        if (!CreditSettings.BALANCE_TYPE.equals(config.type()) || credits.balance(config.name()).isEmpty()) {
+        if (!CreditSettings.reportsBalance(config.type()) || credits.balance(config.name()).isEmpty()) {
             return Optional.empty();
         }
         return Optional.of(credits.level(config.name()).name());

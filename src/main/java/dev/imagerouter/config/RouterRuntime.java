@@ -126,8 +126,7 @@ public class RouterRuntime implements dev.imagerouter.routing.RunningRouter {
                 .orElseThrow(() -> new IllegalStateException("unknown provider type " + p.type()));
         String url = base + type.sandboxBasePath();
         String key = type.sandboxKey();
-        return new ProviderConfig(p.name(), p.type(), p.enabled(), url, p.apiKeyEnv(), Optional.of(key), p.model(),
-                p.timeout(), p.resilience(), p.policy(), p.settings(), p.shutdownDate());
+        return p.withEndpoint(url, key);
     }
 
 }

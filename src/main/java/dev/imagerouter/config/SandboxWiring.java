@@ -26,6 +26,7 @@ public final class SandboxWiring {
                 .late(s.lateAfter(), s.lateTimeout())
                 .leonardoCreateLimit(s.leonardoCreateLimit(), s.leonardoCreateWindow())
                 .leonardoConcurrentJobs(s.leonardoConcurrentJobs(), s.leonardoPendingJobs())
+                .leonardoUnlistedModels(s.leonardoUnlistedModels())
                 .webhook(s.webhook() ? s.webhookUrl() : "", c.auth().leonardoWebhookKey().map(Secret::reveal).orElse(""))
                 .build();
         state.configure(s.enabled(), settings);

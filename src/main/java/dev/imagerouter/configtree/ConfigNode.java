@@ -270,6 +270,24 @@ public final class ConfigNode {
         }
     }
 
+    /**
+     * A single value as YAML typed it: a {@code String}, {@code Boolean} or {@code Number} (an override from the
+     * environment is a {@code String}); a map or list is a problem.
+     *
+     * @return empty when absent
+     */
+    public Optional<Object> scalar(String key) {
+        Object v = raw(key);
+        if (v == null) {
+            return Optional.empty();
+        }
+        if (v instanceof Map || v instanceof List || !(v instanceof String || v instanceof Boolean || v instanceof Number)) {
+            errors.add(file, key(key), v, "a single value (a string, number or boolean)");
+            return Optional.empty();
+        }
+        return Optional.of(v);
+    }
+
     /** A list of strings, written as a YAML list or a comma-separated string. */
     public List<String> stringList(String key, List<String> defaultValue) {
         Object v = raw(key);

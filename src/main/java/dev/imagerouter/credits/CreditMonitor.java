@@ -172,7 +172,7 @@ public class CreditMonitor implements RoutingListener {
     /** Lowers the balance by every paid generation's reported cost, used or not. */
     @Override
     public void onPaid(ProviderHandle provider, ImageRequest request, Optional<ProviderResult.Cost> cost, boolean used) {
-        if (!CreditSettings.BALANCE_TYPE.equals(provider.config().type()) || cost.isEmpty()) {
+        if (!CreditSettings.reportsBalance(provider.config().type()) || cost.isEmpty()) {
             return;
         }
         CreditSettings s = settings(provider);
@@ -182,7 +182,7 @@ public class CreditMonitor implements RoutingListener {
     @Override
     public void onAttempt(ProviderHandle provider, Attempt attempt, ProviderFailure failure, PolicyRule rule) {
         if (failure != null && failure.kind() == FailureKind.QUOTA_EXHAUSTED
-                && CreditSettings.BALANCE_TYPE.equals(provider.config().type())
+                && CreditSettings.reportsBalance(provider.config().type())
                 && state(provider.name()).idleFor(System.nanoTime(), QUOTA_RECHECK_GAP_NANOS)) {
             scheduler.execute(() -> checkNow(provider.name()));
         }
@@ -236,7 +236,7 @@ public class CreditMonitor implements RoutingListener {
 
     private List<ProviderHandle> balanceProviders() {
         return runtime.chain().providers().stream()
-                .filter(h -> CreditSettings.BALANCE_TYPE.equals(h.config().type()))
+                .filter(h -> CreditSettings.reportsBalance(h.config().type()))
                 .toList();
     }
 

@@ -36,9 +36,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /*
- * Model lifecycle of every provider with a model lookup (type openai) in the current chain
- * -----------------------------------------------------------------------------------------
- * GET /v1/models/{model} through the provider's own SDK client (maxRetries 0), once at startup
+ * Model lifecycle of every provider with a model lookup in the current chain
+ * --------------------------------------------------------------------------
+ * Type openai: GET /v1/models/{model}; type leonardo-v2, for files naming catalog-id or catalog-name:
+ * GET /api/rest/v2/models, where a list that was read and lacks the entry is the "404" below, and a
+ * list that failed, did not parse or was empty is "anything else" (it skips nothing).
+ * Through the provider's own client (OpenAI's SDK with maxRetries 0), once at startup
  * (startup waits up to model-check.timeout) and then every model-check.interval (default 24 h);
  * a ScheduledProbe tick on the router scheduler, at most 1 s apart, starts the checks that are due, and a model
  * changed by a reload is checked within a second. A MODEL_UNAVAILABLE failure of a generation
@@ -54,7 +57,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * that date. When OpenAI retires a model, the fix is one line in the provider file (model: its
  * successor), then a reload.
  */
-/** Watches whether each configured OpenAI model still exists, and routes around a missing one. Thread-safe. */
+/** Watches whether each configured model (OpenAI, Leonardo v2) still exists, and routes around a missing one. Thread-safe. */
 @Singleton
 public class ModelLifecycle implements ProviderGate, RoutingListener, ProviderStatusContributor {
 
@@ -168,7 +171,7 @@ public class ModelLifecycle implements ProviderGate, RoutingListener, ProviderSt
     @Override
     public void onAttempt(ProviderHandle provider, Attempt attempt, ProviderFailure failure, PolicyRule rule) {
         if (failure != null && failure.kind() == FailureKind.MODEL_UNAVAILABLE
-                && ModelCheckSettings.CHECKED_TYPE.equals(provider.config().type())) {
+                && checked(provider)) {
             ModelState s = state(provider);
             if (s.claimNow(System.nanoTime(), FAILURE_RECHECK_GAP_NANOS)) {
                 scheduler.execute(() -> check(provider, s));
@@ -198,7 +201,7 @@ public class ModelLifecycle implements ProviderGate, RoutingListener, ProviderSt
             } else {
                 s.reportShutdownDate(sequence, date);
             }
-            record(h.name(), s, sequence, failure);
+            record(h, s, sequence, failure);
             return (Void) null;
         }).exceptionally(e -> {
             LOG.warn("model check of {} could not be recorded: {}", h.name(), LogText.escape(e));
@@ -206,7 +209,8 @@ public class ModelLifecycle implements ProviderGate, RoutingListener, ProviderSt
         });
     }
 
-    private void record(String provider, ModelState s, long sequence, ProviderFailure failure) {
+    private void record(ProviderHandle h, ModelState s, long sequence, ProviderFailure failure) {
+        String provider = h.name();
         String model = s.model();
         if (failure == null) {
             boolean wasUnavailable = s.availability() == ModelState.Availability.UNAVAILABLE;
@@ -219,8 +223,7 @@ public class ModelLifecycle implements ProviderGate, RoutingListener, ProviderSt
             if (s.finish(sequence, ModelState.Availability.UNAVAILABLE)) {
                 alerts.raise(Alert.firing(MODEL_UNAVAILABLE, Alert.Severity.CRITICAL, provider, null, null,
                         "model " + model + " is not available (" + failure.getMessage() + "); the router skips "
-                                + provider + " until a check finds it again. Set a successor model in providers/"
-                                + provider + ".yml (e.g. model: gpt-image-2.6-sunburst) and reload"));
+                                + provider + " until a check finds it again. " + remedy(h)));
             }
         } else if (scheduler.isShutdown()) {
             s.finish(sequence, null); // the service is stopping: the SDK's client is closed
@@ -231,10 +234,19 @@ public class ModelLifecycle implements ProviderGate, RoutingListener, ProviderSt
         }
     }
 
+    private static String remedy(ProviderHandle h) {
+        return h.provider().modelCatalogue().map(ModelCatalogue::remedy).orElse("Set a successor model and reload");
+    }
+
     private List<ProviderHandle> checkedProviders() {
         return runtime.chain().providers().stream()
-                .filter(h -> ModelCheckSettings.CHECKED_TYPE.equals(h.config().type()))
+                .filter(ModelLifecycle::checked)
                 .toList();
+    }
+
+    /** Whether the provider's model is checked: a type with a model check whose file gives it something to look up. */
+    private static boolean checked(ProviderHandle h) {
+        return ModelCheckSettings.checked(h.config().type()) && h.provider().modelCatalogue().isPresent();
     }
 
     /** The provider's state for its current model: a model changed by a reload starts over (unknown, due now). */

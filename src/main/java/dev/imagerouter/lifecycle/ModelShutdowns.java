@@ -64,7 +64,7 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 /** Exports, alerts and enforces the shutdown dates of the configured providers' models. Thread-safe. */
 @Singleton
-public class ModelShutdowns implements ProviderGate {
+public class ModelShutdowns implements ProviderGate, dev.imagerouter.routing.ProviderStatusContributor {
 
     /** The alert raised ahead of a shutdown date. */
     public static final String MODEL_SHUTDOWN_SOON = "MODEL_SHUTDOWN_SOON";
@@ -151,6 +151,24 @@ public class ModelShutdowns implements ProviderGate {
         }
         return clock.millis() >= startOfDay(date.get()).toEpochMilli() ? Optional.of(ModelLifecycle.MODEL_UNAVAILABLE)
                 : Optional.empty();
+    }
+
+    /**
+     * Adds to the provider's entry in {@code GET /admin/chain}, when its model has a known shutdown date:
+     * {@code model_shutdown_date} (ISO date, UTC) and {@code model_shutdown_days_left} (whole days from
+     * today, UTC, to that date; 0 on the day, negative after it).
+     */
+    @Override
+    public Map<String, Object> status(ProviderHandle provider) {
+        Optional<LocalDate> date = shutdownDate(provider.config());
+        if (date.isEmpty()) {
+            return Map.of();
+        }
+        LocalDate today = LocalDate.ofInstant(clock.instant(), ZoneOffset.UTC);
+        Map<String, Object> m = new java.util.LinkedHashMap<>();
+        m.put("model_shutdown_date", date.get().toString());
+        m.put("model_shutdown_days_left", java.time.temporal.ChronoUnit.DAYS.between(today, date.get()));
+        return m;
     }
 
     private void tickSafely() {

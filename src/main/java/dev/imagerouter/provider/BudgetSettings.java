@@ -12,8 +12,8 @@ import java.util.Optional;
  * its provider file:
  * <pre>
  * daily-budget-usd: 25          # any provider: ceiling on today's (UTC) spend reported in USD
- * daily-budget-credits: 5000    # type leonardo only: ceiling on today's spend reported in API credits
- * expected-cost-per-image:      # type leonardo only: what one image is expected to cost until Leonardo
+ * daily-budget-credits: 5000    # types leonardo, leonardo-v2 only: ceiling on today's spend reported in API credits
+ * expected-cost-per-image:      # types leonardo, leonardo-v2 only: what one image is expected to cost until Leonardo
  *   credits: 8                  #   has reported a cost (later: the last reported cost per image)
  *   usd: 0.02                   #   (PAYG plans, whose costs come in dollars)
  * </pre>
@@ -38,11 +38,12 @@ public record BudgetSettings(Optional<BigDecimal> dailyBudgetUsd, Optional<BigDe
     /** Reads the budget keys of a provider file; problems go to the node's error list. */
     public static BudgetSettings read(ConfigNode provider, String type) {
         Optional<BigDecimal> usd = positive(provider, "daily-budget-usd", "a positive amount in USD (or no key)");
-        boolean credits = CreditSettings.BALANCE_TYPE.equals(type);
+        boolean credits = CreditSettings.reportsBalance(type);
         if (!credits) {
             for (String key : new String[]{"daily-budget-credits", "expected-cost-per-image"}) {
                 if (provider.has(key)) {
-                    provider.problem(key, "(set)", "no " + key + ": only providers of type " + CreditSettings.BALANCE_TYPE
+                    provider.problem(key, "(set)", "no " + key + ": only providers of type "
+                            + String.join(" or ", new java.util.TreeSet<>(CreditSettings.BALANCE_TYPES))
                             + " report costs in API credits or without a price in advance");
                 }
             }

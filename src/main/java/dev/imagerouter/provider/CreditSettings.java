@@ -9,7 +9,7 @@ import java.util.Optional;
 /**
  * What the router watches about a provider's money, from its provider file:
  * <pre>
- * credits:                 # providers with a credit balance (type leonardo) only
+ * credits:                 # providers with a credit balance (types leonardo, leonardo-v2) only
  *   check-interval: 5m     # GET /me this often (and once at startup)
  *   check-timeout: 10s     # a check without an answer by then counts as failed
  *   warn-below: 2000       # thresholds in the balance's unit (API credits; USD on PAYG plans)
@@ -33,15 +33,23 @@ public record CreditSettings(Duration checkInterval, Duration checkTimeout, Opti
     /** Provider types that report a credit balance (Leonardo {@code GET /me}, shared/specs/leonardo/WIRE.md §4). */
     public static final String BALANCE_TYPE = "leonardo";
 
+    /** Every provider type with a credit balance: Leonardo v1 and v2 files spend the same key's balance (UPDATES-2026.md §3). */
+    public static final java.util.Set<String> BALANCE_TYPES = java.util.Set.of(BALANCE_TYPE, "leonardo-v2");
+
+    /** Whether files of {@code type} have a credit balance ({@code credits:}), report costs in API credits and take daily credit budgets. */
+    public static boolean reportsBalance(String type) {
+        return BALANCE_TYPES.contains(type);
+    }
+
     public static final Duration DEFAULT_CHECK_INTERVAL = Duration.ofMinutes(5);
     public static final Duration DEFAULT_CHECK_TIMEOUT = Duration.ofSeconds(10);
 
     /** Reads {@code credits:} of a provider file; problems go to the node's error list. */
     public static CreditSettings read(ConfigNode provider, String type) {
-        if (!BALANCE_TYPE.equals(type)) {
+        if (!reportsBalance(type)) {
             if (provider.has("credits")) {
-                provider.problem("credits", "(a map)", "no credits block: only providers of type " + BALANCE_TYPE
-                        + " report a credit balance");
+                provider.problem("credits", "(a map)", "no credits block: only providers of type "
+                        + String.join(" or ", new java.util.TreeSet<>(BALANCE_TYPES)) + " report a credit balance");
             }
             return new CreditSettings(DEFAULT_CHECK_INTERVAL, DEFAULT_CHECK_TIMEOUT, Optional.empty(), Optional.empty(),
                     Optional.empty(), BigDecimal.ZERO);

@@ -5,7 +5,10 @@ import java.time.LocalDate;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
-/** A provider's model list, for the model lifecycle check (OpenAI: {@code GET /v1/models/{id}}). Thread-safe. */
+/**
+ * A provider's model list, for the model lifecycle check (OpenAI: {@code GET /v1/models/{id}}; Leonardo v2:
+ * {@code GET /api/rest/v2/models}). Thread-safe.
+ */
 public interface ModelCatalogue {
 
     /**
@@ -17,4 +20,9 @@ public interface ModelCatalogue {
      *         when the model is gone)
      */
     CompletableFuture<Optional<LocalDate>> shutdownDate(String model, Duration timeout);
+
+    /** What an operator does when the model is found gone, for the MODEL_UNAVAILABLE alert (one or two sentences). */
+    default String remedy() {
+        return "Set a successor model in the provider file and reload";
+    }
 }

@@ -12,10 +12,11 @@ import java.time.Duration;
  * @param slidingWindowSize          size of the count-based sliding window
  * @param waitInOpen                 how long the breaker stays OPEN before HALF_OPEN
  * @param permittedCallsInHalfOpen   trial calls in HALF_OPEN
- * @param limitForPeriod             rate limiter permits per refresh period
+ * @param limitForPeriod             rate limiter permits per refresh period (the limiter is the provider's account's,
+ *                                   {@link ProviderConfig#limitKey()})
  * @param limitRefreshPeriod         rate limiter period
  * @param permitWait                 longest wait for a rate-limiter permit before falling back
- * @param maxConcurrentCalls         bulkhead size (calls in flight at this provider)
+ * @param maxConcurrentCalls         bulkhead size (calls in flight and accepted jobs at the provider's account)
  */
 public record ResilienceSettings(int failureRateThreshold, int minimumCalls, int slidingWindowSize, Duration waitInOpen,
                                  int permittedCallsInHalfOpen, int limitForPeriod, Duration limitRefreshPeriod,

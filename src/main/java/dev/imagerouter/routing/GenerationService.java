@@ -37,6 +37,8 @@ import java.util.concurrent.ExecutorService;
  * worker that stores its images and on the one that stores a late result (vocabulary.LogContext).
  * Tracing: the images are stored under the walk's trace context (RouteOptions.trace()), so each
  * write's span is a child of the request's.
+ * Listeners: every request answered with images (generated, joined, cached, replayed, resumed) is told
+ * to the GenerationListeners (the generation history) when its answer is ready, never inline work.
  */
 /** Produces generations for the API: cache in front, router behind, storage after. Thread-safe. */
 @Singleton
@@ -60,13 +62,15 @@ public class GenerationService {
     private final IdempotencyKeys<Generation> idempotencyKeys;
     private final StorageProbe storageProbe;
     private final Draining draining;
+    private final List<GenerationListener> listeners;
     /** Generations this process is producing (walk and store), until their answer is ready. */
     private final java.util.Set<CompletableFuture<CachedGeneration>> inFlight = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     public GenerationService(RunningRouter runtime, Router router, ResultCache cache, RequestHasher hasher,
                              ImageNormaliser normaliser, ImageStore store, @Named("image-work") ExecutorService imageWork,
                              @Named("storage-io") ExecutorService storageIo,
-                             Clock clock, StorageProbe storageProbe, Draining draining) {
+                             Clock clock, StorageProbe storageProbe, Draining draining, List<GenerationListener> listeners) {
+        this.listeners = List.copyOf(listeners);
         this.storageProbe = storageProbe;
         this.draining = draining;
         this.runtime = runtime;
@@ -142,16 +146,40 @@ public class GenerationService {
                                                   String requestId, Optional<String> idempotencyKey,
                                                   RouteOptions options) {
         checkServable(request);
+        long start = System.nanoTime();
         if (idempotencyKey.isEmpty()) {
-            return generateOnce(request, namespace, noCache, requestId, options);
+            return answered(generateOnce(request, namespace, noCache, requestId, options), request, namespace, requestId, start);
         }
         String hash = hasher.hash(request, runtime.config().cache().perClient() ? namespace : Optional.empty());
         // the client's name; "" is the one anonymous client of open sandbox mode (no keys configured)
         IdempotencyKeys.Replay<Generation> replay = idempotencyKeys.resolve(namespace.orElse(""), idempotencyKey.get(), hash,
                 () -> generateOnce(request, namespace, noCache, requestId, options));
-        return replay.replayed()
+        return answered(replay.replayed()
                 ? replay.result().thenApply(g -> new Generation(g.generation(), true, g.requestHash()))
-                : replay.result();
+                : replay.result(), request, namespace, requestId, start);
+    }
+
+    /** Tells the {@link GenerationListener}s about {@code answer} once it has images; returns it unchanged. */
+    private CompletableFuture<Generation> answered(CompletableFuture<Generation> answer, ImageRequest request,
+                                                   Optional<String> namespace, String requestId, long start) {
+        if (listeners.isEmpty()) {
+            return answer;
+        }
+        answer.whenComplete((g, error) -> {
+            if (g == null) {
+                return;
+            }
+            GenerationListener.Answered answered = new GenerationListener.Answered(requestId, namespace, request, g,
+                    clock.instant(), System.nanoTime() - start);
+            for (GenerationListener l : listeners) {
+                try {
+                    l.onAnswered(answered);
+                } catch (RuntimeException e) {
+                    LOG.warn("generation listener failed: {}", e.toString());
+                }
+            }
+        });
+        return answer;
     }
 
     /**
@@ -162,6 +190,7 @@ public class GenerationService {
      */
     public CompletableFuture<Generation> resume(ImageRequest request, Optional<String> namespace, String requestId,
                                                 RouteOptions options, String provider, String jobId) {
+        long start = System.nanoTime();
         String hash = requestHash(request, namespace);
         Chain chain = runtime.chain();
         // not through the cache's single flight: a flight of the same hash must not take the place of
@@ -171,9 +200,9 @@ public class GenerationService {
             produced = produce(hash, request, requestId, options.trace(),
                     processor -> router.resume(chain, request, requestId, processor, options, provider, jobId));
         }
-        return produced
+        return answered(produced
                 .thenCompose(generation -> cache.refresh(hash, () -> CompletableFuture.completedFuture(generation))
-                        .handle((answer, error) -> new Generation(generation, false, hash)));
+                        .handle((answer, error) -> new Generation(generation, false, hash))), request, namespace, requestId, start);
     }
 
     /**

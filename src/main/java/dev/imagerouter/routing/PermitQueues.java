@@ -20,7 +20,8 @@ import java.util.concurrent.TimeUnit;
  * minute). The queue's head is admitted when both are free: a bulkhead slot first, then a permit;
  * when the limiter has no permit the slot is given back and the queue tries again when the limiter
  * refreshes. A freed slot (ProviderCall releases one when a job reaches its terminal state) signals
- * the queue. Admissions are paced evenly (spacing(): period / permits + 5 %), so queued creates never
+ * the queue, and every other queue whose provider shares the bulkhead (the providers of one account,
+ * ProviderConfig.limitKey(), share one bulkhead and one rate limiter). Admissions are paced evenly (spacing(): period / permits + 5 %), so queued creates never
  * burst at a limiter cycle's boundary. Synchronous requests never queue: they take a free slot directly, so they go ahead of
  * queued jobs. A waiter ends at its deadline (QueueTimeoutException: the walk skips the provider
  * and the policy's fallback applies) or when its job is cancelled (WalkCancelledException).
@@ -84,6 +85,21 @@ public final class PermitQueues {
         }
     }
 
+    /**
+     * A slot of {@code handle}'s bulkhead may have been freed: admits what can be admitted in every queue of a
+     * provider sharing that bulkhead (one account's providers, {@code ProviderConfig.limitKey()}), the freeing
+     * provider's own queue first.
+     */
+    void signalAccount(ProviderHandle handle) {
+        signal(handle.name());
+        var bulkhead = handle.resilience().bulkhead();
+        for (Queue queue : queues.values()) {
+            if (!queue.name.equals(handle.name()) && queue.sharesBulkhead(bulkhead)) {
+                queue.pump();
+            }
+        }
+    }
+
     /** Walks waiting now, over every provider. */
     public int depth() {
         int total = 0;
@@ -106,7 +122,14 @@ public final class PermitQueues {
         /** Monotonic time before which no queued walk is admitted (the pacing). */
         private long nextAdmission = System.nanoTime();
 
+        private final String name;
+
         Queue(String name) {
+            this.name = name;
+        }
+
+        synchronized boolean sharesBulkhead(Bulkhead bulkhead) {
+            return handle != null && handle.resilience().bulkhead() == bulkhead;
         }
 
         synchronized void add(ProviderHandle latest, CompletableFuture<Void> waiter) {

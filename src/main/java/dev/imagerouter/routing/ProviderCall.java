@@ -202,7 +202,7 @@ final class ProviderCall {
     /** Gives a bulkhead slot back and lets a queued job have it. */
     private void releaseSlot(ProviderHandle handle) {
         handle.resilience().bulkhead().onComplete();
-        queues.signal(handle.name());
+        queues.signalAccount(handle);
     }
 
     private CompletableFuture<ProviderResult> guardedCall(ProviderHandle handle, ImageRequest request, ResultProcessor processor,

@@ -14,7 +14,8 @@ import java.util.regex.Pattern;
  * <pre>
  *   plan   := rule ( "," rule )*          whitespace around tokens is ignored; "" is the empty plan
  *   rule   := target "=" fault [ "@" probability ]
- *   target := [A-Za-z0-9][A-Za-z0-9._-]*  a provider type (leonardo, openai) or an instance name
+ *   target := [A-Za-z0-9][A-Za-z0-9._-]*  a provider type (leonardo, openai; leonardo-v2: only the Leonardo v2
+ *                                         emulator's calls, which leonardo targets too) or an instance name
  *   fault  := one of {@link SandboxFault#allNames()}
  *   probability := decimal in [0, 1], default 1
  * </pre>
@@ -88,6 +89,9 @@ public final class FaultPlan {
                 throw bad(entry, "fault '" + faultName + "' does not apply to " + type.wireName());
             }
         }
+        if (normalisedTarget.equals(LeonardoV2Controller.FAULT_TARGET) && !fault.appliesTo(EmulatorType.LEONARDO)) {
+            throw bad(entry, "fault '" + faultName + "' does not apply to " + LeonardoV2Controller.FAULT_TARGET);
+        }
         return new FaultRule(normalisedTarget, fault, probability);
     }
 
@@ -125,7 +129,16 @@ public final class FaultPlan {
      * @param instance the {@code X-Sandbox-Provider} header value, or "" when absent
      */
     public Optional<SandboxFault> select(EmulatorType type, String instance, RandomGenerator random) {
-        List<FaultRule> matching = rules.stream().filter(r -> r.matches(type, instance)).toList();
+        return select(type, null, instance, random);
+    }
+
+    /**
+     * As {@link #select(EmulatorType, String, RandomGenerator)}, also matching rules that target {@code variant} (e.g.
+     * {@code leonardo-v2}) when it is not null.
+     */
+    public Optional<SandboxFault> select(EmulatorType type, String variant, String instance, RandomGenerator random) {
+        List<FaultRule> matching = rules.stream().filter(r -> r.matches(type, instance)
+                || (variant != null && r.target().equals(variant))).toList();
         if (matching.isEmpty()) {
             return Optional.empty();
         }

@@ -32,6 +32,21 @@ final class LeonardoBodies {
         return SandboxJson.bytes(Map.of("sdGenerationJob", sd));
     }
 
+    /**
+     * The v2 create answer {@code {"generate":{"generationId","apiCreditCost","cost":{"amount","unit"}}}}
+     * (UPDATES-2026.md §1.2: the root field and generationId [H], the cost fields [M]); the job fields as v1's.
+     */
+    static byte[] createdV2(LeonardoJob job) {
+        Map<String, Object> cost = SandboxJson.object();
+        cost.put("amount", job.cost().stripTrailingZeros().toPlainString());
+        cost.put("unit", "CREDITS");
+        Map<String, Object> generate = SandboxJson.object();
+        generate.put("generationId", job.id());
+        generate.put("apiCreditCost", job.cost().setScale(0, RoundingMode.CEILING).intValue());
+        generate.put("cost", cost);
+        return SandboxJson.bytes(Map.of("generate", generate));
+    }
+
     /** {@code {"generations_by_pk":null}} for an unknown id (WIRE §3.1 "Not found"). */
     static byte[] notFound() {
         Map<String, Object> body = SandboxJson.object();

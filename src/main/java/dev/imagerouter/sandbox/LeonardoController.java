@@ -198,6 +198,11 @@ public class LeonardoController {
      * 500 "Invalid response from authorization hook"; unknown UUID → 401.
      */
     private void authorize(HttpRequest<?> request) {
+        authorize(state, request);
+    }
+
+    /** {@link #authorize(HttpRequest)} against {@code state}'s keys; shared with the v2 emulator. */
+    static void authorize(SandboxState state, HttpRequest<?> request) {
         String header = SandboxHttp.header(request, "authorization");
         if (header == null || header.isBlank()) {
             throw new EmulatorException(LeonardoErrors.unauthorized());
@@ -215,9 +220,19 @@ public class LeonardoController {
     }
 
     private Optional<SandboxFault> selectFault(HttpRequest<?> request, String provider) {
+        return selectFault(state, request, provider, null);
+    }
+
+    /**
+     * The fault for one Leonardo call: rules targeting {@code leonardo}, the instance name {@code provider} or, when not
+     * null, {@code variant} (the v2 emulator's {@code leonardo-v2}); a header that does not parse or names a fault
+     * Leonardo has not answers 400. Shared with the v2 emulator.
+     */
+    static Optional<SandboxFault> selectFault(SandboxState state, HttpRequest<?> request, String provider, String variant) {
         Optional<SandboxFault> fault;
         try {
-            fault = state.selectFault(EmulatorType.LEONARDO, SandboxHttp.header(request, SandboxKeys.FAULT_HEADER), provider);
+            fault = state.selectFault(EmulatorType.LEONARDO, SandboxHttp.header(request, SandboxKeys.FAULT_HEADER), provider,
+                    variant);
         } catch (IllegalArgumentException e) {
             throw new EmulatorException(LeonardoErrors.badFaultHeader(e.getMessage()));
         }

@@ -39,6 +39,12 @@ public final class SandboxKeys {
     /** Path prefix of the Leonardo REST emulator; a client's base URL is {@code http://host:port} + this. */
     public static final String LEONARDO_BASE_PATH = "/sandbox/leonardo/api/rest/v1";
 
+    /**
+     * Path prefix of the Leonardo v2 emulator ({@code POST /generations}, {@code GET /models}): beside the v1 one, as
+     * {@code /api/rest/v2} is beside {@code /api/rest/v1} (Leonardo UPDATES-2026.md §1).
+     */
+    public static final String LEONARDO_V2_BASE_PATH = "/sandbox/leonardo/api/rest/v2";
+
     /** Path prefix of the Leonardo CDN emulator serving {@code /{generationId}/{index}.png}. */
     public static final String LEONARDO_CDN_PATH = "/sandbox/leonardo/cdn";
 

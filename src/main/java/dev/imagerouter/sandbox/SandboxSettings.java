@@ -44,6 +44,9 @@ import java.util.UUID;
  * @param leonardoLimits           the Leonardo account limits the emulator enforces ({@code router.sandbox.leonardo-create-limit},
  *                                 {@code leonardo-create-window}, {@code leonardo-concurrent-jobs}, {@code leonardo-pending-jobs};
  *                                 default {@link LeonardoLimits#NONE}: no limit, as before they existed)
+ * @param leonardoUnlistedModels   names or ids of Leonardo v2 models that {@code GET /api/rest/v2/models} leaves out (they
+ *                                 are still served), as when Leonardo retires or renames one
+ *                                 ({@code router.sandbox.leonardo-unlisted-models: "FLUX.2 Pro"}, default none)
  */
 public record SandboxSettings(
         Duration pendingMin,
@@ -64,7 +67,8 @@ public record SandboxSettings(
         Map<String, LocalDate> openaiShutdownDates,
         Duration lateAfter,
         Duration lateTimeout,
-        LeonardoLimits leonardoLimits) {
+        LeonardoLimits leonardoLimits,
+        Set<String> leonardoUnlistedModels) {
 
     /**
      * Models served by default: those active on 2026-12-05 (GPT-IMAGE-2.md §0). gpt-image-1 (shut down
@@ -118,6 +122,7 @@ public record SandboxSettings(
         nonNegative("late-after", lateAfter);
         nonNegative("late-timeout", lateTimeout);
         leonardoLimits = leonardoLimits == null ? LeonardoLimits.NONE : leonardoLimits;
+        leonardoUnlistedModels = leonardoUnlistedModels == null ? Set.of() : Set.copyOf(leonardoUnlistedModels);
     }
 
     /**
@@ -154,7 +159,8 @@ public record SandboxSettings(
         return "SandboxSettings[pending=" + pendingMin + ".." + pendingMax + ", faults=" + faults + ", openaiLatency="
                 + openaiLatency + ", slowDelay=" + slowDelay + ", startingBalance=" + startingBalance + ", creditsPerImage="
                 + creditsPerImage + ", webhookUrl=" + webhookUrl + ", openaiTransparent=" + openaiTransparent
-                + ", openaiShutdownDates=" + openaiShutdownDates + ", lateAfter=" + lateAfter + ", lateTimeout=" + lateTimeout + ", leonardoLimits=" + leonardoLimits + "]";
+                + ", openaiShutdownDates=" + openaiShutdownDates + ", lateAfter=" + lateAfter + ", lateTimeout=" + lateTimeout + ", leonardoLimits=" + leonardoLimits
+                + ", leonardoUnlistedModels=" + leonardoUnlistedModels + "]";
     }
 
     private static void nonNegative(String key, Duration value) {
@@ -166,12 +172,12 @@ public record SandboxSettings(
     /**
      * Pending 1–3 s, no faults, no OpenAI latency, slow = 5 s, 10000 credits, 8 credits/image, moderation 400, default
      * models, unseeded, transparency refused, no shutdown dates, late-after 10 s, late-timeout 30 s, no Leonardo
-     * account limits.
+     * account limits, every Leonardo v2 model listed.
      */
     public static SandboxSettings defaults() {
         return new SandboxSettings(Duration.ofSeconds(1), Duration.ofSeconds(3), "", Duration.ZERO, Duration.ofSeconds(5),
                 BigDecimal.valueOf(10_000), BigDecimal.valueOf(8), 400, DEFAULT_OPENAI_MODELS, Set.of(), Set.of(), null, "", "",
-                false, Map.of(), Duration.ofSeconds(10), Duration.ofSeconds(30), LeonardoLimits.NONE);
+                false, Map.of(), Duration.ofSeconds(10), Duration.ofSeconds(30), LeonardoLimits.NONE, Set.of());
     }
 
     /** A builder starting from {@link #defaults()}. */
@@ -208,6 +214,7 @@ public record SandboxSettings(
         private Duration leonardoCreateWindow;
         private int leonardoConcurrentJobs;
         private int leonardoPendingJobs;
+        private Set<String> leonardoUnlistedModels;
 
         private Builder(SandboxSettings s) {
             pendingMin = s.pendingMin;
@@ -232,6 +239,7 @@ public record SandboxSettings(
             leonardoCreateWindow = s.leonardoLimits.createWindow();
             leonardoConcurrentJobs = s.leonardoLimits.concurrentJobs();
             leonardoPendingJobs = s.leonardoLimits.pendingJobs();
+            leonardoUnlistedModels = s.leonardoUnlistedModels;
         }
 
         /** Sets both ends of the PENDING range. */
@@ -341,11 +349,18 @@ public record SandboxSettings(
             return this;
         }
 
+        /** Leonardo v2 models (names or ids) the models list leaves out. */
+        public Builder leonardoUnlistedModels(Set<String> models) {
+            this.leonardoUnlistedModels = models;
+            return this;
+        }
+
         public SandboxSettings build() {
             return new SandboxSettings(pendingMin, pendingMax, faults, openaiLatency, slowDelay, startingBalance,
                     creditsPerImage, leonardoModerationStatus, openaiAvailableModels, leonardoApiKeys, openaiApiKeys, randomSeed,
                     webhookUrl, webhookKey, openaiTransparent, openaiShutdownDates, lateAfter, lateTimeout,
-                    new LeonardoLimits(leonardoCreateLimit, leonardoCreateWindow, leonardoConcurrentJobs, leonardoPendingJobs));
+                    new LeonardoLimits(leonardoCreateLimit, leonardoCreateWindow, leonardoConcurrentJobs, leonardoPendingJobs),
+                    leonardoUnlistedModels);
         }
     }
 }

@@ -36,6 +36,7 @@ public class SandboxState {
     private volatile Config config = configOf(SandboxSettings.defaults());
     private final LeonardoAccount account = new LeonardoAccount();
     private final LeonardoCreateWindow createWindow = new LeonardoCreateWindow();
+    private final LeonardoCreateWindow v2CreateWindow = new LeonardoCreateWindow();
     private final LeonardoSlots slots = new LeonardoSlots();
     private volatile Function<String, Optional<Duration>> providerTimeouts = name -> Optional.empty();
 
@@ -54,6 +55,7 @@ public class SandboxState {
         this.config = configOf(settings);
         account.set(settings.startingBalance(), BigDecimal.ZERO);
         createWindow.clear();
+        v2CreateWindow.clear();
         slots.clear();
         this.enabled = enabled;
     }
@@ -96,10 +98,18 @@ public class SandboxState {
      * @throws IllegalArgumentException when the header does not parse (the caller answers 400)
      */
     public Optional<SandboxFault> selectFault(EmulatorType type, String faultHeader, String providerHeader) {
+        return selectFault(type, faultHeader, providerHeader, null);
+    }
+
+    /**
+     * As {@link #selectFault(EmulatorType, String, String)}, also matching rules that target {@code variant} (e.g.
+     * {@code leonardo-v2}, the calls of the Leonardo v2 emulator), when not null.
+     */
+    public Optional<SandboxFault> selectFault(EmulatorType type, String faultHeader, String providerHeader, String variant) {
         Config c = config;
         String instance = providerHeader == null ? "" : providerHeader.trim();
-        Optional<SandboxFault> fromHeader = FaultPlan.parse(faultHeader).select(type, instance, c.random());
-        return fromHeader.isPresent() ? fromHeader : c.standingFaults().select(type, instance, c.random());
+        Optional<SandboxFault> fromHeader = FaultPlan.parse(faultHeader).select(type, variant, instance, c.random());
+        return fromHeader.isPresent() ? fromHeader : c.standingFaults().select(type, variant, instance, c.random());
     }
 
     /** Sets the Leonardo balance: {@code apiSubscriptionTokens = balance}, {@code apiPaidTokens = 0}. */
@@ -146,6 +156,14 @@ public class SandboxState {
     /** The Leonardo account's create window ({@link LeonardoLimits#createLimit()}). */
     LeonardoCreateWindow leonardoCreateWindow() {
         return createWindow;
+    }
+
+    /**
+     * The Leonardo account's v2 create window: Leonardo lists {@code POST /v2/generations} at 100 per minute of its own
+     * (UPDATES-2026.md §5, "100/min each"), with the same settings as v1's ({@link LeonardoLimits#createLimit()}).
+     */
+    LeonardoCreateWindow leonardoV2CreateWindow() {
+        return v2CreateWindow;
     }
 
     /** The Leonardo account's processing slots ({@link LeonardoLimits#concurrentJobs()}). */

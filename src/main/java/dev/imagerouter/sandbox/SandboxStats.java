@@ -23,7 +23,7 @@ import java.util.concurrent.atomic.LongAdder;
  * respect to concurrent calls, so reset between tests, not during one.
  *
  * <p><b>Concurrent Leonardo jobs.</b> {@link #leonardoMaxConcurrentJobs()} is the most Leonardo jobs
- * PENDING at the same time. A job counts from its accepted create until its PENDING phase ends (a job
+ * PENDING at the same time, v1 and v2 jobs together (one account). A job counts from its accepted create until its PENDING phase ends (a job
  * that never completes, the {@code timeout} fault, until the job store forgets it). Concurrency only
  * rises at a create, so counting the still-pending jobs at each create and keeping the maximum is
  * exact. Only jobs created since the last {@link #reset()} count: a reset forgets the jobs still
@@ -48,6 +48,8 @@ public class SandboxStats {
     public static final int TIMESTAMPS = 10_000;
 
     private final LongAdder leonardoCreates = new LongAdder();
+    private final LongAdder leonardoV2Creates = new LongAdder();
+    private final LongAdder leonardoV2ModelLists = new LongAdder();
     private final LongAdder leonardoAccepted = new LongAdder();
     private final LongAdder leonardoRateLimited = new LongAdder();
     private final LongAdder leonardoQueueFull = new LongAdder();
@@ -86,6 +88,16 @@ public class SandboxStats {
         createTimes.get(EmulatorType.LEONARDO).add(System.nanoTime());
         leonardoCreateBodies.add(body == null ? "" : body);
         provider(providerHeader);
+    }
+
+    /** The create being counted by {@link #leonardoCreate} came to the v2 API ({@code POST /api/rest/v2/generations}). */
+    void leonardoV2Create() {
+        leonardoV2Creates.increment();
+    }
+
+    /** A call of the v2 models list ({@code GET /api/rest/v2/models}). */
+    void leonardoV2ModelList() {
+        leonardoV2ModelLists.increment();
     }
 
     /**
@@ -172,9 +184,19 @@ public class SandboxStats {
 
     // ---- reading ----
 
-    /** Calls of Leonardo {@code POST /generations}, whatever the answer. */
+    /** Calls of Leonardo {@code POST /generations}, v1 and v2, whatever the answer. */
     public long leonardoCreates() {
         return leonardoCreates.sum();
+    }
+
+    /** Calls of Leonardo v2 {@code POST /api/rest/v2/generations}, whatever the answer (also counted in {@link #leonardoCreates()}). */
+    public long leonardoV2Creates() {
+        return leonardoV2Creates.sum();
+    }
+
+    /** Calls of Leonardo v2 {@code GET /api/rest/v2/models}, whatever the answer. */
+    public long leonardoV2ModelLists() {
+        return leonardoV2ModelLists.sum();
     }
 
     /** Leonardo creates answered 200 (a job was created and charged). */
@@ -267,7 +289,7 @@ public class SandboxStats {
         return a == null ? 0 : a.sum();
     }
 
-    /** The last raw JSON bodies sent to Leonardo {@code POST /generations}, oldest first. */
+    /** The last raw JSON bodies sent to Leonardo {@code POST /generations} (v1 and v2), oldest first. */
     public List<String> leonardoCreateBodies() {
         return leonardoCreateBodies.snapshot();
     }
@@ -304,7 +326,7 @@ public class SandboxStats {
 
     /** Clears every counter and list. */
     public void reset() {
-        for (LongAdder a : List.of(leonardoCreates, leonardoAccepted, leonardoRateLimited, leonardoQueueFull, leonardoRepeated,
+        for (LongAdder a : List.of(leonardoCreates, leonardoV2Creates, leonardoV2ModelLists, leonardoAccepted, leonardoRateLimited, leonardoQueueFull, leonardoRepeated,
                 leonardoPolls, leonardoMeCalls, leonardoCdnFetches, openAiGenerates, openAiModelLookups, leonardoWebhooks)) {
             a.reset();
         }

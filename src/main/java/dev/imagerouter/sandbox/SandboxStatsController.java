@@ -15,9 +15,10 @@ import java.util.Map;
  * benchmarks that run the emulators in their own process. {@code POST /sandbox/stats/reset}
  * clears them. Both answer 404 when the sandbox is off.
  *
- * <p>The answer: {@code leonardo_creates} (calls of Leonardo {@code POST /generations}, whatever the
- * answer), {@code leonardo_polls} (calls of {@code GET /generations/{id}}, whatever the answer),
- * {@code leonardo_max_concurrent_jobs} (the most Leonardo jobs PENDING at the same time since the
+ * <p>The answer: {@code leonardo_creates} (calls of Leonardo {@code POST /generations}, v1 and v2, whatever the
+ * answer), {@code leonardo_v2_creates} (those of them to v2), {@code leonardo_v2_model_lists} (calls of v2
+ * {@code GET /models}), {@code leonardo_polls} (calls of {@code GET /generations/{id}}, whatever the answer),
+ * {@code leonardo_max_concurrent_jobs} (the most Leonardo jobs, v1 and v2, PENDING at the same time since the
  * reset, see {@link SandboxStats#leonardoMaxConcurrentJobs()}), {@code leonardo_max_processing_jobs} (the most
  * holding a processing slot at the same instant, {@link SandboxStats#leonardoMaxProcessingJobs()}),
  * {@code leonardo_rate_limited_creates} and {@code leonardo_queue_full_creates} (creates refused with 429 by the
@@ -44,6 +45,8 @@ public class SandboxStatsController {
         }
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("leonardo_creates", stats.leonardoCreates());
+        out.put("leonardo_v2_creates", stats.leonardoV2Creates());
+        out.put("leonardo_v2_model_lists", stats.leonardoV2ModelLists());
         out.put("leonardo_polls", stats.leonardoPolls());
         out.put("leonardo_max_concurrent_jobs", stats.leonardoMaxConcurrentJobs());
         out.put("leonardo_max_processing_jobs", stats.leonardoMaxProcessingJobs());

@@ -1,5 +1,5 @@
 /**
- * The provider emulators (Leonardo REST API v1 with its CDN, OpenAI Images API) and their fault
+ * The provider emulators (Leonardo REST API v1 and v2 with its CDN, OpenAI Images API) and their fault
  * injection. Every bean here exists only in sandbox mode or in the emulators process
  * ({@link dev.imagerouter.sandbox.EmulatorsCondition}); live mode has none of them.
  */

@@ -37,15 +37,18 @@ import java.util.Map;
  *                    ({@code router.sandbox.leonardo-concurrent-jobs}, default 0; Leonardo's is 10)
  * @param leonardoPendingJobs    jobs that may wait for a slot; one more create answers 429
  *                    ({@code router.sandbox.leonardo-pending-jobs}, default 200, Leonardo's)
+ * @param leonardoUnlistedModels names or ids of Leonardo v2 models the emulator's models list leaves out
+ *                    ({@code router.sandbox.leonardo-unlisted-models}, default none)
  */
 public record SandboxConfig(boolean enabled, String modeReason, Duration pendingMin, Duration pendingMax, String faults,
                             Duration openaiLatency, boolean webhook, String webhookUrl, boolean allowEmulatorDownloads,
                             boolean flatImages, boolean openaiTransparent, Map<String, LocalDate> openaiShutdownDates,
                             Duration lateAfter, Duration lateTimeout, int leonardoCreateLimit, Duration leonardoCreateWindow,
-                            int leonardoConcurrentJobs, int leonardoPendingJobs) {
+                            int leonardoConcurrentJobs, int leonardoPendingJobs, java.util.Set<String> leonardoUnlistedModels) {
 
     public SandboxConfig {
         openaiShutdownDates = openaiShutdownDates == null ? Map.of() : Map.copyOf(openaiShutdownDates);
+        leonardoUnlistedModels = leonardoUnlistedModels == null ? java.util.Set.of() : java.util.Set.copyOf(leonardoUnlistedModels);
     }
 
     /** The router's own receiver. */

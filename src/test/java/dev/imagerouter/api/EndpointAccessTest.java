@@ -20,6 +20,8 @@ class EndpointAccessTest {
     @CsvSource({
             "/admin/config, ADMIN", "/admin, ADMIN", "//admin//chain, ADMIN", "/ADMIN/reload, ADMIN", "/v1/../admin/config, ADMIN",
             "/admin/./config, ADMIN", "/sandbox/../admin/config, ADMIN", "/health/../admin, ADMIN", "\\admin\\config, ADMIN",
+            "/console, ADMIN", "/Console/, ADMIN", "//console/console.js, ADMIN", "/health/../console, ADMIN", "/admin/generations, ADMIN",
+            "/consoles, CLIENT",
             "/health, OPEN", "/health/liveness, OPEN", "/sandbox/leonardo/api/rest/v1/me, OPEN", "/v1/webhooks/leonardo, OPEN",
             "/prometheus, OPEN", "/v1/images/files/abc.png, OPEN",
             "/v1/images/generations, CLIENT", "/v1/images/generations/, CLIENT", "/, CLIENT", "/healthz, CLIENT",

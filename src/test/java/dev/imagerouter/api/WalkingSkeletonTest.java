@@ -1,11 +1,13 @@
 package dev.imagerouter.api;
 
+import dev.imagerouter.history.GenerationHistory;
 import dev.imagerouter.sandbox.EmulatorType;
 import dev.imagerouter.testing.ApiClient;
 import dev.imagerouter.testing.SandboxHttpTest;
 import dev.imagerouter.testing.LogCapture;
 import dev.imagerouter.testing.RouterTestSupport;
 import io.micronaut.test.extensions.junit5.annotation.MicronautTest;
+import jakarta.inject.Inject;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -13,11 +15,13 @@ import org.junit.jupiter.params.provider.CsvSource;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.stream.Stream;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -26,6 +30,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** Issue #2 acceptance: the whole chain end to end over real HTTP against the sandbox emulators. */
 @MicronautTest
 class WalkingSkeletonTest extends SandboxHttpTest {
+
+    @Inject
+    GenerationHistory history;
 
     private static String prompt() {
         return "a lighthouse at dusk " + UUID.randomUUID();
@@ -134,6 +141,8 @@ class WalkingSkeletonTest extends SandboxHttpTest {
     @Test
     void bothProvidersFailing_answers502WithTrail_andStoresNothing() throws IOException {
         Path dir = Path.of(property("router.storage.dir"));
+        // the earlier answers' thumbnails and history lines are written after those answers: wait for them
+        await().atMost(Duration.ofSeconds(10)).until(() -> history.backlog() == 0);
         long filesBefore = countFiles(dir);
 
         ApiClient.Response r = api.generate("{\"prompt\":\"" + prompt() + "\"}", "X-Sandbox-Fault", "leonardo=failed,openai=500");

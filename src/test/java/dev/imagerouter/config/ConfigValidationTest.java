@@ -108,4 +108,47 @@ class ConfigValidationTest {
         assertTrue(m.contains("router.sandbox.leonardo-concurrent-jobs = '-10': expected an integer from 0 to 100000"), m);
         assertTrue(m.contains("router.sandbox.leonardo-pending-jobs = '-200': expected an integer from 0 to 100000"), m);
     }
+
+    @Test
+    void filesOfOneLeonardoAccount_mustAgreeOnTheSharedLimits_orNameAnotherAccount() {
+        TestConfigDir dir = TestConfigDir.copyOfRepository();
+        dir.replace(dir.providerFile("leonardo-flux-pro-2"), "enabled: false", "enabled: true");
+        dir.replace(dir.providerFile("leonardo-flux-pro-2"), "max-concurrent-calls: 10", "max-concurrent-calls: 4");
+
+        ConfigException e = assertThrows(ConfigException.class, () -> loader(Map.of()).load(dir.configDir()));
+        String m = e.getMessage();
+        assertTrue(m.contains("leonardo-phoenix.yml") || m.contains("leonardo-flux-pro-2.yml"), m);
+        assertTrue(m.contains("max-concurrent-calls=4") && m.contains("max-concurrent-calls=10")
+                && m.contains("share account LEONARDO_API_KEY's rate limiter and bulkhead"), m);
+
+        // a file naming another account has limits of its own
+        dir.replace(dir.providerFile("leonardo-flux-pro-2"), "# account: leonardo-main", "account: leonardo-second-key");
+        RouterConfig config = assertDoesNotThrow(() -> loader(Map.of()).load(dir.configDir()));
+        assertEquals("leonardo-second-key", config.providers().get("leonardo-flux-pro-2").limitKey());
+        assertEquals("LEONARDO_API_KEY", config.providers().get("leonardo-phoenix").limitKey());
+        assertEquals("openai-gpt-image-2", config.providers().get("openai-gpt-image-2").limitKey());
+    }
+
+    @Test
+    void everyShippedV2File_loadsWhenEnabled_andAV2FileNeedsAV1BaseUrl() {
+        TestConfigDir dir = TestConfigDir.copyOfRepository();
+        java.util.List<String> v2 = java.util.List.of("leonardo-lucid-origin", "leonardo-flux-pro-2", "leonardo-ideogram-4-5",
+                "leonardo-nano-banana-2", "leonardo-seedream-5-pro", "leonardo-gpt-image-2", "leonardo-recraft-v4");
+        v2.forEach(name -> dir.replace(dir.providerFile(name), "enabled: false", "enabled: true"));
+        RouterConfig config = assertDoesNotThrow(() -> loader(Map.of()).load(dir.configDir()));
+        for (String name : v2) {
+            assertEquals("leonardo-v2", config.providers().get(name).type(), name);
+            assertTrue(config.providers().get(name).settings().adapter() instanceof dev.imagerouter.provider.leonardov2.LeonardoV2Settings,
+                    name);
+        }
+
+        dir.replace(dir.providerFile("leonardo-flux-pro-2"), "base-url: ${LEONARDO_BASE_URL:https://cloud.leonardo.ai/api/rest/v1}",
+                "base-url: https://cloud.leonardo.ai/api/rest/v2");
+        dir.replace(dir.providerFile("leonardo-gpt-image-2"), "# catalog-name: GPT Image 2", "catalog-id: gpt-image-2");
+        ConfigException e = assertThrows(ConfigException.class, () -> loader(Map.of()).load(dir.configDir()));
+        assertTrue(e.getMessage().contains("router.providers.leonardo-flux-pro-2.base-url = 'https://cloud.leonardo.ai/api/rest/v2':"
+                + " expected Leonardo's v1 base URL, ending in /v1"), e.getMessage());
+        assertTrue(e.getMessage().contains("router.providers.leonardo-gpt-image-2.catalog-id = 'gpt-image-2': expected the model's UUID"),
+                e.getMessage());
+    }
 }

@@ -29,6 +29,7 @@ import java.util.function.BooleanSupplier;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -92,6 +93,22 @@ class ModelShutdownDatesTest extends SandboxHttpTest {
         assertEquals(0, alertLines().size(), alertLines().toString());
         ApiClient.Response r = api.generate("{\"prompt\":\"" + prompt("before the date") + "\"}");
         assertEquals(OPENAI, r.router().get("provider"), r.text());
+        // GET /admin/chain (the console's chain table) shows the date, the days left and the daily budgets
+        Map<String, Map<String, Object>> chain = chainByName();
+        assertEquals("2027-01-15", chain.get(OPENAI).get("model_shutdown_date"));
+        assertEquals(41, ((Number) chain.get(OPENAI).get("model_shutdown_days_left")).intValue());
+        assertFalse(chain.get(LEONARDO).containsKey("model_shutdown_date"), "no date known for Leonardo");
+        assertEquals(1_000_000, ((Number) chain.get(OPENAI).get("daily_budget_usd")).intValue());
+        assertEquals(100_000_000, ((Number) chain.get(LEONARDO).get("daily_budget_credits")).intValue());
+    }
+
+    @SuppressWarnings("unchecked")
+    private Map<String, Map<String, Object>> chainByName() {
+        Map<String, Map<String, Object>> byName = new java.util.HashMap<>();
+        for (Map<String, Object> p : (List<Map<String, Object>>) api.get("/admin/chain").json().get("providers")) {
+            byName.put((String) p.get("name"), p);
+        }
+        return byName;
     }
 
     @Test

@@ -117,11 +117,13 @@ class MetricsExportTest implements TestPropertyProvider {
         // Given a fresh instance. When Prometheus scrapes it before any generation request
         PrometheusText scrape = scrape();
 
-        // Then every provider's breaker, rate limiter and bulkhead is there (the dashboard shows them after a restart)
-        for (String provider : List.of("leonardo-phoenix", "openai-gpt-image-2")) {
-            assertEquals(1.0, value(scrape, "resilience4j_circuitbreaker_state", "name", provider, "state", "closed"), provider);
-            assertTrue(value(scrape, "resilience4j_ratelimiter_available_permissions", "name", provider) > 0, provider);
-            assertTrue(value(scrape, "resilience4j_bulkhead_max_allowed_concurrent_calls", "name", provider) > 0, provider);
+        // Then every provider's breaker and its account's rate limiter and bulkhead are there (the dashboard shows them
+        // after a restart); Leonardo's account is named after its key's variable, OpenAI's after the provider
+        for (String[] provider : List.of(new String[]{"leonardo-phoenix", "LEONARDO_API_KEY"},
+                new String[]{"openai-gpt-image-2", "openai-gpt-image-2"})) {
+            assertEquals(1.0, value(scrape, "resilience4j_circuitbreaker_state", "name", provider[0], "state", "closed"), provider[0]);
+            assertTrue(value(scrape, "resilience4j_ratelimiter_available_permissions", "name", provider[1]) > 0, provider[1]);
+            assertTrue(value(scrape, "resilience4j_bulkhead_max_allowed_concurrent_calls", "name", provider[1]) > 0, provider[1]);
         }
         // and the paid generations counters at 0 for both values of used, so that increase() sees the first one
         for (String provider : List.of("leonardo-phoenix", "openai-gpt-image-2")) {

@@ -43,7 +43,8 @@ class ProviderLimitsTest extends SandboxHttpTest {
         // Given one generation holding Leonardo's only bulkhead slot (its job stays PENDING 600 ms)
         CompletableFuture<ApiClient.Response> holding = CompletableFuture.supplyAsync(this::generate);
         long deadline = System.nanoTime() + 5_000_000_000L;
-        while (resilience.bulkheads().find("leonardo-phoenix").orElseThrow().getMetrics().getAvailableConcurrentCalls() > 0
+        // the bulkhead is the account's, named after it (ProviderConfig.limitKey(): the key's variable)
+        while (resilience.bulkheads().find("LEONARDO_API_KEY").orElseThrow().getMetrics().getAvailableConcurrentCalls() > 0
                 && System.nanoTime() < deadline) {
             Thread.onSpinWait();
         }

@@ -18,7 +18,9 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * Non-blocking HTTP access to Leonardo's REST API v1 (shared/specs/leonardo/WIRE.md): every call
+ * Non-blocking HTTP access to Leonardo's REST API v1 (shared/specs/leonardo/WIRE.md) and the v2 calls
+ * beside it ({@code POST /api/rest/v2/generations}, {@code GET /api/rest/v2/models}; UPDATES-2026.md §1),
+ * whose base path is the v1 base path with its last {@code /v1} replaced by {@code /v2}: every call
  * returns the raw 2xx body or completes exceptionally with the HTTP client's exception, which
  * {@link LeonardoFailureClassifier} classifies. Sends {@code authorization: Bearer <key>},
  * {@code accept} and {@code content-type: application/json}. Never logs the key. Thread-safe;
@@ -28,6 +30,7 @@ public final class LeonardoClient implements AutoCloseable {
 
     private final HttpClient http;
     private final String basePath;
+    private final String v2BasePath;
     private final String authorization;
 
     /**
@@ -38,6 +41,7 @@ public final class LeonardoClient implements AutoCloseable {
     public LeonardoClient(String baseUrl, String apiKey, Duration requestTimeout) {
         URI uri = URI.create(baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl);
         this.basePath = uri.getRawPath() == null ? "" : uri.getRawPath();
+        this.v2BasePath = v2BasePath(basePath);
         this.authorization = "Bearer " + apiKey;
         DefaultHttpClientConfiguration config = new DefaultHttpClientConfiguration();
         config.setReadTimeout(requestTimeout);
@@ -59,6 +63,34 @@ public final class LeonardoClient implements AutoCloseable {
         return send(request, extraHeaders);
     }
 
+    /**
+     * v2 {@code POST /generations} with a JSON body {@code {model, public, parameters}}; completes with the response body.
+     *
+     * @throws IllegalStateException when the base URL does not end in {@code /v1} (configuration checks that first)
+     */
+    public CompletableFuture<String> createGenerationV2(String jsonBody, Map<String, String> extraHeaders) {
+        MutableHttpRequest<String> request = HttpRequest.POST(v2Path() + "/generations", jsonBody)
+                .contentType(MediaType.APPLICATION_JSON_TYPE);
+        return send(request, extraHeaders);
+    }
+
+    /** v2 {@code GET /models}: the account's models list; completes with the response body. */
+    public CompletableFuture<String> modelsV2(Map<String, String> extraHeaders) {
+        return send(HttpRequest.GET(v2Path() + "/models"), extraHeaders);
+    }
+
+    /** The v2 base path beside a v1 one ({@code /api/rest/v1} → {@code /api/rest/v2}), or null when it does not end in {@code /v1}. */
+    public static String v2BasePath(String v1BasePath) {
+        return v1BasePath != null && v1BasePath.endsWith("/v1") ? v1BasePath.substring(0, v1BasePath.length() - 3) + "/v2" : null;
+    }
+
+    private String v2Path() {
+        if (v2BasePath == null) {
+            throw new IllegalStateException("base-url " + basePath + " does not end in /v1: no v2 API beside it");
+        }
+        return v2BasePath;
+    }
+
     /** {@code GET /generations/{id}}; completes with the response body. */
     public CompletableFuture<String> getGeneration(String generationId, Map<String, String> extraHeaders) {
         return send(HttpRequest.GET(basePath + "/generations/" + generationId), extraHeaders);
@@ -78,7 +110,7 @@ public final class LeonardoClient implements AutoCloseable {
     }
 
     /** Header names to add to sandbox calls. */
-    static Map<String, String> sandboxHeaders(ProviderContext context, String providerName, java.util.Optional<String> faults) {
+    public static Map<String, String> sandboxHeaders(ProviderContext context, String providerName, java.util.Optional<String> faults) {
         if (!context.sandbox()) {
             return Map.of();
         }

@@ -20,7 +20,8 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * The only code that reads Leonardo's raw statuses, bodies and client exceptions. Error bodies
- * are Hasura's envelope {@code {"error","path","code"}} (shared/specs/leonardo/WIRE.md §6):
+ * are Hasura's envelope {@code {"error","path","code"}} (shared/specs/leonardo/WIRE.md §6; v2 answers, whose
+ * shape is unconfirmed, may also carry {@code message} or {@code errors[0].message}, UPDATES-2026.md §7):
  * <ul>
  *   <li>401 {@code access-denied} → AUTH_FAILED (also 403 without a moderation message)</li>
  *   <li>"not enough api tokens …" (any status) → QUOTA_EXHAUSTED</li>
@@ -118,6 +119,15 @@ public final class LeonardoFailureClassifier {
             LeonardoWire.Error error = json.readValue(body, LeonardoWire.Error.class);
             if (error != null && error.error() != null) {
                 return error.error();
+            }
+            // v2 error bodies are unconfirmed (UPDATES-2026.md §7.1): also read a top-level "message" and a
+            // GraphQL-style "errors":[{"message"}], so that either shape is classified by its text
+            if (error != null && error.message() != null) {
+                return error.message();
+            }
+            if (error != null && error.errors() != null && !error.errors().isEmpty() && error.errors().get(0) != null
+                    && error.errors().get(0).message() != null) {
+                return error.errors().get(0).message();
             }
         } catch (IOException | RuntimeException notJson) {
             // fall through: a non-JSON body (for example an HTML 503)

@@ -33,14 +33,20 @@ public record LeonardoSettings(boolean alchemy, double contrast, Optional<String
                                Duration webhookPollInitialDelay, Duration jobMaxAge) {
 
     /** How long an accepted job is tracked by default. */
-    public static final Duration DEFAULT_JOB_MAX_AGE = Duration.ofMinutes(10);
+    public static final Duration DEFAULT_JOB_MAX_AGE = LeonardoJobSettings.DEFAULT_JOB_MAX_AGE;
 
     /** Allowed {@code contrast} values, shared/specs/leonardo/WIRE.md §2.1. */
     public static final List<Double> CONTRASTS = List.of(1.0, 1.3, 1.8, 2.5, 3.0, 3.5, 4.0, 4.5);
 
     /** The first poll's delay: later when callbacks are expected, since polling is then only the fallback. */
     public Duration firstPollDelay() {
-        return webhookEnabled ? webhookPollInitialDelay : pollInitialDelay;
+        return jobs().firstPollDelay();
+    }
+
+    /** How accepted jobs are tracked (polls, callbacks, job-max-age): the part shared with {@code leonardo-v2} files. */
+    public LeonardoJobSettings jobs() {
+        return new LeonardoJobSettings(pollInitialDelay, pollMaxDelay, pollMultiplier, pollJitter, webhookEnabled,
+                webhookPollInitialDelay, jobMaxAge);
     }
 
     /** Reads and checks the settings; problems go to the node's error list. */
@@ -52,16 +58,12 @@ public record LeonardoSettings(boolean alchemy, double contrast, Optional<String
         } else if (alchemy && contrast < 2.5) {
             node.problem("contrast", contrast, "at least 2.5 when alchemy is on");
         }
-        ConfigNode poll = node.child("poll");
-        ConfigNode webhook = node.child("webhook");
-        return new LeonardoSettings(alchemy, contrast, node.optionalString("preset-style"), node.optionalString("style-uuid"),
-                node.integer("max-dimension", 1536, 256, 2048),
-                poll.duration("initial-delay", Duration.ofSeconds(1)),
-                poll.duration("max-delay", Duration.ofSeconds(5)),
-                poll.decimal("multiplier", 1.5, 1.0, 10.0),
-                poll.decimal("jitter", 0.2, 0.0, 1.0),
-                webhook.bool("enabled", false),
-                webhook.duration("poll-initial-delay", Duration.ofSeconds(5)),
-                node.duration("job-max-age", DEFAULT_JOB_MAX_AGE));
+        Optional<String> presetStyle = node.optionalString("preset-style");
+        Optional<String> styleUuid = node.optionalString("style-uuid");
+        int maxDimension = node.integer("max-dimension", 1536, 256, 2048);
+        LeonardoJobSettings jobs = LeonardoJobSettings.read(node);
+        return new LeonardoSettings(alchemy, contrast, presetStyle, styleUuid, maxDimension, jobs.pollInitialDelay(),
+                jobs.pollMaxDelay(), jobs.pollMultiplier(), jobs.pollJitter(), jobs.webhookEnabled(),
+                jobs.webhookPollInitialDelay(), jobs.jobMaxAge());
     }
 }

@@ -30,7 +30,7 @@ public final class LeonardoWebhooks {
         if (done == null) {
             return false;
         }
-        LeonardoProvider.handleStatus(generationId, generation, done, () -> { });
+        LeonardoJobTracker.handleStatus(generationId, generation, done, () -> { });
         return true;
     }
 

@@ -58,8 +58,17 @@ public final class LeonardoWire {
     public record UserDetails(@Nullable BigDecimal apiSubscriptionTokens, @Nullable BigDecimal apiPaidTokens) {
     }
 
-    /** Hasura error envelope {@code {"error","path","code"}}. */
+    /**
+     * Hasura error envelope {@code {"error","path","code"}}; {@code message} and {@code errors} for the other shapes a
+     * v2 answer may have (UPDATES-2026.md §7.1: unconfirmed).
+     */
     @Serdeable
-    public record Error(@Nullable String error, @Nullable String path, @Nullable String code) {
+    public record Error(@Nullable String error, @Nullable String path, @Nullable String code, @Nullable String message,
+                        @Nullable List<ErrorItem> errors) {
+    }
+
+    /** One entry of a GraphQL-style {@code errors} list. */
+    @Serdeable
+    public record ErrorItem(@Nullable String message) {
     }
 }

@@ -89,6 +89,11 @@ public final class OpenAiProvider implements ImageProvider, dev.imagerouter.prov
         return Optional.of(this);
     }
 
+    @Override
+    public String remedy() {
+        return "Set a successor model in providers/" + config.name() + ".yml (e.g. model: gpt-image-2.6-sunburst) and reload";
+    }
+
     /**
      * {@code GET /v1/models/{model}} through the SDK: its {@code shutdown_date} when announced (a value the
      * SDK cannot read counts as none announced); a 404 is {@code MODEL_UNAVAILABLE}.
