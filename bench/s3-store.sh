@@ -11,9 +11,9 @@
 # (s3proxy_cpu_ms): during hits it stays at the probe's one PUT every 5 s, since a hit never touches S3.
 #   3. bench/S3PutBench.java against the same S3Proxy: a new image as one conditional PUT against
 #      HEAD then PUT, and what each costs for an image that is there already.
-# Usage: bench/s3-store.sh [seconds-per-step] [hit-seconds] [rates...]   (defaults 10 15 50 200)
 #   4. bench/HasImagesBench.java: the cache-hit path's only store call, ImageStore.hasImages, on each
 #      backend in one JVM (ns per call), with S3Proxy's CPU meanwhile: none but the probe's.
+# Usage: bench/s3-store.sh [seconds-per-step] [hit-seconds] [rates...]   (defaults 10 15 50 200)
 # WARM_MAX (default here 120 s) bounds each warm-up; PUT_IMAGES (200) and PUT_SIZES ("7000 1000000")
 # size step 3; BACKENDS ("local s3") may repeat them, e.g. "local s3 local s3".
 source "$(dirname "$0")/common.sh"
