@@ -1,6 +1,12 @@
 package dev.imagerouter.config;
 
+import dev.imagerouter.cache.SharedFlights;
 import dev.imagerouter.cluster.Cluster;
+import dev.imagerouter.cluster.Leases;
+import dev.imagerouter.storage.ImageStore;
+import io.micronaut.json.JsonMapper;
+import jakarta.inject.Singleton;
+import java.time.Clock;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micronaut.context.annotation.Bean;
 import io.micronaut.context.annotation.Context;
@@ -24,5 +30,21 @@ public class ClusterBeans {
     Cluster cluster(RouterBeans.ConfigBootstrap bootstrap, @Named("router-scheduler") ScheduledExecutorService scheduler,
                     MeterRegistry registry) {
         return Cluster.start(bootstrap.config().cluster(), scheduler, registry);
+    }
+
+    /** Leases this replica holds in Redis (generations in flight, provider slots, the credit check), renewed while held. */
+    @Singleton
+    Leases leases(Cluster cluster, @Named("router-scheduler") ScheduledExecutorService scheduler) {
+        return new Leases(cluster, scheduler);
+    }
+
+    /** Single flight across replicas after the cache's own levels ({@link SharedFlights#NONE} without Redis). */
+    @Singleton
+    SharedFlights sharedFlights(Cluster cluster, Leases leases, JsonMapper json, ImageStore store, Clock clock,
+                                RouterBeans.ConfigBootstrap bootstrap, @Named("router-scheduler") ScheduledExecutorService scheduler) {
+        if (!cluster.enabled()) {
+            return SharedFlights.NONE;
+        }
+        return new SharedFlights(cluster, leases, json, store, bootstrap.config().cache().ttl(), clock, scheduler);
     }
 }

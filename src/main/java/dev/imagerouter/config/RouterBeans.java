@@ -159,8 +159,8 @@ public class RouterBeans {
 
     @Singleton
     ResultCache resultCache(ConfigBootstrap bootstrap, ImageStore store, @Named("image-work") ExecutorService imageWork,
-                            Clock clock, Ticker ticker, MeterRegistry registry) {
-        return new ResultCache(bootstrap.config().cache(), store, imageWork, clock, ticker, registry);
+                            Clock clock, Ticker ticker, MeterRegistry registry, dev.imagerouter.cache.SharedFlights flights) {
+        return new ResultCache(bootstrap.config().cache(), store, imageWork, clock, ticker, registry, flights);
     }
 
     @Singleton
