@@ -3,6 +3,7 @@ package dev.imagerouter.config;
 import dev.imagerouter.cache.SharedFlights;
 import dev.imagerouter.cluster.Cluster;
 import dev.imagerouter.cluster.Leases;
+import dev.imagerouter.routing.SharedLimits;
 import dev.imagerouter.storage.ImageStore;
 import io.micronaut.json.JsonMapper;
 import jakarta.inject.Singleton;
@@ -36,6 +37,12 @@ public class ClusterBeans {
     @Singleton
     Leases leases(Cluster cluster, @Named("router-scheduler") ScheduledExecutorService scheduler) {
         return new Leases(cluster, scheduler);
+    }
+
+    /** The providers' account-wide limits across replicas ({@link SharedLimits#NONE} without Redis). */
+    @Singleton
+    SharedLimits sharedLimits(Cluster cluster, Leases leases) {
+        return cluster.enabled() ? new SharedLimits(cluster, leases) : SharedLimits.NONE;
     }
 
     /** Single flight across replicas after the cache's own levels ({@link SharedFlights#NONE} without Redis). */

@@ -202,8 +202,9 @@ public class RouterBeans {
     }
 
     @Singleton
-    dev.imagerouter.routing.PermitQueues permitQueues(@Named("router-scheduler") ScheduledExecutorService scheduler) {
-        return new dev.imagerouter.routing.PermitQueues(scheduler);
+    dev.imagerouter.routing.PermitQueues permitQueues(@Named("router-scheduler") ScheduledExecutorService scheduler,
+                                                      dev.imagerouter.routing.SharedLimits limits) {
+        return new dev.imagerouter.routing.PermitQueues(scheduler, limits);
     }
 
     @Singleton
