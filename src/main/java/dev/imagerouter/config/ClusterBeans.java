@@ -1,6 +1,7 @@
 package dev.imagerouter.config;
 
 import dev.imagerouter.cache.SharedFlights;
+import dev.imagerouter.cache.SharedIdempotencyKeys;
 import dev.imagerouter.cluster.Cluster;
 import dev.imagerouter.cluster.Leases;
 import dev.imagerouter.routing.SharedLimits;
@@ -43,6 +44,14 @@ public class ClusterBeans {
     @Singleton
     SharedLimits sharedLimits(Cluster cluster, Leases leases) {
         return cluster.enabled() ? new SharedLimits(cluster, leases) : SharedLimits.NONE;
+    }
+
+    /** Idempotency-Keys across replicas ({@link SharedIdempotencyKeys#NONE} without Redis). */
+    @Singleton
+    SharedIdempotencyKeys sharedIdempotencyKeys(Cluster cluster, RouterBeans.ConfigBootstrap bootstrap,
+                                                @Named("router-scheduler") ScheduledExecutorService scheduler) {
+        return cluster.enabled() ? new SharedIdempotencyKeys(cluster, scheduler, bootstrap.config().cache().ttl(),
+                bootstrap.config().cache().idempotencyKeysPerClient()) : SharedIdempotencyKeys.NONE;
     }
 
     /** Single flight across replicas after the cache's own levels ({@link SharedFlights#NONE} without Redis). */

@@ -82,6 +82,15 @@ public final class RedisServer implements AutoCloseable {
         }
     }
 
+    /** What the server printed so far (its log), for failure messages. */
+    public String log() {
+        try {
+            return Files.readString(dir.resolve("redis.log"), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            return "(no log: " + e + ")";
+        }
+    }
+
     /** Runs {@code commands} against the server over a short-lived connection (assertions, set-up). */
     public <T> T with(Function<RedisCommands<String, String>, T> commands) {
         RedisClient client = RedisClient.create(RedisURI.create(uri()));
