@@ -270,14 +270,26 @@ final class ProviderCall {
             breaker.releasePermission();
             return skip(handle, FailureKind.SKIPPED, "BULKHEAD_FULL", onAttempt);
         }
-        Optional<SpendReservations.Reservation> reserved;
-        try {
-            reserved = reservations.reserve(handle, request);
-        } catch (RuntimeException e) {
-            giveBackSlot(handle, shared);
-            breaker.releasePermission();
-            throw e;
+        CompletableFuture<Optional<SpendReservations.Reservation>> reserving = reservations.reserveAsync(handle, request);
+        if (reserving.isDone() && !reserving.isCompletedExceptionally()) { // decided here (no shared spend): go on in place
+            return reserved(handle, request, processor, options, shared, counts, onAttempt, onPaid, reserving.join());
         }
+        return reserving.handle((reserved, error) -> {
+            if (error != null) {
+                giveBackSlot(handle, shared);
+                breaker.releasePermission();
+                return CompletableFuture.<ProviderResult>failedFuture(error);
+            }
+            return reserved(handle, request, processor, options, shared, counts, onAttempt, onPaid, reserved);
+        }).thenCompose(f -> f);
+    }
+
+    /** The call once the spend reservation is decided ({@code reserved} empty: the budget is reached). */
+    private CompletableFuture<ProviderResult> reserved(ProviderHandle handle, ImageRequest request, ResultProcessor processor,
+                                                       RouteOptions options, SharedLimits.Slot shared, Map<FailureKind, Integer> counts,
+                                                       BiConsumer<Attempt, ProviderFailure> onAttempt, PaidListener onPaid,
+                                                       Optional<SpendReservations.Reservation> reserved) {
+        CircuitBreaker breaker = handle.resilience().circuitBreaker();
         if (reserved.isEmpty()) {
             giveBackSlot(handle, shared);
             breaker.releasePermission();
