@@ -20,10 +20,10 @@ import java.util.Optional;
  * right after {@link ClientAuthFilter}, which hands a request over by the attribute {@link #CLIENT}
  * only while a limit is set and Redis is up (otherwise it counts the request itself, synchronously).
  * Asynchronous, so no event-loop thread waits for Redis; a Redis failure on the way falls back to the
- * replica's own count. Exists only when a Redis URI is configured, so a single node's filter chain
- * is unchanged.
+ * replica's own count. Exists only when a Redis URI is configured ({@link RedisConfigured}, the
+ * sources the configuration reads it from), so a single node's filter chain is unchanged.
  */
-@Requires(property = "redis.uri")
+@Requires(condition = RedisConfigured.class)
 @ServerFilter(ServerFilter.MATCH_ALL_PATTERN)
 public class SharedRequestLimitFilter implements Ordered {
 
