@@ -74,6 +74,7 @@ KNOWN = {
     "image_router_job_queue_wait_seconds_sum", "image_router_jobs_max_queued",
     "image_router_callback_deliveries_total",
     "image_router_storage_writable", "image_router_sandbox_mode",
+    "image_router_redis_up", "image_router_redis_fallbacks_total",
     "resilience4j_circuitbreaker_state", "resilience4j_circuitbreaker_calls_seconds_count",
     "resilience4j_circuitbreaker_not_permitted_calls_total", "resilience4j_circuitbreaker_failure_rate",
     "resilience4j_ratelimiter_available_permissions", "resilience4j_ratelimiter_waiting_threads",

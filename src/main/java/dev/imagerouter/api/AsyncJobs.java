@@ -141,7 +141,18 @@ final class AsyncJobs {
                                                      String requestId, String client, Optional<String> callback) {
         String limitsName = client.isEmpty() ? ClientLimits.ANONYMOUS : client;
         int images = parsed.request().n();
-        limits.reserveImages(limitsName, images, runtime.config().auth().limits().imagesPerDay());
+        int perDay = runtime.config().auth().limits().imagesPerDay();
+        if (limits.sharesImages(perDay)) { // the day's allowance is counted in Redis, for every replica
+            return limits.reserveImagesShared(limitsName, images, perDay)
+                    .thenCompose(v -> startReserved(http, parsed, requestId, client, callback, limitsName, images));
+        }
+        limits.reserveImages(limitsName, images, perDay);
+        return startReserved(http, parsed, requestId, client, callback, limitsName, images);
+    }
+
+    private CompletableFuture<HttpResponse<?>> startReserved(HttpRequest<?> http, GenerationRequestParser.Parsed parsed,
+                                                             String requestId, String client, Optional<String> callback,
+                                                             String limitsName, int images) {
         boolean noCache = http.getHeaders().getAll("Cache-Control").stream().anyMatch(v -> v.toLowerCase().contains("no-cache"));
         JobService.NewJob job = new JobService.NewJob(client, requestId, parsed.request(), noCache, responseFormat(parsed),
                 GenerationController.requestBase(http), callback, () -> limits.releaseImages(limitsName, images));

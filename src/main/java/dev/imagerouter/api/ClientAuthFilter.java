@@ -148,11 +148,22 @@ public class ClientAuthFilter implements Ordered {
             name = client.get();
             request.setAttribute(ApiErrorHandlers.CLIENT_NAME, name);
         }
-        Optional<Duration> wait = limits.admitRequest(name, auth.limits().requestsPerMinute());
+        if (limits.sharesRequests(auth.limits().requestsPerMinute())) {
+            // counted in Redis for every replica, by SharedRequestLimitFilter right after this filter
+            request.setAttribute(SharedRequestLimitFilter.CLIENT, name);
+            return null;
+        }
+        return rateLimited(request, limits.admitRequest(name, auth.limits().requestsPerMinute()));
+    }
+
+    /** The 429 {@code rate_limit_exceeded} refusal when {@code wait} is present, else null (admitted). */
+    @Nullable
+    HttpResponse<?> rateLimited(HttpRequest<?> request, Optional<Duration> wait) {
         if (wait.isPresent()) {
+            int perMinute = runtime.config().auth().limits().requestsPerMinute();
             long seconds = ClientLimits.retryAfterSeconds(wait.get());
             return respond(request, new ApiException(HttpStatus.TOO_MANY_REQUESTS, "Rate limit reached for this API key: "
-                    + auth.limits().requestsPerMinute() + " requests per minute. Retry after " + seconds + " s.", "requests",
+                    + perMinute + " requests per minute. Retry after " + seconds + " s.", "requests",
                     null, "rate_limit_exceeded", Map.of(HttpHeaders.RETRY_AFTER, Long.toString(seconds)), null), "rate_limited");
         }
         return null;

@@ -104,7 +104,19 @@ public class GenerationController {
             return asyncJobs.create(http, parsed, requestId, idempotencyKey, start);
         }
         int images = parsed.request().n();
-        limits.reserveImages(client, images, runtime.config().auth().limits().imagesPerDay());
+        int perDay = runtime.config().auth().limits().imagesPerDay();
+        if (limits.sharesImages(perDay)) { // the day's allowance is counted in Redis, for every replica
+            return limits.reserveImagesShared(client, images, perDay)
+                    .thenCompose(v -> generateReserved(http, parsed, requestId, idempotencyKey, client, images, start));
+        }
+        limits.reserveImages(client, images, perDay);
+        return generateReserved(http, parsed, requestId, idempotencyKey, client, images, start);
+    }
+
+    /** The generation once {@code images} of the client's daily allowance are reserved. */
+    private CompletableFuture<HttpResponse<?>> generateReserved(HttpRequest<?> http, GenerationRequestParser.Parsed parsed,
+                                                               String requestId, Optional<String> idempotencyKey, String client,
+                                                               int images, long start) {
         // from here on, every refusal and every failed generation gives the reservation back
         boolean noCache = http.getHeaders().getAll("Cache-Control").stream().anyMatch(v -> v.toLowerCase().contains("no-cache"));
         Optional<String> namespace = http.getAttribute(ApiErrorHandlers.CLIENT_NAME, String.class);
@@ -117,8 +129,7 @@ public class GenerationController {
                     events == null ? dev.imagerouter.vocabulary.PartialImageListener.NONE : events);
         } catch (IdempotencyKeys.KeyReusedException e) {
             limits.releaseImages(client, images); // refused before any generation: the allowance is not used
-            throw new ApiException(io.micronaut.http.HttpStatus.UNPROCESSABLE_ENTITY, e.getMessage() + "; use a new key.",
-                    "invalid_request_error", IDEMPOTENCY_KEY, "idempotency_key_reused", java.util.Map.of(), null);
+            throw keyReused(e);
         } catch (RuntimeException e) {
             limits.releaseImages(client, images); // e.g. no provider can serve the request (400)
             throw e;
@@ -128,6 +139,9 @@ public class GenerationController {
                 limits.releaseImages(client, images); // a failed generation does not use the daily allowance
             }
         });
+        // with keys shared by replicas (REDIS_URI) a reused key is found asynchronously
+        generation = generation.exceptionallyCompose(e -> CompletableFuture.failedFuture(
+                unwrap(e) instanceof IdempotencyKeys.KeyReusedException reused ? keyReused(reused) : e));
         // b64_json reads the stored files: never on the event loop (a cache hit completes at once)
         boolean base64 = parsed.base64() || parsed.stream();
         CompletableFuture<GenerationEvents.Answer> answer = generation.thenApplyAsync(g -> {
@@ -155,6 +169,15 @@ public class GenerationController {
     private GenerationResponse toResponse(GenerationService.Generation g, GenerationRequestParser.Parsed parsed,
                                           boolean base64, String base) {
         return answers.render(g.generation(), g.cached(), g.requestHash(), parsed.request(), parsed.url(), base64, base);
+    }
+
+    private static ApiException keyReused(IdempotencyKeys.KeyReusedException e) {
+        return new ApiException(io.micronaut.http.HttpStatus.UNPROCESSABLE_ENTITY, e.getMessage() + "; use a new key.",
+                "invalid_request_error", IDEMPOTENCY_KEY, "idempotency_key_reused", java.util.Map.of(), null);
+    }
+
+    private static Throwable unwrap(Throwable e) {
+        return e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
     }
 
     /** {@code scheme://host[:port]} as the client addressed us (Host header), for image URLs. */

@@ -203,7 +203,17 @@ public class JobsController {
                     AsyncJobs.responseFormat(parsed), base, callback, () -> limits.releaseImages(limitsName, n)));
         }
         int reserved = images;
-        limits.reserveImages(limitsName, reserved, runtime.config().auth().limits().imagesPerDay());
+        int perDay = runtime.config().auth().limits().imagesPerDay();
+        if (limits.sharesImages(perDay)) { // the day's allowance is counted in Redis, for every replica
+            return limits.reserveImagesShared(limitsName, reserved, perDay)
+                    .thenCompose(v -> createReservedBatch(client, limitsName, newJobs, reserved, requestId));
+        }
+        limits.reserveImages(limitsName, reserved, perDay);
+        return createReservedBatch(client, limitsName, newJobs, reserved, requestId);
+    }
+
+    private CompletableFuture<HttpResponse<?>> createReservedBatch(String client, String limitsName, List<JobService.NewJob> newJobs,
+                                                           int reserved, String requestId) {
         String batchId = JobService.newId("batch");
         CompletableFuture<List<JobRecord>> created;
         try {

@@ -30,7 +30,7 @@ import java.util.function.Supplier;
 // Over 300 lines because both cache levels, single flight for lookups and for no-cache refreshes, the missing-file check and the metrics binding share one Caffeine cache, so the HIT/MISS rules sit in one place.
 
 /*
- * Two levels, keyed by request hash:
+ * Two levels (three with REDIS_URI), keyed by request hash:
  *   1. Caffeine AsyncCache in memory. get(key, loader) gives single flight: concurrent identical
  *      requests share one in-flight generation; a failed future is removed by Caffeine, so failures
  *      are never cached. Size bound = max-entries. An entry expires at its record's created time
@@ -41,6 +41,8 @@ import java.util.function.Supplier;
  *      the disk-read executor, never on the caller's thread (a Netty event loop). The loader's
  *      future is in the cache from the first call on, so requests arriving during the disk read
  *      join it like any in-flight generation.
+ *   3. With REDIS_URI set, SharedFlights after both: the result another replica generated, or single
+ *      flight across replicas (one replica generates, the others wait for it). Never on a memory hit.
  *
  * HIT or MISS, as the response reports it (X-Router-Cache, router.cached):
  *   MISS  this request's lookup called the generator (nothing in memory, nothing usable on disk);
@@ -105,6 +107,7 @@ public final class ResultCache {
     private final java.util.concurrent.ConcurrentMap<String, CompletableFuture<CachedGeneration>> refreshing =
             new java.util.concurrent.ConcurrentHashMap<>();
     private final ImageStore store;
+    private final SharedFlights flights;
     private final Executor diskReads;
     private final Duration ttl;
     private final Clock clock;
@@ -122,6 +125,17 @@ public final class ResultCache {
      */
     public ResultCache(CacheConfig config, ImageStore store, Executor diskReads, Clock clock, Ticker ticker,
                        MeterRegistry registry) {
+        this(config, store, diskReads, clock, ticker, registry, SharedFlights.NONE);
+    }
+
+    /**
+     * As {@link #ResultCache(CacheConfig, ImageStore, Executor, Clock, Ticker, MeterRegistry)}, with a
+     * third level after memory and the store's record: single flight across replicas through Redis
+     * ({@link SharedFlights}; {@link SharedFlights#NONE} without it).
+     */
+    public ResultCache(CacheConfig config, ImageStore store, Executor diskReads, Clock clock, Ticker ticker,
+                       MeterRegistry registry, SharedFlights flights) {
+        this.flights = Objects.requireNonNull(flights, "flights");
         this.store = Objects.requireNonNull(store, "store");
         this.diskReads = Objects.requireNonNull(diskReads, "diskReads");
         this.ttl = config.ttl();
@@ -184,8 +198,12 @@ public final class ResultCache {
                         if (onDisk.isPresent()) {
                             return CompletableFuture.completedFuture(new CachedGeneration(onDisk.get(), List.of()));
                         }
-                        generated.set(true);
-                        return generate.get();
+                        // another replica may have it, or be generating it (REDIS_URI): asked only after both
+                        // levels here missed, so a hit never waits for Redis
+                        return flights.produce(key, () -> {
+                            generated.set(true);
+                            return generate.get();
+                        });
                     })
                     .handle((generation, error) -> new Outcome(generation, error));
             return loading;
@@ -237,6 +255,7 @@ public final class ResultCache {
         started.whenComplete((generation, error) -> {
             if (error == null) {
                 cache.put(requestHash, CompletableFuture.completedFuture(new Outcome(generation, null)));
+                flights.publish(generation); // other replicas that miss in memory get the newest too
             }
             // ended before it completes: whoever finds it in the map still gets this outcome, and
             // whoever comes after starts afresh

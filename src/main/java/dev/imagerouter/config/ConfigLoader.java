@@ -222,6 +222,9 @@ public final class ConfigLoader {
         dev.imagerouter.settings.JobSettings jobs = dev.imagerouter.settings.JobSettings.read(router.child("jobs"));
         dev.imagerouter.settings.ShutdownSettings shutdown = dev.imagerouter.settings.ShutdownSettings.read(router.child("shutdown"));
         dev.imagerouter.settings.HistorySettings history = dev.imagerouter.settings.HistorySettings.read(router.child("history"));
+        // the Redis URI is read as redis.uri (REDIS_URI) only, never from a file, and kept out of the effective view
+        dev.imagerouter.settings.ClusterSettings cluster = dev.imagerouter.settings.ClusterSettings.read(router,
+                override(dev.imagerouter.settings.ClusterSettings.REDIS_URI_PROPERTY));
         if (sandboxConfig.pendingMax().compareTo(sandboxConfig.pendingMin()) < 0) {
             sandboxNode.problem("pending-max", sandboxConfig.pendingMax(), "at least pending-min (" + sandboxConfig.pendingMin() + ")");
         }
@@ -231,7 +234,7 @@ public final class ConfigLoader {
         RouterConfig.ReloadConfig reload = new RouterConfig.ReloadConfig(reloadNode.bool("watch", true),
                 reloadNode.duration("debounce", Duration.ofMillis(500)));
         return new RouterConfig(enabledChain, defaults, providers, cache, storage, download, sandboxConfig,
-                effective, files, auth, api, alerts, reload, callbacks, jobs, shutdown, history);
+                effective, files, auth, api, alerts, reload, callbacks, jobs, shutdown, history, cluster);
     }
 
     /** {@code router.sandbox.openai-shutdown-dates}: comma-separated {@code model=YYYY-MM-DD}; a bad entry is a problem. */

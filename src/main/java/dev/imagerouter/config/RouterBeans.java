@@ -171,9 +171,10 @@ public class RouterBeans {
      */
     @Singleton
     ResultCache resultCache(ConfigBootstrap bootstrap, ImageStore store, @Named("image-work") ExecutorService imageWork,
-                            @Named("storage-io") ExecutorService storageIo, Clock clock, Ticker ticker, MeterRegistry registry) {
+                            @Named("storage-io") ExecutorService storageIo, Clock clock, Ticker ticker, MeterRegistry registry,
+                            dev.imagerouter.cache.SharedFlights flights) {
         return new ResultCache(bootstrap.config().cache(), store, store.inBucket() ? storageIo : imageWork, clock, ticker,
-                registry);
+                registry, flights);
     }
 
     @Singleton
@@ -215,8 +216,9 @@ public class RouterBeans {
     }
 
     @Singleton
-    dev.imagerouter.routing.PermitQueues permitQueues(@Named("router-scheduler") ScheduledExecutorService scheduler) {
-        return new dev.imagerouter.routing.PermitQueues(scheduler);
+    dev.imagerouter.routing.PermitQueues permitQueues(@Named("router-scheduler") ScheduledExecutorService scheduler,
+                                                      dev.imagerouter.routing.SharedLimits limits) {
+        return new dev.imagerouter.routing.PermitQueues(scheduler, limits);
     }
 
     @Singleton

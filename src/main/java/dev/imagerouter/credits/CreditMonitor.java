@@ -4,6 +4,7 @@ import dev.imagerouter.routing.RunningRouter;
 
 import dev.imagerouter.vocabulary.LogText;
 import dev.imagerouter.alerts.AlertService;
+import dev.imagerouter.cluster.Cluster;
 import dev.imagerouter.vocabulary.MetricNames;
 import dev.imagerouter.provider.CreditSettings;
 import dev.imagerouter.vocabulary.ImageRequest;
@@ -58,6 +59,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *   makes SpendGate skip the provider with reason CREDITS.
  * In sandbox mode the check sends X-Sandbox-Provider: <name>.credits, so a fault plan can target
  * the balance check alone (e.g. leonardo-phoenix.credits=500).
+ * - Several replicas (REDIS_URI): one replica per check interval calls GET /me and all read the
+ *   balance it publishes; every replica's costs lower the shared balance (SharedCredits).
  */
 /** Watches provider credit balances. Thread-safe; never blocks a request. */
 @Singleton
@@ -78,12 +81,15 @@ public class CreditMonitor implements RoutingListener {
     private final Set<String> metered = ConcurrentHashMap.newKeySet();
     private final AtomicBoolean started = new AtomicBoolean();
     private final BalanceCheck balanceCheck;
+    /** The balance shared by replicas (REDIS_URI): one checks, all read; null without Redis. */
+    private final SharedCredits shared;
 
     private record ParsedSettings(ProviderConfig source, CreditSettings settings) {
     }
 
     public CreditMonitor(RunningRouter runtime, AlertService alerts, @Named("router-scheduler") ScheduledExecutorService scheduler,
-                         JsonMapper json, MeterRegistry meters, Clock clock) {
+                         JsonMapper json, MeterRegistry meters, Clock clock, Cluster cluster) {
+        this.shared = cluster.enabled() ? new SharedCredits(cluster) : null;
         this.runtime = runtime;
         this.alerts = alerts;
         this.scheduler = scheduler;
@@ -177,6 +183,9 @@ public class CreditMonitor implements RoutingListener {
         }
         CreditSettings s = settings(provider);
         state(provider.name()).spend(cost.get().amount(), s).ifPresent(t -> announce(provider.name(), t, s));
+        if (shared != null && shared.use()) {
+            shared.spend(provider.name(), cost.get().amount()); // the other replicas read it at their next check
+        }
     }
 
     @Override
@@ -194,8 +203,37 @@ public class CreditMonitor implements RoutingListener {
         return check(h);
     }
 
-    /** One GET /me; completes (normally) when the result has been applied or the failure recorded. */
+    /**
+     * A due check. With Redis up (REDIS_URI) one replica per check interval calls {@code GET /me} (the
+     * one whose tick takes the shared lease) and publishes the balance; the others read it. A replica
+     * that finds no shared balance, or cannot ask Redis, checks itself.
+     */
     private CompletableFuture<Void> check(ProviderHandle h) {
+        if (h.provider().balanceSource().isEmpty() || shared == null || !shared.use()) {
+            return checkHere(h);
+        }
+        String name = h.name();
+        return shared.claim(name, settings(h).checkInterval()).thenCompose(mine -> mine ? checkHere(h)
+                : shared.read(name).thenCompose(reading -> {
+                    if (reading.isEmpty()) {
+                        return checkHere(h);
+                    }
+                    ProviderCredits state = state(name);
+                    CreditSettings cs = settings(h);
+                    long sequence = state.startCheck(System.nanoTime());
+                    state.finishCheck(sequence);
+                    boolean first = state.lastSuccess().isEmpty();
+                    state.observe(sequence, reading.get().balance(), cs, reading.get().checkedAt()).ifPresent(t -> announce(name, t, cs));
+                    if (first) {
+                        LOG.info("credit balance provider={} balance={} level={} (checked by another replica at {})", name,
+                                reading.get().balance().toPlainString(), state.level(), reading.get().checkedAt());
+                    }
+                    return CompletableFuture.<Void>completedFuture(null);
+                }));
+    }
+
+    /** One GET /me; completes (normally) when the result has been applied or the failure recorded. */
+    private CompletableFuture<Void> checkHere(ProviderHandle h) {
         Optional<dev.imagerouter.provider.BalanceSource> source = h.provider().balanceSource();
         if (source.isEmpty()) {
             return CompletableFuture.completedFuture(null);
@@ -211,6 +249,9 @@ public class CreditMonitor implements RoutingListener {
             if (outcome.balance().isPresent()) {
                 BigDecimal balance = outcome.balance().get();
                 checks(name, "success").increment();
+                if (shared != null && shared.up()) {
+                    shared.publish(name, balance, clock.instant());
+                }
                 boolean first = state.lastSuccess().isEmpty();
                 state.observe(sequence, balance, cs, clock.instant()).ifPresent(t -> announce(name, t, cs));
                 if (first) {

@@ -3,6 +3,8 @@ package dev.imagerouter.credits;
 import dev.imagerouter.routing.RunningRouter;
 
 import dev.imagerouter.alerts.Alert;
+import dev.imagerouter.cluster.Cluster;
+import dev.imagerouter.cluster.Leases;
 import dev.imagerouter.alerts.AlertService;
 import dev.imagerouter.vocabulary.MetricNames;
 import dev.imagerouter.provider.BudgetSettings;
@@ -55,8 +57,10 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * The settlement that makes today's settled spend reach a budget raises one BUDGET_EXCEEDED alert.
  * Settled amounts go to <router.storage.dir>/spend/ (SpendJournal) and are read back at startup,
- * so a restart keeps today's spend. Each replica enforces its own reading of the directory: spend
- * another replica settles after this one started is not seen until the next day file is read.
+ * so a restart keeps today's spend. Without Redis each replica enforces its own reading of the
+ * directory: spend another replica settles after this one started is not seen until the next day
+ * file is read. With REDIS_URI the spend is counted in Redis for every replica (SharedSpend, via
+ * reserveAsync), and this replica's own count is the fallback while Redis is down.
  */
 /** The providers' daily spend ceilings, held by reservation before each call. Thread-safe. */
 @Singleton
@@ -71,6 +75,8 @@ public class DailyBudgets implements SpendReservations {
     private final ScheduledExecutorService scheduler;
     private final SpendJournal journal;
     private final DailySpend daily;
+    /** Today's spend in Redis, shared by replicas (REDIS_URI); null without Redis. */
+    private final SharedSpend shared;
     private final Map<String, Parsed> settings = new ConcurrentHashMap<>();
     private final Map<String, ProviderResult.Cost> lastPerImage = new ConcurrentHashMap<>();
     private final Set<String> gauges = ConcurrentHashMap.newKeySet();
@@ -80,7 +86,8 @@ public class DailyBudgets implements SpendReservations {
     }
 
     public DailyBudgets(RunningRouter runtime, AlertService alerts, MeterRegistry meters, Clock clock,
-                        @Named("router-scheduler") ScheduledExecutorService scheduler) {
+                        @Named("router-scheduler") ScheduledExecutorService scheduler, Cluster cluster, Leases leases,
+                        @Named("storage-io") java.util.concurrent.ExecutorService storageIo) {
         this.runtime = runtime;
         this.alerts = alerts;
         this.meters = meters;
@@ -89,6 +96,7 @@ public class DailyBudgets implements SpendReservations {
         this.journal = new SpendJournal(dir);
         this.daily = new DailySpend(clock, journal);
         daily.today("", DailySpend.USD); // reads today's journal now, not on a request's path
+        this.shared = cluster.enabled() ? new SharedSpend(cluster, leases, clock, journal::read, storageIo) : null;
     }
 
     @EventListener
@@ -127,6 +135,72 @@ public class DailyBudgets implements SpendReservations {
                 hold.release();
             }
         });
+    }
+
+    /**
+     * With Redis up (REDIS_URI), today's spend is counted there for every replica (SharedSpend): the
+     * call is admitted against the deployment's settled and reserved spend. Redis down or failing:
+     * {@link #reserve}, this replica's own count.
+     */
+    @Override
+    public java.util.concurrent.CompletableFuture<Optional<Reservation>> reserveAsync(ProviderHandle provider, ImageRequest request) {
+        if (shared == null || !shared.use()) {
+            return SpendReservations.super.reserveAsync(provider, request);
+        }
+        BudgetSettings s = settings(provider);
+        Map<String, BigDecimal> budgets = new HashMap<>();
+        s.dailyBudgetUsd().ifPresent(b -> budgets.put(DailySpend.USD, b));
+        s.dailyBudgetCredits().ifPresent(b -> budgets.put(DailySpend.CREDITS, b));
+        Map<String, BigDecimal> expected = expected(provider, request, s);
+        String name = provider.name();
+        int n = request.n();
+        return shared.reserve(name, expected, budgets).thenApply(answer -> switch (answer.getKey()) {
+            case BUDGET_REACHED -> Optional.<Reservation>empty();
+            case UNAVAILABLE -> reserve(provider, request);
+            case RESERVED -> Optional.<Reservation>of(new SharedReservation(provider, name, n, answer.getValue().orElseThrow()));
+        });
+    }
+
+    /** One call's reservation in Redis; settled there and, like every settlement, in the journal. */
+    private final class SharedReservation implements Reservation {
+        private final ProviderHandle provider;
+        private final String name;
+        private final int n;
+        private final SharedSpend.Hold hold;
+        private final java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+
+        SharedReservation(ProviderHandle provider, String name, int n, SharedSpend.Hold hold) {
+            this.provider = provider;
+            this.name = name;
+            this.n = n;
+            this.hold = hold;
+        }
+
+        @Override
+        public void settle(Optional<ProviderResult.Cost> actual) {
+            if (!done.compareAndSet(false, true)) {
+                return;
+            }
+            actual.filter(c -> c.amount().signum() > 0).ifPresent(c -> lastPerImage.put(name,
+                    new ProviderResult.Cost(c.amount().divide(BigDecimal.valueOf(n), 8, RoundingMode.HALF_UP)
+                            .stripTrailingZeros(), c.unit())));
+            Map<String, BigDecimal> amounts = actual.isPresent() && actual.get().amount().signum() >= 0
+                    ? Map.of(actual.get().unit(), actual.get().amount()) : hold.held();
+            if (amounts.isEmpty()) {
+                shared.release(hold);
+            }
+            amounts.forEach((unit, amount) -> {
+                daily.add(name, unit, amount); // this replica's count and the journal (the durable record)
+                shared.settle(hold, unit, amount).thenAccept(added -> added.ifPresent(a -> alertIfReached(name, a, settings(provider))));
+            });
+        }
+
+        @Override
+        public void release() {
+            if (done.compareAndSet(false, true)) {
+                shared.release(hold);
+            }
+        }
     }
 
     /** Today's (UTC) settled spend of a provider in {@code unit} ({@code USD} or {@code CREDITS}). */

@@ -2,6 +2,7 @@ package dev.imagerouter.routing;
 
 import dev.imagerouter.cache.CachedGeneration;
 import dev.imagerouter.cache.IdempotencyKeys;
+import dev.imagerouter.cache.SharedIdempotencyKeys;
 import dev.imagerouter.cache.RequestHasher;
 import dev.imagerouter.cache.ResultCache;
 import dev.imagerouter.vocabulary.GeneratedImage;
@@ -60,6 +61,8 @@ public class GenerationService {
     private final ExecutorService storageIo;
     private final Clock clock;
     private final IdempotencyKeys<Generation> idempotencyKeys;
+    /** The keys shared by replicas while Redis is up (REDIS_URI); {@link #idempotencyKeys} otherwise. */
+    private final SharedIdempotencyKeys sharedKeys;
     private final StorageProbe storageProbe;
     private final Draining draining;
     private final List<GenerationListener> listeners;
@@ -69,8 +72,10 @@ public class GenerationService {
     public GenerationService(RunningRouter runtime, Router router, ResultCache cache, RequestHasher hasher,
                              ImageNormaliser normaliser, ImageStore store, @Named("image-work") ExecutorService imageWork,
                              @Named("storage-io") ExecutorService storageIo,
-                             Clock clock, StorageProbe storageProbe, Draining draining, List<GenerationListener> listeners) {
+                             Clock clock, StorageProbe storageProbe, Draining draining, List<GenerationListener> listeners,
+                             SharedIdempotencyKeys sharedKeys) {
         this.listeners = List.copyOf(listeners);
+        this.sharedKeys = sharedKeys;
         this.storageProbe = storageProbe;
         this.draining = draining;
         this.runtime = runtime;
@@ -151,6 +156,9 @@ public class GenerationService {
             return answered(generateOnce(request, namespace, noCache, requestId, options), request, namespace, requestId, start);
         }
         String hash = hasher.hash(request, runtime.config().cache().perClient() ? namespace : Optional.empty());
+        if (sharedKeys.use()) {
+            return sharedKeys(request, namespace, noCache, requestId, idempotencyKey.get(), options, hash);
+        }
         // the client's name; "" is the one anonymous client of open sandbox mode (no keys configured)
         IdempotencyKeys.Replay<Generation> replay = idempotencyKeys.resolve(namespace.orElse(""), idempotencyKey.get(), hash,
                 () -> generateOnce(request, namespace, noCache, requestId, options));
@@ -180,6 +188,40 @@ public class GenerationService {
             }
         });
         return answer;
+    }
+
+    /**
+     * The key bound in Redis, for every replica: the first request generates; a replay of the same
+     * request is answered with its hash's cached result (no-cache or not); the key with another
+     * request fails with {@link IdempotencyKeys.KeyReusedException}; Redis failing on the way hands
+     * over to this replica's own keys.
+     */
+    private CompletableFuture<Generation> sharedKeys(ImageRequest request, Optional<String> namespace, boolean noCache,
+                                                     String requestId, String key, RouteOptions options, String hash) {
+        String client = namespace.orElse("");
+        return sharedKeys.bind(client, key, hash).thenCompose(binding -> switch (binding) {
+            case NEW -> {
+                CompletableFuture<Generation> first = generateOnce(request, namespace, noCache, requestId, options);
+                first.whenComplete((g, e) -> {
+                    if (e == null) {
+                        sharedKeys.done(client, key, hash);
+                    } else {
+                        sharedKeys.forget(client, key, hash);
+                    }
+                });
+                yield first;
+            }
+            case REPLAY -> generateOnce(request, namespace, false, requestId, options)
+                    .thenApply(g -> new Generation(g.generation(), true, g.requestHash()));
+            case REUSED -> CompletableFuture.failedFuture(new IdempotencyKeys.KeyReusedException());
+            case UNAVAILABLE -> {
+                IdempotencyKeys.Replay<Generation> replay = idempotencyKeys.resolve(client, key, hash,
+                        () -> generateOnce(request, namespace, noCache, requestId, options));
+                yield replay.replayed()
+                        ? replay.result().thenApply(g -> new Generation(g.generation(), true, g.requestHash()))
+                        : replay.result();
+            }
+        });
     }
 
     /**

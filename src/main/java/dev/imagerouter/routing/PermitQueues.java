@@ -28,6 +28,13 @@ import java.util.concurrent.TimeUnit;
  *
  * Why our own code: Resilience4j's Bulkhead can wait (maxWaitDuration) only by blocking a thread,
  * one per waiter; 10,000 queued jobs cannot each hold a thread. This keeps waiters as futures.
+ *
+ * Several replicas (REDIS_URI, SharedLimits): while Redis is up, the head is admitted when this
+ * replica's bulkhead has a slot and the account has a shared slot and create permit (one script
+ * call; the shared limiter replaces the local one). Only one such call per queue is under way at a
+ * time. Refused for a slot: tried again when any replica frees one (published) or after
+ * SHARED_SLOT_POLL; refused for the rate: when the oldest create leaves the window. Redis failing
+ * on the way: the local limiter decides, as without Redis.
  */
 /** Per-provider FIFO queues of walks waiting for provider permits. Thread-safe. */
 public final class PermitQueues {
@@ -39,28 +46,48 @@ public final class PermitQueues {
         }
     }
 
+    /** Longest wait before a queue refused a shared slot asks again (a freed slot is also published). */
+    static final long SHARED_SLOT_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
     /** Retry delay of a rate limiter that does not say when its next permit comes. */
     private static final long UNKNOWN_REFRESH_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
 
     private final ScheduledExecutorService scheduler;
+    private final SharedLimits limits;
     private final Map<String, Queue> queues = new ConcurrentHashMap<>();
 
     public PermitQueues(ScheduledExecutorService scheduler) {
+        this(scheduler, SharedLimits.NONE);
+    }
+
+    /** Queues that also take the providers' shared slots and permits ({@link SharedLimits}) while Redis is up. */
+    public PermitQueues(ScheduledExecutorService scheduler, SharedLimits limits) {
         this.scheduler = scheduler;
+        this.limits = limits;
+        limits.onFreed(key -> queues.values().forEach(q -> {
+            if (q.limitKey().equals(key)) {
+                q.pump();
+            }
+        }));
+    }
+
+    /** The providers' shared limits these queues (and the synchronous calls) take from. */
+    SharedLimits limits() {
+        return limits;
     }
 
     /**
      * Waits, behind earlier waiters of the same provider, for a bulkhead slot and a rate-limit
      * permit of {@code handle}.
      *
-     * @return completes when both are held (the caller must give the slot back with
-     *         {@code bulkhead.onComplete()} and {@link #signal}); or exceptionally with
-     *         {@link QueueTimeoutException} after {@code maxWait}, or {@link WalkCancelledException}
-     *         once {@code cancelled} completes
+     * @return completes when both are held, with the shared slot ({@link SharedLimits.Slot#NONE} when
+     *         the shared limits did not decide; the caller must give the local slot back with
+     *         {@code bulkhead.onComplete()} and {@link #signal}, and release the shared one); or
+     *         exceptionally with {@link QueueTimeoutException} after {@code maxWait}, or
+     *         {@link WalkCancelledException} once {@code cancelled} completes
      */
-    CompletableFuture<Void> acquire(ProviderHandle handle, Duration maxWait, CompletableFuture<Void> cancelled) {
+    CompletableFuture<SharedLimits.Slot> acquire(ProviderHandle handle, Duration maxWait, CompletableFuture<Void> cancelled) {
         Queue queue = queues.computeIfAbsent(handle.name(), Queue::new);
-        CompletableFuture<Void> admitted = new CompletableFuture<>();
+        CompletableFuture<SharedLimits.Slot> admitted = new CompletableFuture<>();
         queue.add(handle, admitted);
         scheduler.schedule(() -> {
             if (admitted.completeExceptionally(new QueueTimeoutException("waited " + maxWait
@@ -116,9 +143,11 @@ public final class PermitQueues {
     }
 
     private final class Queue {
-        private final ArrayDeque<CompletableFuture<Void>> waiters = new ArrayDeque<>();
+        private final ArrayDeque<CompletableFuture<SharedLimits.Slot>> waiters = new ArrayDeque<>();
         private ProviderHandle handle;
         private boolean retryScheduled;
+        /** A shared admission is being asked for (at most one at a time per queue). */
+        private boolean asking;
         /** Monotonic time before which no queued walk is admitted (the pacing). */
         private long nextAdmission = System.nanoTime();
 
@@ -132,14 +161,18 @@ public final class PermitQueues {
             return handle != null && handle.resilience().bulkhead() == bulkhead;
         }
 
-        synchronized void add(ProviderHandle latest, CompletableFuture<Void> waiter) {
+        synchronized String limitKey() {
+            return handle == null ? "" : SharedLimits.limitKey(handle);
+        }
+
+        synchronized void add(ProviderHandle latest, CompletableFuture<SharedLimits.Slot> waiter) {
             handle = latest; // a reload may have rebuilt the provider: the newest handle's instances count
             waiters.addLast(waiter);
         }
 
         synchronized int size() {
             int live = 0;
-            for (CompletableFuture<Void> w : waiters) {
+            for (CompletableFuture<SharedLimits.Slot> w : waiters) {
                 if (!w.isDone()) {
                     live++;
                 }
@@ -150,8 +183,8 @@ public final class PermitQueues {
         void pump() {
             List<Runnable> admit = new ArrayList<>();
             synchronized (this) {
-                while (!waiters.isEmpty()) {
-                    CompletableFuture<Void> head = waiters.peekFirst();
+                while (!waiters.isEmpty() && !asking) {
+                    CompletableFuture<SharedLimits.Slot> head = waiters.peekFirst();
                     if (head.isDone()) { // timed out or cancelled
                         waiters.pollFirst();
                         continue;
@@ -166,6 +199,12 @@ public final class PermitQueues {
                     if (!bulkhead.tryAcquirePermission()) {
                         break; // a job's end signals
                     }
+                    if (limits.use()) {
+                        asking = true; // the account's slot and permit, asked outside the lock
+                        ProviderHandle current = handle;
+                        admit.add(() -> limits.acquire(current, true).thenAccept(a -> shared(a, bulkhead, limiter)));
+                        break;
+                    }
                     long wait = limiter.reservePermission();
                     if (wait < 0) {
                         bulkhead.onComplete();
@@ -174,16 +213,64 @@ public final class PermitQueues {
                     }
                     waiters.pollFirst();
                     nextAdmission = now + spacing(limiter);
-                    admit.add(() -> hand(head, bulkhead, wait));
+                    admit.add(() -> hand(head, bulkhead, wait, SharedLimits.Slot.NONE));
                 }
             }
             admit.forEach(Runnable::run); // outside the lock: the walk goes on from here
         }
 
-        private void hand(CompletableFuture<Void> waiter, Bulkhead bulkhead, long waitNanos) {
-            Runnable complete = () -> {
-                if (!waiter.complete(null)) { // it timed out or was cancelled meanwhile: give the slot back
+        /** The answer of the shared limits for the head, this replica's bulkhead slot held meanwhile. */
+        private void shared(SharedLimits.Admission admission, Bulkhead bulkhead, RateLimiter limiter) {
+            Runnable then = null;
+            synchronized (this) {
+                asking = false;
+                CompletableFuture<SharedLimits.Slot> head = firstLive();
+                if (admission instanceof SharedLimits.Granted granted) {
+                    if (head == null) { // every waiter left meanwhile
+                        granted.slot().giveBack();
+                        bulkhead.onComplete();
+                    } else {
+                        waiters.pollFirst();
+                        nextAdmission = System.nanoTime() + spacing(limiter);
+                        then = () -> hand(head, bulkhead, 0, granted.slot());
+                    }
+                } else if (admission instanceof SharedLimits.Refused refused) {
                     bulkhead.onComplete();
+                    retryAfter(refused.retryMillis() > 0 ? TimeUnit.MILLISECONDS.toNanos(refused.retryMillis()) : SHARED_SLOT_POLL_NANOS);
+                    return;
+                } else { // Redis failed on the way: the local limiter decides
+                    long wait = limiter.reservePermission();
+                    if (head == null || wait < 0) {
+                        bulkhead.onComplete();
+                        if (wait < 0) {
+                            retryAfter(nanosToNextPermit(limiter));
+                            return;
+                        }
+                    } else {
+                        waiters.pollFirst();
+                        nextAdmission = System.nanoTime() + spacing(limiter);
+                        then = () -> hand(head, bulkhead, wait, SharedLimits.Slot.NONE);
+                    }
+                }
+            }
+            if (then != null) {
+                then.run();
+            }
+            pump();
+        }
+
+        private CompletableFuture<SharedLimits.Slot> firstLive() {
+            while (!waiters.isEmpty() && waiters.peekFirst().isDone()) {
+                waiters.pollFirst();
+            }
+            return waiters.peekFirst();
+        }
+
+        private void hand(CompletableFuture<SharedLimits.Slot> waiter, Bulkhead bulkhead, long waitNanos, SharedLimits.Slot slot) {
+            Runnable complete = () -> {
+                if (!waiter.complete(slot)) { // it timed out or was cancelled meanwhile: give the slots back
+                    bulkhead.onComplete();
+                    slot.giveBack();
                     pump();
                 }
             };

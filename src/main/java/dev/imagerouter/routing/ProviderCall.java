@@ -49,7 +49,8 @@ import java.util.function.BiConsumer;
  * Money safety: the provider's future is the generation's whole life and is never cancelled. The
  * time limiter ends the attempt, not the job: on timeout the chain moves on (or, with the TIMEOUT
  * row's wait-for-accepted-job, keeps waiting for an accepted job) while the job's end is still
- * awaited: its bulkhead slot (the provider's concurrent jobs) is held until then, a late result goes
+ * awaited: its bulkhead slot (the provider's concurrent jobs; with REDIS_URI also the account's shared
+ * slot, SharedLimits) is held until then, a late result goes
  * to ResultProcessor.late, and the spend reservation is settled (paid) or released. Every paid
  * generation is reported once to the PaidListener, with whether its images were used.
  *
@@ -131,15 +132,55 @@ final class ProviderCall {
             breaker.releasePermission();
             return queued(handle, request, processor, options, counts, onAttempt, onPaid);
         }
+        if (queues.limits().use()) {
+            return sharedAttempt(handle, request, processor, options, counts, onAttempt, onPaid);
+        }
+        return localAttempt(handle, request, processor, options, counts, onAttempt, onPaid);
+    }
+
+    /** A synchronous attempt under this replica's own rate limiter (no Redis, or Redis down). */
+    private CompletableFuture<ProviderResult> localAttempt(ProviderHandle handle, ImageRequest request, ResultProcessor processor,
+                                                           RouteOptions options, Map<FailureKind, Integer> counts,
+                                                           BiConsumer<Attempt, ProviderFailure> onAttempt, PaidListener onPaid) {
         RateLimiter limiter = handle.resilience().rateLimiter();
         long waitNanos = limiter.reservePermission();
         if (waitNanos < 0) {
-            breaker.releasePermission();
+            handle.resilience().circuitBreaker().releasePermission();
             return skip(handle, FailureKind.SKIPPED, "RATE_LIMITER", onAttempt);
         }
         CompletableFuture<Void> permit = waitNanos == 0 ? CompletableFuture.completedFuture(null)
                 : delayed(waitNanos);
-        return permit.thenCompose(ignored -> guardedCall(handle, request, processor, options, false, counts, onAttempt, onPaid));
+        return permit.thenCompose(ignored -> guardedCall(handle, request, processor, options, false, SharedLimits.Slot.NONE,
+                counts, onAttempt, onPaid));
+    }
+
+    /**
+     * A synchronous attempt while the account's limits are shared (Redis up): this replica's bulkhead
+     * slot, then the account's slot and create permit in one round trip. No free shared slot or
+     * permit skips the provider as a full bulkhead or limiter does (BULKHEAD_FULL, RATE_LIMITER);
+     * Redis failing on the way falls back to the local limiter.
+     */
+    private CompletableFuture<ProviderResult> sharedAttempt(ProviderHandle handle, ImageRequest request, ResultProcessor processor,
+                                                            RouteOptions options, Map<FailureKind, Integer> counts,
+                                                            BiConsumer<Attempt, ProviderFailure> onAttempt, PaidListener onPaid) {
+        CircuitBreaker breaker = handle.resilience().circuitBreaker();
+        Bulkhead bulkhead = handle.resilience().bulkhead();
+        if (!bulkhead.tryAcquirePermission()) {
+            breaker.releasePermission();
+            return skip(handle, FailureKind.SKIPPED, "BULKHEAD_FULL", onAttempt);
+        }
+        return queues.limits().acquire(handle, true).thenCompose(admission -> {
+            if (admission instanceof SharedLimits.Granted granted) {
+                return guardedCall(handle, request, processor, options, true, granted.slot(), counts, onAttempt, onPaid);
+            }
+            if (admission instanceof SharedLimits.Refused refused) {
+                releaseSlot(handle, SharedLimits.Slot.NONE);
+                breaker.releasePermission();
+                return skip(handle, FailureKind.SKIPPED, refused.reason(), onAttempt);
+            }
+            releaseSlot(handle, SharedLimits.Slot.NONE); // localAttempt takes it again after the local limiter
+            return localAttempt(handle, request, processor, options, counts, onAttempt, onPaid);
+        });
     }
 
     /**
@@ -163,8 +204,11 @@ final class ProviderCall {
         long start = System.nanoTime();
         options.observer().onWaiting(handle.name());
         Duration wait = Duration.ofNanos(Math.max(0, deadline - start));
-        return queues.acquire(handle, wait, options.cancelled()).handle((admitted, error) -> error)
-                .thenCompose(error -> {
+        return queues.acquire(handle, wait, options.cancelled())
+                .handle((slot, error) -> new Object[]{slot, error})
+                .thenCompose(pair -> {
+                    SharedLimits.Slot slot = (SharedLimits.Slot) pair[0];
+                    Throwable error = (Throwable) pair[1];
                     long waited = System.nanoTime() - start;
                     Throwable cause = error == null ? null : unwrap(error);
                     if (cause instanceof PermitQueues.QueueTimeoutException) {
@@ -178,10 +222,11 @@ final class ProviderCall {
                     onQueueWait.waited(handle, waited, "admitted");
                     CircuitBreaker breaker = handle.resilience().circuitBreaker();
                     if (!breaker.tryAcquirePermission()) {
-                        releaseSlot(handle);
+                        slot.giveBack();
+                        releaseSlot(handle, SharedLimits.Slot.NONE);
                         return skip(handle, FailureKind.CIRCUIT_OPEN, "circuit breaker " + breaker.getState(), onAttempt);
                     }
-                    return guardedCall(handle, request, processor, options, true, counts, onAttempt, onPaid);
+                    return guardedCall(handle, request, processor, options, true, slot, counts, onAttempt, onPaid);
                 })
                 .exceptionallyCompose(error -> {
                     ProviderFailure failure = failureOf(error);
@@ -199,14 +244,25 @@ final class ProviderCall {
                 });
     }
 
-    /** Gives a bulkhead slot back and lets a queued job have it. */
-    private void releaseSlot(ProviderHandle handle) {
+    /**
+     * Gives this replica's bulkhead slot back, releases the account's shared slot (its create stays
+     * counted), and lets a queued job have them.
+     */
+    private void releaseSlot(ProviderHandle handle, SharedLimits.Slot shared) {
         handle.resilience().bulkhead().onComplete();
+        shared.release();
         queues.signalAccount(handle);
     }
 
+    /** As {@link #releaseSlot}, for a call that was never made: the shared create permit is given back too. */
+    private void giveBackSlot(ProviderHandle handle, SharedLimits.Slot shared) {
+        shared.giveBack();
+        releaseSlot(handle, SharedLimits.Slot.NONE);
+    }
+
     private CompletableFuture<ProviderResult> guardedCall(ProviderHandle handle, ImageRequest request, ResultProcessor processor,
-                                                          RouteOptions options, boolean slotHeld, Map<FailureKind, Integer> counts,
+                                                          RouteOptions options, boolean slotHeld, SharedLimits.Slot shared,
+                                                          Map<FailureKind, Integer> counts,
                                                           BiConsumer<Attempt, ProviderFailure> onAttempt, PaidListener onPaid) {
         CircuitBreaker breaker = handle.resilience().circuitBreaker();
         Bulkhead bulkhead = handle.resilience().bulkhead();
@@ -214,16 +270,28 @@ final class ProviderCall {
             breaker.releasePermission();
             return skip(handle, FailureKind.SKIPPED, "BULKHEAD_FULL", onAttempt);
         }
-        Optional<SpendReservations.Reservation> reserved;
-        try {
-            reserved = reservations.reserve(handle, request);
-        } catch (RuntimeException e) {
-            releaseSlot(handle);
-            breaker.releasePermission();
-            throw e;
+        CompletableFuture<Optional<SpendReservations.Reservation>> reserving = reservations.reserveAsync(handle, request);
+        if (reserving.isDone() && !reserving.isCompletedExceptionally()) { // decided here (no shared spend): go on in place
+            return reserved(handle, request, processor, options, shared, counts, onAttempt, onPaid, reserving.join());
         }
+        return reserving.handle((reserved, error) -> {
+            if (error != null) {
+                giveBackSlot(handle, shared);
+                breaker.releasePermission();
+                return CompletableFuture.<ProviderResult>failedFuture(error);
+            }
+            return reserved(handle, request, processor, options, shared, counts, onAttempt, onPaid, reserved);
+        }).thenCompose(f -> f);
+    }
+
+    /** The call once the spend reservation is decided ({@code reserved} empty: the budget is reached). */
+    private CompletableFuture<ProviderResult> reserved(ProviderHandle handle, ImageRequest request, ResultProcessor processor,
+                                                       RouteOptions options, SharedLimits.Slot shared, Map<FailureKind, Integer> counts,
+                                                       BiConsumer<Attempt, ProviderFailure> onAttempt, PaidListener onPaid,
+                                                       Optional<SpendReservations.Reservation> reserved) {
+        CircuitBreaker breaker = handle.resilience().circuitBreaker();
         if (reserved.isEmpty()) {
-            releaseSlot(handle);
+            giveBackSlot(handle, shared);
             breaker.releasePermission();
             return skip(handle, FailureKind.SKIPPED, BUDGET, onAttempt);
         }
@@ -234,18 +302,18 @@ final class ProviderCall {
             recorded = CompletableFuture.failedFuture(e);
         }
         if (recorded.isDone() && Boolean.TRUE.equals(recorded.getNow(false))) {
-            return call(handle, request, processor, options, reserved.get(), counts, onAttempt, onPaid, null, true);
+            return call(handle, request, processor, options, reserved.get(), counts, onAttempt, onPaid, null, true, shared);
         }
         return recorded.handle((proceed, error) -> error == null && Boolean.TRUE.equals(proceed))
                 .thenCompose(proceed -> {
                     if (!proceed) {
                         reserved.get().release();
-                        releaseSlot(handle);
+                        giveBackSlot(handle, shared);
                         breaker.releasePermission();
                         return CompletableFuture.failedFuture(
                                 new WalkCancelledException("the job was cancelled (or its call could not be recorded) before the call"));
                     }
-                    return call(handle, request, processor, options, reserved.get(), counts, onAttempt, onPaid, null, true);
+                    return call(handle, request, processor, options, reserved.get(), counts, onAttempt, onPaid, null, true, shared);
                 });
     }
 
@@ -276,11 +344,15 @@ final class ProviderCall {
             reservation = SpendReservations.Reservation.NONE;
         }
         CompletableFuture<ProviderResult> work = resumed.get();
-        return call(handle, request, processor, options, reservation, new EnumMap<>(FailureKind.class), onAttempt, onPaid,
-                listener -> {
+        SpendReservations.Reservation reserved = reservation;
+        // the account's slot too when one is free (no create is counted: the job exists); the job runs either way
+        CompletableFuture<SharedLimits.Admission> shared = slot && queues.limits().use()
+                ? queues.limits().acquire(handle, false) : CompletableFuture.completedFuture(new SharedLimits.Unavailable());
+        return shared.thenCompose(admission -> call(handle, request, processor, options, reserved, new EnumMap<>(FailureKind.class),
+                onAttempt, onPaid, listener -> {
                     listener.accepted(jobId);
                     return work;
-                }, slot);
+                }, slot, admission instanceof SharedLimits.Granted g ? g.slot() : SharedLimits.Slot.NONE));
     }
 
     /**
@@ -292,7 +364,7 @@ final class ProviderCall {
                                                    Map<FailureKind, Integer> counts,
                                                    BiConsumer<Attempt, ProviderFailure> onAttempt, PaidListener onPaid,
                                                    java.util.function.Function<JobListener, CompletableFuture<ProviderResult>> start,
-                                                   boolean slotHeld) {
+                                                   boolean slotHeld, SharedLimits.Slot shared) {
         CircuitBreaker breaker = handle.resilience().circuitBreaker();
         long startNanos = System.nanoTime();
         AttemptSpan span = tracing.startAttempt(options.trace(), handle.name());
@@ -313,7 +385,7 @@ final class ProviderCall {
         // The bulkhead slot is the provider's concurrent job: held until the job is terminal, even
         // when the attempt timed out and the chain moved on.
         if (slotHeld) {
-            processed.whenComplete((r, e) -> releaseSlot(handle));
+            processed.whenComplete((r, e) -> releaseSlot(handle, shared));
         }
         boolean waitForAccepted = handle.policy().rule(FailureKind.TIMEOUT).map(PolicyRule::waitForAcceptedJob).orElse(false);
         CompletableFuture<ProviderResult> attempt;

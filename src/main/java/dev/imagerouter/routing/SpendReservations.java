@@ -23,6 +23,18 @@ public interface SpendReservations {
      */
     Optional<Reservation> reserve(ProviderHandle provider, ImageRequest request);
 
+    /**
+     * As {@link #reserve}, for ceilings kept outside this process (shared by replicas): completes when
+     * decided, never exceptionally. The default decides at once with {@link #reserve}.
+     */
+    default java.util.concurrent.CompletableFuture<Optional<Reservation>> reserveAsync(ProviderHandle provider, ImageRequest request) {
+        try {
+            return java.util.concurrent.CompletableFuture.completedFuture(reserve(provider, request));
+        } catch (RuntimeException e) {
+            return java.util.concurrent.CompletableFuture.failedFuture(e);
+        }
+    }
+
     /** One reserved call. The first of {@link #settle} and {@link #release} wins; later calls are ignored. */
     interface Reservation {
 

@@ -28,13 +28,15 @@ import java.util.Map;
  * @param jobs       asynchronous jobs ({@code router.jobs.*})
  * @param shutdown   graceful shutdown ({@code router.shutdown.*})
  * @param history    the generation history behind the console ({@code router.history.*})
+ * @param cluster    state shared by replicas through Redis ({@code REDIS_URI}, {@code router.redis.*}; read at startup)
  */
 public record RouterConfig(List<String> chain, PolicyTable policy, Map<String, ProviderConfig> providers,
                            CacheConfig cache, StorageSettings storage, DownloadSettings download,
                            SandboxConfig sandbox, Map<String, Object> effective, List<String> files,
                            AuthConfig auth, ApiConfig api, dev.imagerouter.settings.AlertSettings alerts,
                            ReloadConfig reload, CallbackSettings callbacks,
-                           JobSettings jobs, ShutdownSettings shutdown, HistorySettings history) {
+                           JobSettings jobs, ShutdownSettings shutdown, HistorySettings history,
+                           ClusterSettings cluster) {
 
     public RouterConfig {
         chain = List.copyOf(chain);

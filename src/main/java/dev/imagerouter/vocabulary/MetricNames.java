@@ -86,6 +86,14 @@ public final class MetricNames {
     /** Gauge: router.jobs.max-queued, the most unfinished jobs accepted at once. */
     public static final String JOBS_MAX_QUEUED = "image_router_jobs_max_queued";
 
+    /** Gauge: 1 while this replica is connected to Redis ({@code REDIS_URI}) and shares state through it; only with Redis configured. */
+    public static final String REDIS_UP = "image_router_redis_up";
+    /**
+     * Counter {operation}: shared-state operations that fell back to this replica's own state (Redis down, slow or
+     * answering an error); operation single_flight|provider_limits|client_limits|idempotency_keys|spend|credit_balance|jobs.
+     */
+    public static final String REDIS_FALLBACKS = "image_router_redis_fallbacks";
+
     /** Tag value when there is no failure kind. */
     public static final String NONE = "none";
     /** Gauge: 1 in sandbox mode, 0 in live mode (fixed at startup). */

@@ -37,7 +37,7 @@ class ArchitectureTest {
                 .layer("Providers").definedBy(ROOT + ".provider..")
                 .layer("Core").definedBy(ROOT + ".settings..", ROOT + ".probe..", ROOT + ".routing..", ROOT + ".cache..", ROOT + ".storage..",
                         ROOT + ".credits..", ROOT + ".lifecycle..", ROOT + ".alerts..", ROOT + ".metrics..",
-                        ROOT + ".callbacks..", ROOT + ".jobs..", ROOT + ".tracing..", ROOT + ".history..")
+                        ROOT + ".callbacks..", ROOT + ".jobs..", ROOT + ".tracing..", ROOT + ".history..", ROOT + ".cluster..")
                 .layer("Api").definedBy(ROOT + ".api..")
                 .layer("Wiring").definedBy(ROOT + ".config..")
                 .layer("Sandbox").definedBy(ROOT + ".sandbox..")
@@ -63,7 +63,7 @@ class ArchitectureTest {
         noClasses().that().resideInAPackage(ROOT + ".sandbox..").should().dependOnClassesThat()
                 .resideInAnyPackage(ROOT + ".provider..", ROOT + ".settings..", ROOT + ".routing..", ROOT + ".cache..",
                         ROOT + ".storage..", ROOT + ".credits..", ROOT + ".lifecycle..", ROOT + ".alerts..",
-                        ROOT + ".metrics..", ROOT + ".callbacks..", ROOT + ".jobs..", ROOT + ".history..", ROOT + ".api..",
+                        ROOT + ".metrics..", ROOT + ".callbacks..", ROOT + ".jobs..", ROOT + ".history..", ROOT + ".cluster..", ROOT + ".api..",
                         ROOT + ".config..")
                 .check(main);
     }
@@ -88,7 +88,7 @@ class ArchitectureTest {
     void theGenerationCoreNeverReachesForTheWiring() {
         classes().that().resideInAnyPackage(ROOT + ".routing..", ROOT + ".cache..", ROOT + ".storage..", ROOT + ".credits..",
                         ROOT + ".lifecycle..", ROOT + ".alerts..", ROOT + ".metrics..", ROOT + ".callbacks..", ROOT + ".jobs..",
-                        ROOT + ".tracing..", ROOT + ".history..")
+                        ROOT + ".tracing..", ROOT + ".history..", ROOT + ".cluster..")
                 .should().onlyDependOnClassesThat().resideOutsideOfPackages(ROOT + ".config..", ROOT + ".api..", ROOT + ".sandbox..")
                 .check(main);
     }
@@ -110,7 +110,7 @@ class ArchitectureTest {
     void theRawSettingsTreeIsReadOnlyWhileLoading() {
         noClasses().that().resideInAnyPackage(ROOT + ".routing..", ROOT + ".cache..", ROOT + ".storage..", ROOT + ".credits..",
                         ROOT + ".lifecycle..", ROOT + ".alerts..", ROOT + ".metrics..", ROOT + ".probe..", ROOT + ".api..",
-                        ROOT + ".sandbox..", ROOT + ".callbacks..", ROOT + ".jobs..", ROOT + ".history..")
+                        ROOT + ".sandbox..", ROOT + ".callbacks..", ROOT + ".jobs..", ROOT + ".history..", ROOT + ".cluster..")
                 .should().dependOnClassesThat().resideInAPackage(ROOT + ".configtree..")
                 .check(main);
     }

@@ -98,6 +98,9 @@ class MetricsExportTest implements TestPropertyProvider {
         }
         p.put("router.providers.leonardo-phoenix.timeout", "30s");
         p.put("router.providers.openai-gpt-image-2.timeout", "30s");
+        // Redis configured (nothing listens there): its metrics exist only with REDIS_URI, and the
+        // dashboard and the RedisDown rule query them; the router serves with per-replica state meanwhile
+        p.put("redis.uri", "redis://127.0.0.1:9");
         return p;
     }
 

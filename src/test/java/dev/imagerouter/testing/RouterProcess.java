@@ -33,16 +33,24 @@ public final class RouterProcess implements AutoCloseable {
      * @param args the application's arguments, e.g. {@code emulators}
      */
     public static RouterProcess start(Map<String, String> env, String... args) throws IOException {
+        return start(env, freePort(), args);
+    }
+
+    /** A free loopback port now (for a process whose port others must know before it starts). */
+    public static int freePort() throws IOException {
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
+    }
+
+    /** As {@link #start(Map, String...)}, on {@code port}. */
+    public static RouterProcess start(Map<String, String> env, int port, String... args) throws IOException {
         Path log = Files.createTempFile("image-router-process", ".log");
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx256m", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), "dev.imagerouter.Application"));
         command.addAll(List.of(args));
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
         builder.environment().keySet().removeIf(k -> !k.equals("PATH") && !k.equals("JAVA_HOME") && !k.equals("HOME"));
-        int port;
-        try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            port = socket.getLocalPort();
-        }
         builder.environment().put("PORT", Integer.toString(port));
         builder.environment().putAll(env);
         return new RouterProcess(builder.start(), log, port);
