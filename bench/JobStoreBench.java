@@ -1,5 +1,5 @@
 import dev.imagerouter.jobs.JobRecord;
-import dev.imagerouter.jobs.JobStore;
+import dev.imagerouter.jobs.FileJobStore;
 import dev.imagerouter.storage.FileSync;
 import dev.imagerouter.storage.ImageStore;
 import dev.imagerouter.vocabulary.Attempt;
@@ -25,7 +25,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Jobs per second the job store sustains on this machine: drives {@code dev.imagerouter.jobs.JobStore}
+ * Jobs per second the job store sustains on this machine: drives {@code dev.imagerouter.jobs.FileJobStore}
  * directly (no HTTP, no provider), with the production {@link FileSync#DEFAULT} behind a counting
  * wrapper. Every job lives the life a Leonardo job has in {@code JobService}: five saves, created
  * (queued), calling leonardo-phoenix (running), accepted (the generationId), the attempt, succeeded
@@ -117,7 +117,7 @@ public final class JobStoreBench {
 
         CountingSync sync = new CountingSync();
         if (warmUp > 0) {
-            try (JobStore store = new JobStore(Files.createDirectories(dir.resolve("warm-up")), json, sync)) {
+            try (FileJobStore store = new FileJobStore(Files.createDirectories(dir.resolve("warm-up")), json, sync)) {
                 run(store, template, warmUp, producers, awaitedSaves, new ArrayList<>());
             }
         }
@@ -125,7 +125,7 @@ public final class JobStoreBench {
         List<Long> awaitedNanos = Collections.synchronizedList(new ArrayList<>());
         long cpu0 = processCpuNanos();
         long t0 = System.nanoTime();
-        try (JobStore store = new JobStore(Files.createDirectories(dir.resolve("measured")), json, sync)) {
+        try (FileJobStore store = new FileJobStore(Files.createDirectories(dir.resolve("measured")), json, sync)) {
             run(store, template, jobs, producers, awaitedSaves, awaitedNanos);
             long elapsed = System.nanoTime() - t0;
             long cpu = processCpuNanos() - cpu0;
@@ -146,18 +146,18 @@ public final class JobStoreBench {
     }
 
     /** N jobs over K producers; returns once every job's last version is on disk. */
-    static void run(JobStore store, JobRecord template, int jobs, int producers, int awaitedSaves, List<Long> awaited)
+    static void run(FileJobStore store, JobRecord template, int jobs, int producers, int awaitedSaves, List<Long> awaited)
             throws InterruptedException {
         AtomicInteger next = new AtomicInteger();
         List<Thread> threads = new ArrayList<>();
-        List<CompletableFuture<Void>> lasts = Collections.synchronizedList(new ArrayList<>());
+        List<CompletableFuture<?>> lasts = Collections.synchronizedList(new ArrayList<>());
         for (int p = 0; p < producers; p++) {
             Thread t = new Thread(() -> {
-                CompletableFuture<Void> last = CompletableFuture.completedFuture(null);
+                CompletableFuture<?> last = CompletableFuture.completedFuture(null);
                 while (next.getAndIncrement() < jobs) {
                     List<JobRecord> life = life(template);
                     for (int i = 0; i < life.size(); i++) {
-                        CompletableFuture<Void> saved = store.save(life.get(i));
+                        CompletableFuture<?> saved = store.save(life.get(i));
                         if (i < awaitedSaves) {
                             long t0 = System.nanoTime();
                             saved.join();
