@@ -160,7 +160,8 @@ public class JobService {
         this.clock = clock;
         for (JobRecord.Status status : List.of(JobRecord.Status.QUEUED, JobRecord.Status.RUNNING)) {
             Gauge.builder(MetricNames.JOBS, live, m -> m.values().stream().filter(j -> j.record().status() == status).count())
-                    .description("Unfinished asynchronous jobs by status").tag("status", status.wire()).register(meters);
+                    .description("Unfinished asynchronous jobs this replica runs, by status (sum over replicas for the total)")
+                    .tag("status", status.wire()).register(meters);
         }
         for (JobRecord.Status status : List.of(JobRecord.Status.SUCCEEDED, JobRecord.Status.FAILED, JobRecord.Status.CANCELLED)) {
             finished.put(status, Counter.builder(MetricNames.JOBS_FINISHED).description("Asynchronous jobs that ended, by status")
@@ -168,8 +169,12 @@ public class JobService {
         }
         Gauge.builder(MetricNames.JOB_QUEUE_DEPTH, queues, PermitQueues::depth)
                 .description("Asynchronous jobs waiting for a provider's rate-limit permit or concurrency slot").register(meters);
+        // scope: replica (each replica limits its own jobs) or shared (REDIS_URI: one limit for all replicas, so
+        // dashboards and alerts compare it with the sum over the replicas, each of which reports the jobs it runs)
         Gauge.builder(MetricNames.JOBS_MAX_QUEUED, runtime, r -> r.config().jobs().maxQueued())
-                .description("router.jobs.max-queued: the most unfinished jobs accepted at once").register(meters);
+                .description("router.jobs.max-queued: the most unfinished jobs accepted at once (scope replica: per"
+                        + " replica; shared: across the replicas sharing Redis)")
+                .tag("scope", cluster.enabled() ? "shared" : "replica").register(meters);
     }
 
     private JobSettings settings() {
