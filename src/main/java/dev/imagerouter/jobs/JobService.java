@@ -45,6 +45,11 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 
+// Over 300 lines: a job's life is one state machine under its Job's lock (create, run, the walk observer,
+// end, cancel, recovery, takeover, release), and splitting it would spread that lock's rules over classes;
+// what stands apart already is: the stores, JobCallbacks, JobTakeover (leases), JobEventRelay (events across
+// replicas).
+
 /*
  * A job's life
  * ------------
@@ -86,11 +91,13 @@ import java.util.function.UnaryOperator;
  *             replica's lease had expired) stops the job here without a trace (release()); a cancel on
  *             another replica answers CancelledElsewhere, and the job ends cancelled here as if
  *             cancelled here (adoptCancel()); both mean no provider call. While Redis is down a save
- *             waits in the store: a job that needs a new provider call waits for Redis (holding the
- *             provider's slot) because only a "calling <provider>" that other replicas can read keeps
- *             a takeover from calling again; calls under way go on and their progress is written back
- *             when Redis returns (JobTakeover also writes back every job it runs when its lease had lapsed
- *             or Redis lost its data).
+ *             waits in the store: a job that needs a new provider call waits for Redis, because only a
+ *             "calling <provider>" that other replicas can read keeps a takeover from calling again;
+ *             after a renewal period it leaves the provider's queue (park(): its slot goes to the jobs
+ *             of the file store) and runs again once Redis is back (unparkShared()). Calls under way go
+ *             on and their progress is written back when Redis returns (JobTakeover also writes back
+ *             every job it runs when its lease had lapsed or Redis lost its data).
+ *             Max-queued while Redis is down counts the jobs of this replica's file store only.
  *   events:   the owner's events are relayed through Redis; a replica that does not run the job streams
  *             the snapshot, the relayed events, and the terminal event (polled too, never missed).
  */
@@ -148,8 +155,7 @@ public class JobService {
                 ? Optional.of(new RedisJobStore(cluster, json, () -> runtime.config().jobs().retention(),
                 runtime.config().jobs().leaseTtl(), clock.instant()))
                 : Optional.empty();
-        this.relay = shared.map(s -> new JobEventRelay(cluster, json, s.eventsChannel(), s.cancelledChannel(),
-                this::onCancelledElsewhere));
+        this.relay = shared.map(s -> new JobEventRelay(cluster, json, s, scheduler, this::onCancelledElsewhere));
         this.storageIo = storageIo;
         this.draining = draining;
         this.runtime = runtime;
@@ -358,7 +364,7 @@ public class JobService {
      * later event, in order, up to the terminal one (a job already terminal has none). Returns the
      * job as {@code now} heard it, or empty when {@code client} has no such job. A Redis job that
      * another replica runs is watched through Redis (the relayed events, and its record polled every
-     * {@value #REMOTE_POLL_MILLIS} ms so that the terminal event is never missed). May read the stores (blocking).
+     * {@value JobEventRelay#REMOTE_POLL_MILLIS} ms so that the terminal event is never missed). May read the stores (blocking).
      */
     public Optional<JobRecord> subscribe(String id, String client, Consumer<JobEvent> listener, Consumer<JobRecord> now) {
         Job job = live.get(id);
@@ -376,19 +382,8 @@ public class JobService {
         return stored;
     }
 
-    /** How often a remote watch reads the job's record. */
-    static final long REMOTE_POLL_MILLIS = 1_000;
-    private final Map<Consumer<JobEvent>, RemoteWatch> remoteWatches = new ConcurrentHashMap<>();
-
     private JobRecord watchRemote(JobRecord first, Consumer<JobEvent> listener, Consumer<JobRecord> now) {
-        String id = first.id();
-        RemoteWatch watch = new RemoteWatch(id, listener);
-        remoteWatches.put(listener, watch);
-        relay.get().watch(id, watch);
-        // read again once registered: nothing published from here on is missed
-        JobRecord snapshot = sharedRecord(id).orElse(first);
-        watch.start(snapshot, now);
-        return snapshot;
+        return relay.get().watchJob(first, listener, now);
     }
 
     /** Stops {@code listener} hearing job {@code id}. */
@@ -397,86 +392,7 @@ public class JobService {
         if (job != null) {
             job.subscribers.remove(listener);
         }
-        RemoteWatch watch = remoteWatches.remove(listener);
-        if (watch != null) {
-            watch.stop();
-        }
-    }
-
-    /**
-     * A watch of a Redis job another replica runs: relayed events are buffered until the snapshot went
-     * out, then passed on; the terminal event (relayed, or found by polling the record) ends it.
-     */
-    private final class RemoteWatch implements Consumer<JobEventRelay.Relayed> {
-        private final String id;
-        private final Consumer<JobEvent> listener;
-        private final List<JobEventRelay.Relayed> early = new ArrayList<>();
-        private JobRecord snapshot;
-        private boolean started;
-        private boolean ended;
-        private java.util.concurrent.ScheduledFuture<?> poll;
-
-        RemoteWatch(String id, Consumer<JobEvent> listener) {
-            this.id = id;
-            this.listener = listener;
-        }
-
-        synchronized void start(JobRecord record, Consumer<JobRecord> now) {
-            snapshot = record;
-            now.accept(record);
-            started = true;
-            if (record.status().terminal()) {
-                stop();
-                return;
-            }
-            early.forEach(this::deliver);
-            early.clear();
-            if (!ended) {
-                poll = scheduler.scheduleWithFixedDelay(() -> shared.get().loadAsync(id).thenAccept(r -> r
-                        .filter(j -> j.status().terminal()).ifPresent(this::terminal)),
-                        REMOTE_POLL_MILLIS, REMOTE_POLL_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS);
-            }
-        }
-
-        @Override
-        public synchronized void accept(JobEventRelay.Relayed event) {
-            if (!started) {
-                early.add(event);
-            } else {
-                deliver(event);
-            }
-        }
-
-        private void deliver(JobEventRelay.Relayed event) {
-            if (ended) {
-                return;
-            }
-            boolean terminal = List.of("succeeded", "failed", "cancelled").contains(event.name());
-            if (!terminal) {
-                listener.accept(new JobEvent(event.name(), event.data(), snapshot));
-            } else if (event.job() != null) {
-                terminal(event.job());
-            } else { // a cancel's notice: the record tells the rest
-                shared.get().loadAsync(id).thenAccept(r -> r.filter(j -> j.status().terminal()).ifPresent(this::terminal));
-            }
-        }
-
-        synchronized void terminal(JobRecord record) {
-            if (ended || !started) {
-                return;
-            }
-            listener.accept(new JobEvent(record.status().wire(), Map.of(), record));
-            stop();
-        }
-
-        synchronized void stop() {
-            ended = true;
-            if (poll != null) {
-                poll.cancel(false);
-            }
-            relay.get().unwatch(id, this);
-            remoteWatches.remove(listener, this);
-        }
+        relay.ifPresent(r -> r.stopWatching(listener));
     }
 
     /** Deletes settled jobs and batches older than {@code router.jobs.retention}. Blocking. */
@@ -821,11 +737,15 @@ public class JobService {
             LOG.warn("job {} is run by replica {} now (this replica's lease on it had expired); it stops here",
                     r.id(), LogText.escape(owner));
         }
-        // whoever streams its events here goes on hearing them through Redis
+        // whoever streams its events here goes on hearing them through Redis (a read: off this thread)
         for (Consumer<JobEvent> s : job.subscribers) {
             job.subscribers.remove(s);
             if (relay.isPresent()) {
-                watchRemote(r, s, ignored -> { });
+                storageIo.execute(() -> watchRemote(r, s, now -> {
+                    if (now.status().terminal()) {
+                        s.accept(new JobEvent(now.status().wire(), Map.of(), now));
+                    }
+                }));
             }
         }
     }

@@ -34,8 +34,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * A replica killed with kill -9 therefore has its jobs running elsewhere within lease-ttl + lease-renew
  * (25 s by default). A graceful shutdown gives its lease up at the end, so the others take over at
  * their next look instead of after the TTL (while it drains it renews its lease but takes nothing over).
- * The tick runs on a storage-io worker (its Redis calls wait at most router.redis.timeout each), never
- * two at once.
+ * The renewal is one asynchronous call from the scheduler; the rest of a round runs on a storage-io
+ * worker (its Redis calls wait at most router.redis.timeout each); never two rounds at once.
  */
 /** Renews this replica's lease on its Redis jobs and takes over the jobs of replicas whose lease expired. */
 @Singleton
@@ -76,31 +76,40 @@ public class JobTakeover {
         long every = settings.leaseRenew().toMillis();
         LOG.info("jobs: shared through Redis as replica {}; lease {} ms, renewed and orphaned jobs looked for every {} ms",
                 cluster.replicaId(), settings.leaseTtl().toMillis(), every);
-        schedule = scheduler.scheduleWithFixedDelay(() -> {
-            if (ticking.compareAndSet(false, true)) {
-                try {
-                    storageIo.execute(() -> {
-                        try {
-                            tick();
-                        } finally {
-                            ticking.set(false);
-                        }
-                    });
-                } catch (RuntimeException rejected) {
-                    ticking.set(false);
-                }
-            }
-        }, 0, every, TimeUnit.MILLISECONDS);
+        schedule = scheduler.scheduleWithFixedDelay(this::round, 0, every, TimeUnit.MILLISECONDS);
     }
 
-    /** One round: flush, renew, recover this replica id's own jobs once, take over the orphans. Blocking. */
-    void tick() {
+    /**
+     * One round, never two at once: the lease is renewed from the scheduler (one asynchronous call, so a
+     * busy storage-io pool cannot delay it past the TTL), the rest runs on a storage-io worker.
+     */
+    private void round() {
         RedisJobStore store = jobs.shared().orElseThrow();
-        if (!cluster.up() || jobs.frozen()) {
+        if (!cluster.up() || jobs.frozen() || !ticking.compareAndSet(false, true)) {
             return;
         }
+        store.renewLease().whenComplete((renewal, error) -> {
+            if (error != null) {
+                ticking.set(false); // Redis went away (counted as a fallback): the next round tries again
+                return;
+            }
+            try {
+                storageIo.execute(() -> {
+                    try {
+                        afterRenewal(store, renewal);
+                    } finally {
+                        ticking.set(false);
+                    }
+                });
+            } catch (RuntimeException rejected) {
+                ticking.set(false);
+            }
+        });
+    }
+
+    /** Write back when needed, flush, recover this replica id's own jobs once, unpark, take over the orphans. Blocking. */
+    void afterRenewal(RedisJobStore store, RedisJobStore.Renewal renewal) {
         try {
-            RedisJobStore.Renewal renewal = store.renewLease().join();
             boolean lostData = epoch != null && !epoch.equals(renewal.epoch());
             boolean lapsed = renewedOnce && !renewal.existed();
             epoch = renewal.epoch();

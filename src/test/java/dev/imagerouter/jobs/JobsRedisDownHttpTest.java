@@ -55,6 +55,7 @@ class JobsRedisDownHttpTest extends SandboxHttpTest {
         p.put("router.sandbox.pending-min", "1s");
         p.put("router.sandbox.pending-max", "1s");
         p.put("router.providers.leonardo-phoenix.resilience.max-concurrent-calls", "1");
+        p.put("router.providers.leonardo-phoenix.timeout", "20s"); // no TIMEOUT fallback on a loaded machine
     }
 
     private String create(String what) {

@@ -45,7 +45,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class RedisJobStoreTest {
 
-    private static final Duration SHORT_LEASE = Duration.ofMillis(600);
+    private static final Duration SHORT_LEASE = Duration.ofSeconds(2);
 
     private RedisServer redis;
     private ScheduledExecutorService scheduler;
