@@ -68,11 +68,19 @@ import java.util.function.Supplier;
  * "calling <provider>" whose record was lost while its owner died cannot be known, so operators who
  * run paid jobs through Redis use AOF with everysec or always (README "Asynchronous jobs").
  *
+ * Memory: a job's hash is about 2 KB (its record is JSON of the request, attempts and result; measured
+ * in bench/RESULTS.md), kept router.jobs.retention after it settles. Redis must not evict keys without
+ * a TTL (maxmemory-policy noeviction, or a volatile-* policy, which may drop settled jobs early).
+ *
  * Redis down: a create or read fails at once (Cluster) and the caller falls back to the file store. A
  * save does not fail: the version waits here (the newest of each job, in memory) and is written when
  * Redis answers again (flush, called by JobTakeover), and its future completes only then, so a
  * provider call that waits for its "calling" record waits for Redis. Saves of one job are written one
  * at a time, in order; a version superseded while another was being written is never written on its own.
+ * A create that timed out may still have reached Redis: its jobs then run from the file store, and their
+ * copies in Redis are removed once Redis answers again (forget; only if still queued and this replica's).
+ * Were this replica to die within that window, both copies would run: the window is one timeout
+ * (router.redis.timeout) followed by Redis staying unreachable until the replica dies.
  */
 /** Job and batch records shared by the replicas through Redis. Thread-safe. */
 public final class RedisJobStore implements JobStore {
