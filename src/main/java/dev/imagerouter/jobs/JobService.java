@@ -911,6 +911,8 @@ public class JobService {
             // after a crash or a takeover it is known; a store that cannot write it means no call (the job
             // fails with storage_unavailable); a job taken over or cancelled elsewhere meanwhile is not called
             CompletableFuture<Boolean> decision = new CompletableFuture<>();
+            // who decides: the save's answer, or park() when that answer is too long coming (never both)
+            java.util.concurrent.atomic.AtomicBoolean decided = new java.util.concurrent.atomic.AtomicBoolean();
             saved.saved.handle((outcome, error) -> {
                 if (error != null) {
                     recordFailure = error instanceof CompletionException c && c.getCause() != null ? c.getCause() : error;
@@ -921,30 +923,35 @@ public class JobService {
                     return false;
                 }
                 return !released && !cancelRequested && !draining.active();
-            }).thenAccept(decision::complete);
+            }).thenAccept(proceed -> {
+                if (decided.compareAndSet(false, true)) {
+                    decision.complete(proceed);
+                }
+            });
             if (!decision.isDone() && shared.isPresent() && store == shared.get()) {
-                // Redis is slow or down: past a renewal period the job leaves the provider's queue, so that
-                // the jobs this replica keeps in its file store meanwhile are not held up behind it
+                // Redis is down (or refuses writes): past a renewal period the job leaves the provider's queue,
+                // so that the jobs this replica keeps in its file store meanwhile are not held up behind it
                 long after = settings().leaseRenew().toMillis();
-                scheduler.schedule(() -> park(provider, decision), after, java.util.concurrent.TimeUnit.MILLISECONDS);
+                scheduler.schedule(() -> park(provider, decided, decision), after, java.util.concurrent.TimeUnit.MILLISECONDS);
             }
             return decision;
         }
 
         /** Gives up a call whose record waits for Redis: the job waits off the queue and runs again once Redis is back. */
-        private void park(String provider, CompletableFuture<Boolean> decision) {
+        private void park(String provider, java.util.concurrent.atomic.AtomicBoolean decided, CompletableFuture<Boolean> decision) {
             synchronized (this) {
-                if (decision.isDone() || cluster.up() || released || frozen) {
+                // only if "no call" wins over the save's own answer: a call already let go must stay recorded
+                if (released || frozen || !decided.compareAndSet(false, true)) {
                     return;
                 }
                 parked = true;
                 updateAndSave(r -> r.notCalling(clock.instant())); // supersedes "calling" while both wait
             }
-            decision.complete(false);
+            decision.complete(false); // outside the lock: the walk's end runs on this thread, and finds the job parked
             try (LogContext.Scope ignored = LogContext.open(logContext(record()), LogContext.PROVIDER, provider)) {
-                LOG.info("job {}: Redis is down, so its call to {} cannot be recorded where the other replicas read it; it"
-                        + " waits off the provider's queue and runs again once Redis is back", record().id(),
-                        LogText.escape(provider));
+                LOG.info("job {}: its call to {} cannot be recorded in Redis (down, or refusing writes), where the other"
+                        + " replicas read it; it waits off the provider's queue and runs again once Redis takes writes",
+                        record().id(), LogText.escape(provider));
             }
         }
 

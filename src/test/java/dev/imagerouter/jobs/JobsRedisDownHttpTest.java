@@ -1,6 +1,7 @@
 package dev.imagerouter.jobs;
 
 import dev.imagerouter.testing.ApiClient;
+import dev.imagerouter.testing.LogCapture;
 import dev.imagerouter.testing.RedisServer;
 import dev.imagerouter.testing.SandboxHttpTest;
 import io.micronaut.test.extensions.junit5.annotation.MicronautTest;
@@ -19,7 +20,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Asynchronous jobs with {@code REDIS_URI} set while {@code redis-server} is stopped and started
- * again (empty: it persists nothing). One Leonardo slot (concurrency 1, each job ~1 s) so that jobs
+ * again (empty: it persists nothing), and a job this replica queued that another replica took over
+ * meanwhile. One Leonardo slot (concurrency 1, each job ~1 s) so that jobs
  * queue behind each other. Never a 5xx because of Redis: a job created while Redis is down is kept in
  * this replica's file store and finishes there; a Redis job already running finishes from memory and
  * is written back when Redis returns; a Redis job whose provider call would start while Redis is down
@@ -107,5 +109,32 @@ class JobsRedisDownHttpTest extends SandboxHttpTest {
         assertEquals(3, stats.leonardoCreates());
         assertEquals(0, stats.leonardoRepeatedCreates());
         assertEquals(0, stats.openAiGenerates());
+    }
+
+    @Test
+    void aQueuedJobTakenOverByAnotherReplica_makesNoCallHere_andStopsHere() {
+        await().atMost(Duration.ofSeconds(30)).until(() -> api.prometheusSample("image_router_redis_up") == 1.0);
+        try (LogCapture logs = new LogCapture()) {
+            String running = create("holds the slot");
+            await().atMost(Duration.ofSeconds(10)).until(() -> stats.leonardoCreates() == 1);
+            String queued = create("taken over meanwhile");
+            // Given replica-z, alive, owns the queued job now (as after a takeover while this replica's lease had lapsed)
+            REDIS.with(r -> {
+                r.set("image-router:jobs:lease:replica-z", "1", io.lettuce.core.SetArgs.Builder.px(60_000));
+                r.hset("image-router:job:" + queued, "owner", "replica-z");
+                r.zrem("image-router:jobs:owned:down-test", queued);
+                r.zadd("image-router:jobs:owned:replica-z", 1.0, queued);
+                return r.sadd("image-router:jobs:owners", "replica-z");
+            });
+            // When the slot frees and the job would record its call
+            await().atMost(Duration.ofSeconds(20)).until(() -> "succeeded".equals(status(running)));
+            await().atMost(Duration.ofSeconds(10)).until(() -> logs.lines().stream()
+                    .anyMatch(l -> l.contains("job " + queued + " is run by replica replica-z now")));
+            // Then it was not called here, and its record is as replica-z keeps it
+            await().during(Duration.ofMillis(1500)).atMost(Duration.ofSeconds(5)).until(() -> stats.leonardoCreates() == 1);
+            assertEquals(0, stats.openAiGenerates());
+            assertEquals("queued", status(queued));
+            assertEquals("replica-z", REDIS.with(r -> r.hget("image-router:job:" + queued, "owner")));
+        }
     }
 }
