@@ -1,5 +1,11 @@
 import dev.imagerouter.jobs.JobRecord;
+import dev.imagerouter.cluster.Cluster;
+import dev.imagerouter.jobs.FileJobStore;
 import dev.imagerouter.jobs.JobStore;
+import dev.imagerouter.jobs.RedisJobStore;
+import dev.imagerouter.settings.ClusterSettings;
+import dev.imagerouter.vocabulary.Secret;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import dev.imagerouter.storage.FileSync;
 import dev.imagerouter.storage.ImageStore;
 import dev.imagerouter.vocabulary.Attempt;
@@ -11,21 +17,25 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Jobs per second the job store sustains on this machine: drives {@code dev.imagerouter.jobs.JobStore}
+ * Jobs per second the job store sustains on this machine: drives {@code dev.imagerouter.jobs.FileJobStore}
  * directly (no HTTP, no provider), with the production {@link FileSync#DEFAULT} behind a counting
  * wrapper. Every job lives the life a Leonardo job has in {@code JobService}: five saves, created
  * (queued), calling leonardo-phoenix (running), accepted (the generationId), the attempt, succeeded
@@ -46,8 +56,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * share the N jobs. The records are the size of a real job (a 200-character prompt, one image).
  * Benchmarks only.
  *
+ * <p>The first version of each job is kept through {@code create} (as JobService does), the others
+ * through {@code save}. With a {@code redis://host:port} URI instead of a directory the same lives run
+ * through {@code RedisJobStore} (a save is kept once Redis acknowledges it; fsyncs are then Redis's own,
+ * per its appendfsync setting, and not counted here).
+ *
  * <p>Usage (the project jar provides the store and its JSON mapper):
- * {@code java -cp target/image-router-0.1.0-SNAPSHOT.jar bench/JobStoreBench.java <dir> <jobs> <producers> <leonardo|coalesced|awaited> [warm-up-jobs]}
+ * {@code java -cp target/image-router-0.1.0-SNAPSHOT.jar bench/JobStoreBench.java <dir|redis://host:port> <jobs> <producers> <leonardo|coalesced|awaited> [warm-up-jobs]}
  * Prints one JSON line.
  */
 public final class JobStoreBench {
@@ -102,7 +117,7 @@ public final class JobStoreBench {
     }
 
     public static void main(String[] args) throws Exception {
-        Path dir = Path.of(args[0]);
+        Path dir = args[0].startsWith("redis://") ? null : Path.of(args[0]);
         int jobs = Integer.parseInt(args[1]);
         int producers = Integer.parseInt(args[2]);
         int awaitedSaves = switch (args[3]) { // the first this many saves of each job are awaited
@@ -116,8 +131,19 @@ public final class JobStoreBench {
         JobRecord template = json.readValue(TEMPLATE.replace("PROMPT", PROMPT).getBytes(StandardCharsets.UTF_8), JobRecord.class);
 
         CountingSync sync = new CountingSync();
+        boolean redis = args[0].startsWith("redis://");
+        Cluster cluster = null;
+        if (redis) {
+            ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(2);
+            cluster = Cluster.start(new ClusterSettings(Optional.of(Secret.of(args[0])), "bench:", Optional.of("bench"),
+                    Duration.ofSeconds(5), Duration.ofSeconds(15), Duration.ofMinutes(1)), scheduler, new SimpleMeterRegistry());
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (!cluster.up() && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+        }
         if (warmUp > 0) {
-            try (JobStore store = new JobStore(Files.createDirectories(dir.resolve("warm-up")), json, sync)) {
+            try (JobStore store = open(args[0], dir, "warm-up", cluster, json, sync)) {
                 run(store, template, warmUp, producers, awaitedSaves, new ArrayList<>());
             }
         }
@@ -125,7 +151,7 @@ public final class JobStoreBench {
         List<Long> awaitedNanos = Collections.synchronizedList(new ArrayList<>());
         long cpu0 = processCpuNanos();
         long t0 = System.nanoTime();
-        try (JobStore store = new JobStore(Files.createDirectories(dir.resolve("measured")), json, sync)) {
+        try (JobStore store = open(args[0], dir, "measured", cluster, json, sync)) {
             run(store, template, jobs, producers, awaitedSaves, awaitedNanos);
             long elapsed = System.nanoTime() - t0;
             long cpu = processCpuNanos() - cpu0;
@@ -133,11 +159,11 @@ public final class JobStoreBench {
             long fsyncs = writes + sync.directoryForces.get();
             long[] awaited = awaitedNanos.stream().mapToLong(Long::longValue).sorted().toArray();
             double s = elapsed / 1e9;
-            System.out.printf(Locale.ROOT, "{\"mode\":\"%s\",\"jobs\":%d,\"producers\":%d,\"seconds\":%.2f,\"jobs_per_s\":%.1f,"
+            System.out.printf(Locale.ROOT, "{\"store\":\"%s\",\"mode\":\"%s\",\"jobs\":%d,\"producers\":%d,\"seconds\":%.2f,\"jobs_per_s\":%.1f,"
                             + "\"saves_per_s\":%.1f,\"files_written\":%d,\"saves_coalesced\":%d,\"fsyncs\":%d,\"fsyncs_per_job\":%.2f,"
                             + "\"fsyncs_per_s\":%.1f,\"fsync_ms_mean\":%.3f,\"fsync_share_of_wall\":%.2f,"
                             + "\"awaited_save_ms\":{\"n\":%d,\"p50\":%.3f,\"p95\":%.3f,\"p99\":%.3f,\"max\":%.3f},\"cpu_us_per_job\":%d}%n",
-                    args[3], jobs, producers, s, jobs / s, 5.0 * jobs / s, writes, 5L * jobs - writes, fsyncs,
+                    redis ? "redis" : "file", args[3], jobs, producers, s, jobs / s, 5.0 * jobs / s, writes, 5L * jobs - writes, fsyncs,
                     (double) fsyncs / jobs, fsyncs / s, sync.nanos.get() / 1e6 / Math.max(1, fsyncs),
                     sync.nanos.get() / (double) elapsed, awaited.length, pct(awaited, 50), pct(awaited, 95), pct(awaited, 99),
                     awaited.length == 0 ? 0 : awaited[awaited.length - 1] / 1e6, cpu / 1000 / jobs);
@@ -145,19 +171,28 @@ public final class JobStoreBench {
         System.exit(0);
     }
 
-    /** N jobs over K producers; returns once every job's last version is on disk. */
+    static JobStore open(String target, Path dir, String name, Cluster cluster, ObjectMapper json, CountingSync sync)
+            throws IOException {
+        if (cluster != null) {
+            return new RedisJobStore(cluster, json, () -> Duration.ofMinutes(10), Duration.ofSeconds(20), Instant.now());
+        }
+        return new FileJobStore(Files.createDirectories(dir.resolve(name)), json, sync);
+    }
+
+    /** N jobs over K producers; returns once every job's last version is kept. */
     static void run(JobStore store, JobRecord template, int jobs, int producers, int awaitedSaves, List<Long> awaited)
             throws InterruptedException {
         AtomicInteger next = new AtomicInteger();
         List<Thread> threads = new ArrayList<>();
-        List<CompletableFuture<Void>> lasts = Collections.synchronizedList(new ArrayList<>());
+        List<CompletableFuture<?>> lasts = Collections.synchronizedList(new ArrayList<>());
         for (int p = 0; p < producers; p++) {
             Thread t = new Thread(() -> {
-                CompletableFuture<Void> last = CompletableFuture.completedFuture(null);
+                CompletableFuture<?> last = CompletableFuture.completedFuture(null);
                 while (next.getAndIncrement() < jobs) {
                     List<JobRecord> life = life(template);
                     for (int i = 0; i < life.size(); i++) {
-                        CompletableFuture<Void> saved = store.save(life.get(i));
+                        CompletableFuture<?> saved = i == 0 ? store.create(List.of(life.get(0)), Integer.MAX_VALUE)
+                                : store.save(life.get(i));
                         if (i < awaitedSaves) {
                             long t0 = System.nanoTime();
                             saved.join();

@@ -171,7 +171,18 @@ final class AsyncJobs {
                 limits.releaseImages(limitsName, images);
             }
         });
-        return created.thenApplyAsync(list -> accepted(list.get(0), requestId), storageIo);
+        return fullIs429(created).thenApplyAsync(list -> accepted(list.get(0), requestId), storageIo);
+    }
+
+    /** A create refused later (Redis counts the unfinished jobs of every replica) is answered 429 as one refused at once. */
+    static <T> CompletableFuture<T> fullIs429(CompletableFuture<T> created) {
+        return created.exceptionallyCompose(error -> {
+            Throwable cause = error;
+            while (cause instanceof java.util.concurrent.CompletionException && cause.getCause() != null) {
+                cause = cause.getCause();
+            }
+            return CompletableFuture.failedFuture(cause instanceof JobsFullException full ? full(full) : error);
+        });
     }
 
     static ApiException full(JobsFullException e) {

@@ -222,7 +222,12 @@ public class JobsController {
             limits.releaseImages(limitsName, reserved);
             throw AsyncJobs.full(e);
         }
-        return created.thenCompose(list -> {
+        created.whenComplete((list, error) -> {
+            if (error != null) {
+                limits.releaseImages(limitsName, reserved); // refused later (max-queued across replicas), or not kept
+            }
+        });
+        return AsyncJobs.fullIs429(created).thenCompose(list -> {
             BatchRecord batch = new BatchRecord(batchId, client, list.isEmpty() ? Instant.now() : list.get(0).created(),
                     list.stream().map(JobRecord::id).toList());
             return jobs.saveBatch(batch).thenApply(v -> batch);

@@ -208,11 +208,17 @@ public class RouterBeans {
         return new ProviderRegistry(resilience, new ProviderAdapters(context, webhooks, clock), clock, scheduler);
     }
 
-    /** Jobs under {@code <router.storage.dir>/jobs} (read at startup; a reload does not move them). */
+    /**
+     * Jobs under {@code router.jobs.dir}, by default {@code <router.storage.dir>/jobs} (read at startup; a
+     * reload does not move them). With {@code REDIS_URI} set, JobService keeps jobs in Redis and this
+     * store holds the ones created while Redis was down.
+     */
     @Singleton
     @Bean(preDestroy = "close")
-    dev.imagerouter.jobs.JobStore jobStore(ConfigBootstrap bootstrap, JsonMapper json, FileSync sync) {
-        return new dev.imagerouter.jobs.JobStore(bootstrap.config().storage().dir().resolve("jobs"), json, sync);
+    dev.imagerouter.jobs.FileJobStore jobStore(ConfigBootstrap bootstrap, JsonMapper json, FileSync sync) {
+        String dir = bootstrap.config().jobs().dir();
+        return new dev.imagerouter.jobs.FileJobStore(dir.isEmpty() ? bootstrap.config().storage().dir().resolve("jobs")
+                : java.nio.file.Path.of(dir), json, sync);
     }
 
     @Singleton

@@ -171,6 +171,15 @@ public record JobRecord(String id, String client, @JsonProperty("request_id") St
                 accepted, interrupted, result, error, callback, batchId);
     }
 
+    /**
+     * The call to {@code calling} did not go out after all (its record could not be kept where other
+     * replicas read it): queued again, unless an earlier provider's accepted job still runs.
+     */
+    JobRecord notCalling(Instant now) {
+        return new JobRecord(id, client, requestId, accepted == null ? Status.QUEUED : status, created, now, requestHash,
+                request, attempts, null, accepted, interrupted, result, error, callback, batchId);
+    }
+
     JobRecord accepted(Accepted job, Instant now) {
         return new JobRecord(id, client, requestId, status, created, now, requestHash, request, attempts, calling,
                 job, interrupted, result, error, callback, batchId);

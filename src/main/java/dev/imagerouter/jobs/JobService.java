@@ -45,6 +45,11 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 
+// Over 300 lines: a job's life is one state machine under its Job's lock (create, run, the walk observer,
+// end, cancel, recovery, takeover, release), and splitting it would spread that lock's rules over classes;
+// what stands apart already is: the stores, JobCallbacks, JobTakeover (leases), JobEventRelay (events across
+// replicas).
+
 /*
  * A job's life
  * ------------
@@ -73,6 +78,28 @@ import java.util.function.UnaryOperator;
  *           When the grace is over the store is frozen: nothing of the teardown (a poll failing
  *           because the HTTP client closed) can mark a job failed or drop its generationId, so an
  *           accepted job still running is resumed by that id after the restart, never created again.
+ *
+ * Replicas (REDIS_URI set; RedisJobStore, JobTakeover, JobEventRelay)
+ * --------
+ *   store:    a new job goes to Redis while it is up (global max-queued), else to this replica's file
+ *             store (the fallback is counted and logged once per transition); each job stays in the
+ *             store it was created in (Job.store). Lookups: this replica's memory, then Redis, then
+ *             the file store. A job in Redis is run by the replica that owns it: its creator, or the
+ *             replica that took it over (JobTakeover claims the jobs of a replica whose lease expired
+ *             and hands them to adopt(), which recovers them exactly as startup does).
+ *   writes:   every save of a Redis job is conditional on still owning it: Lost (taken over while this
+ *             replica's lease had expired) stops the job here without a trace (release()); a cancel on
+ *             another replica answers CancelledElsewhere, and the job ends cancelled here as if
+ *             cancelled here (adoptCancel()); both mean no provider call. While Redis is down a save
+ *             waits in the store: a job that needs a new provider call waits for Redis, because only a
+ *             "calling <provider>" that other replicas can read keeps a takeover from calling again;
+ *             after a renewal period it leaves the provider's queue (park(): its slot goes to the jobs
+ *             of the file store) and runs again once Redis is back (unparkShared()). Calls under way go
+ *             on and their progress is written back when Redis returns (JobTakeover also writes back
+ *             every job it runs when its lease had lapsed or Redis lost its data).
+ *             Max-queued while Redis is down counts the jobs of this replica's file store only.
+ *   events:   the owner's events are relayed through Redis; a replica that does not run the job streams
+ *             the snapshot, the relayed events, and the terminal event (polled too, never missed).
  */
 /** Creates, runs, cancels and recovers asynchronous jobs. Thread-safe. */
 @jakarta.inject.Singleton
@@ -93,7 +120,15 @@ public class JobService {
 
     private final RunningRouter runtime;
     private final GenerationService generations;
+    /** The file store: the single-node store, and the fallback while Redis is down. */
     private final JobStore store;
+    /** The Redis store, with {@code REDIS_URI} set. */
+    private final Optional<RedisJobStore> shared;
+    private final Optional<JobEventRelay> relay;
+    private final dev.imagerouter.cluster.Cluster cluster;
+    private final java.util.concurrent.ScheduledExecutorService scheduler;
+    /** Whether the last new job went to the file store although Redis is configured (logged once per change). */
+    private final java.util.concurrent.atomic.AtomicBoolean degraded = new java.util.concurrent.atomic.AtomicBoolean();
     private final JobDocuments documents;
     private final JobCallbacks callbacks;
     private final Clock clock;
@@ -111,7 +146,16 @@ public class JobService {
 
     public JobService(RunningRouter runtime, GenerationService generations, JobStore store, JobDocuments documents,
                       JobCallbacks callbacks, Clock clock, MeterRegistry meters, PermitQueues queues,
-                      @jakarta.inject.Named("storage-io") java.util.concurrent.ExecutorService storageIo, Draining draining) {
+                      @jakarta.inject.Named("storage-io") java.util.concurrent.ExecutorService storageIo, Draining draining,
+                      dev.imagerouter.cluster.Cluster cluster, io.micronaut.json.JsonMapper json,
+                      @jakarta.inject.Named("router-scheduler") java.util.concurrent.ScheduledExecutorService scheduler) {
+        this.cluster = cluster;
+        this.scheduler = scheduler;
+        this.shared = cluster.enabled()
+                ? Optional.of(new RedisJobStore(cluster, json, () -> runtime.config().jobs().retention(),
+                runtime.config().jobs().leaseTtl(), clock.instant()))
+                : Optional.empty();
+        this.relay = shared.map(s -> new JobEventRelay(cluster, json, s, scheduler, this::onCancelledElsewhere));
         this.storageIo = storageIo;
         this.draining = draining;
         this.runtime = runtime;
@@ -122,7 +166,8 @@ public class JobService {
         this.clock = clock;
         for (JobRecord.Status status : List.of(JobRecord.Status.QUEUED, JobRecord.Status.RUNNING)) {
             Gauge.builder(MetricNames.JOBS, live, m -> m.values().stream().filter(j -> j.record().status() == status).count())
-                    .description("Unfinished asynchronous jobs by status").tag("status", status.wire()).register(meters);
+                    .description("Unfinished asynchronous jobs this replica runs, by status (sum over replicas for the total)")
+                    .tag("status", status.wire()).register(meters);
         }
         for (JobRecord.Status status : List.of(JobRecord.Status.SUCCEEDED, JobRecord.Status.FAILED, JobRecord.Status.CANCELLED)) {
             finished.put(status, Counter.builder(MetricNames.JOBS_FINISHED).description("Asynchronous jobs that ended, by status")
@@ -130,8 +175,12 @@ public class JobService {
         }
         Gauge.builder(MetricNames.JOB_QUEUE_DEPTH, queues, PermitQueues::depth)
                 .description("Asynchronous jobs waiting for a provider's rate-limit permit or concurrency slot").register(meters);
+        // scope: replica (each replica limits its own jobs) or shared (REDIS_URI: one limit for all replicas, so
+        // dashboards and alerts compare it with the sum over the replicas, each of which reports the jobs it runs)
         Gauge.builder(MetricNames.JOBS_MAX_QUEUED, runtime, r -> r.config().jobs().maxQueued())
-                .description("router.jobs.max-queued: the most unfinished jobs accepted at once").register(meters);
+                .description("router.jobs.max-queued: the most unfinished jobs accepted at once (scope replica: per"
+                        + " replica; shared: across the replicas sharing Redis)")
+                .tag("scope", cluster.enabled() ? "shared" : "replica").register(meters);
     }
 
     private JobSettings settings() {
@@ -148,16 +197,11 @@ public class JobService {
     public CompletableFuture<List<JobRecord>> create(List<NewJob> requests, Optional<String> batchId) {
         draining.requireOpen(); // a new job would only wait for the restart: another instance runs it now
         int max = settings().maxQueued();
-        if (unfinished.addAndGet(requests.size()) > max) {
-            unfinished.addAndGet(-requests.size());
-            throw new JobsFullException("There are " + max + " unfinished jobs (router.jobs.max-queued); retry once some"
-                    + " have finished.");
-        }
         Instant now = clock.instant();
         // the jobs' spans hang under the request that made them (this thread's), though they start later
         dev.imagerouter.tracing.TraceParent trace = dev.imagerouter.tracing.TraceParent.current();
         List<Job> jobs = new ArrayList<>();
-        List<CompletableFuture<Void>> saved = new ArrayList<>();
+        List<JobRecord> records = new ArrayList<>();
         for (NewJob n : requests) {
             String hash = generations.requestHash(n.image(), namespace(n.client()));
             JobRecord.Callback callback = n.callbackUrl()
@@ -168,15 +212,27 @@ public class JobService {
             Job job = new Job(record, n.onUnused());
             job.trace = trace;
             jobs.add(job);
-            saved.add(store.save(record));
+            records.add(record);
         }
-        return CompletableFuture.allOf(saved.toArray(CompletableFuture[]::new)).handle((v, error) -> {
-            if (error != null) {
-                unfinished.addAndGet(-requests.size());
-                throw error instanceof CompletionException c ? c : new CompletionException(error);
+        CompletableFuture<JobStore> kept;
+        if (shared.isPresent() && cluster.use(dev.imagerouter.cluster.SharedOperation.JOBS)) {
+            RedisJobStore redis = shared.get();
+            kept = redis.create(records, max).<JobStore>thenApply(v -> {
+                degraded(false);
+                return redis;
+            }).exceptionallyCompose(error -> unwrap(error) instanceof dev.imagerouter.cluster.SharedStateUnavailableException
+                    ? createLocally(records, max) : CompletableFuture.failedFuture(error));
+        } else {
+            kept = createLocally(records, max);
+            if (kept.isCompletedExceptionally() && kept.handle((v, e) -> unwrap(e)).join() instanceof JobsFullException full) {
+                throw full; // at once, as it always was without Redis
             }
+        }
+        return kept.thenApply(where -> {
+            unfinished.addAndGet(requests.size());
             List<JobRecord> started = new ArrayList<>();
             for (Job job : jobs) {
+                job.store = where;
                 live.put(job.record().id(), job);
                 job.event("queued", Map.of());
                 run(job);
@@ -186,8 +242,38 @@ public class JobService {
         });
     }
 
-    /** Writes a batch record of already created jobs. */
+    /** New jobs in this replica's file store (no Redis, or Redis is down: then logged once per change). */
+    private CompletableFuture<JobStore> createLocally(List<JobRecord> records, int max) {
+        if (shared.isPresent()) {
+            degraded(true);
+        }
+        return store.create(records, max).thenApply(v -> store);
+    }
+
+    private void degraded(boolean now) {
+        if (degraded.compareAndSet(!now, now)) {
+            if (now) {
+                LOG.warn("jobs: Redis is unavailable; new jobs are kept in this replica's file store and run here"
+                        + " (image_router_redis_fallbacks_total{operation=\"jobs\"}) until it is back");
+            } else {
+                LOG.info("jobs: Redis is back; new jobs are shared again");
+            }
+        }
+    }
+
+    private static Throwable unwrap(Throwable error) {
+        Throwable t = error;
+        while (t instanceof CompletionException && t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t;
+    }
+
+    /** Writes a batch record of already created jobs (to Redis while it is up, else the file store). */
     public CompletableFuture<Void> saveBatch(BatchRecord batch) {
+        if (shared.isPresent() && cluster.up()) {
+            return shared.get().saveBatch(batch).exceptionallyCompose(error -> store.saveBatch(batch));
+        }
         return store.saveBatch(batch);
     }
 
@@ -198,50 +284,106 @@ public class JobService {
         return prefix + "_" + HexFormat.of().formatHex(bytes);
     }
 
-    /** The job {@code id} when it belongs to {@code client}. May read the store (blocking). */
+    /** The job {@code id} when it belongs to {@code client}. May read the stores (blocking). */
     public Optional<JobRecord> get(String id, String client) {
         Job job = live.get(id);
         JobRecord record = job != null ? job.record() : recent.getIfPresent(id);
+        if (record == null) {
+            record = sharedRecord(id).orElse(null);
+        }
         if (record == null) {
             record = store.load(id).orElse(null);
         }
         return Optional.ofNullable(record).filter(r -> r.client().equals(client));
     }
 
+    /** Job {@code id} as Redis has it; empty without Redis, while it is down (the file store is asked next), or unknown. */
+    private Optional<JobRecord> sharedRecord(String id) {
+        if (shared.isEmpty()) {
+            return Optional.empty();
+        }
+        try {
+            return shared.get().load(id);
+        } catch (CompletionException | dev.imagerouter.cluster.SharedStateUnavailableException e) {
+            return Optional.empty();
+        }
+    }
+
     /** The batch {@code id} when it belongs to {@code client}. Blocking. */
     public Optional<BatchRecord> batch(String id, String client) {
-        return store.loadBatch(id).filter(b -> b.client().equals(client));
+        Optional<BatchRecord> batch = Optional.empty();
+        if (shared.isPresent()) {
+            try {
+                batch = shared.get().loadBatch(id);
+            } catch (CompletionException | dev.imagerouter.cluster.SharedStateUnavailableException e) {
+                // Redis is down: this replica's file store only
+            }
+        }
+        return batch.or(() -> store.loadBatch(id)).filter(b -> b.client().equals(client));
     }
 
     /** What {@link #cancel} found. */
     public enum CancelOutcome { CANCELLED, NOT_FOUND, NOT_QUEUED }
 
-    /** Cancels a queued job of {@code client}: nothing was called for it, nothing is paid. */
+    /**
+     * Cancels a queued job of {@code client}: nothing was called for it, nothing is paid. A Redis job
+     * that another replica runs is cancelled in Redis (the owner stops it before any call: see
+     * RedisJobStore). Blocking.
+     */
     public CancelOutcome cancel(String id, String client) {
         Job job = live.get(id);
-        if (job == null) {
-            return get(id, client).isPresent() ? CancelOutcome.NOT_QUEUED : CancelOutcome.NOT_FOUND;
+        if (job != null) {
+            if (!job.record().client().equals(client)) {
+                return CancelOutcome.NOT_FOUND;
+            }
+            return job.cancel() ? CancelOutcome.CANCELLED : CancelOutcome.NOT_QUEUED;
         }
-        if (!job.record().client().equals(client)) {
-            return CancelOutcome.NOT_FOUND;
+        if (shared.isPresent()) {
+            try {
+                RedisJobStore.Cancel c = shared.get().cancel(id, client, clock.instant());
+                switch (c.outcome()) {
+                    case CANCELLED -> {
+                        return CancelOutcome.CANCELLED;
+                    }
+                    case NOT_QUEUED -> {
+                        return CancelOutcome.NOT_QUEUED;
+                    }
+                    default -> {
+                        // not in Redis: this replica's file store may have it
+                    }
+                }
+            } catch (CompletionException | dev.imagerouter.cluster.SharedStateUnavailableException e) {
+                // Redis is down: only the jobs this replica runs can be cancelled now
+            }
         }
-        boolean cancelled = job.cancel();
-        return cancelled ? CancelOutcome.CANCELLED : CancelOutcome.NOT_QUEUED;
+        return get(id, client).isPresent() ? CancelOutcome.NOT_QUEUED : CancelOutcome.NOT_FOUND;
     }
 
     /**
      * Subscribes to a job's events: {@code now} hears the job as it is, then {@code listener} every
      * later event, in order, up to the terminal one (a job already terminal has none). Returns the
-     * job as {@code now} heard it, or empty when {@code client} has no such job.
+     * job as {@code now} heard it, or empty when {@code client} has no such job. A Redis job that
+     * another replica runs is watched through Redis (the relayed events, and its record polled every
+     * {@value JobEventRelay#REMOTE_POLL_MILLIS} ms so that the terminal event is never missed). May read the stores (blocking).
      */
     public Optional<JobRecord> subscribe(String id, String client, Consumer<JobEvent> listener, Consumer<JobRecord> now) {
         Job job = live.get(id);
         if (job != null && job.record().client().equals(client)) {
             return Optional.of(job.subscribe(listener, now));
         }
+        if (job == null && relay.isPresent()) {
+            Optional<JobRecord> remote = sharedRecord(id);
+            if (remote.isPresent() && !remote.get().status().terminal()) {
+                return remote.get().client().equals(client) ? Optional.of(watchRemote(remote.get(), listener, now)) : Optional.empty();
+            }
+        }
         Optional<JobRecord> stored = get(id, client);
         stored.ifPresent(now);
         return stored;
+    }
+
+    private JobRecord watchRemote(JobRecord first, Consumer<JobEvent> listener, Consumer<JobRecord> now) {
+        return relay.get().watchJob(first, listener, now);
     }
 
     /** Stops {@code listener} hearing job {@code id}. */
@@ -250,6 +392,7 @@ public class JobService {
         if (job != null) {
             job.subscribers.remove(listener);
         }
+        relay.ifPresent(r -> r.stopWatching(listener));
     }
 
     /** Deletes settled jobs and batches older than {@code router.jobs.retention}. Blocking. */
@@ -263,14 +406,29 @@ public class JobService {
     }
 
     /**
-     * Picks up every job the store holds as unsettled (startup): resumes accepted provider jobs by
+     * Picks up every job the file store holds as unsettled (startup): resumes accepted provider jobs by
      * their id first, then runs queued (and interrupted) jobs in creation order, and delivers the
      * pending callbacks of finished ones. Blocking (reads the store).
      */
     public void recover() {
-        List<JobRecord> records = store.loadActive();
+        adopt(store.loadActive(), store, "recovered at startup");
+    }
+
+    /**
+     * Runs jobs this process did not create: recovered at startup, or taken over from a replica whose
+     * lease expired. Exactly as after a restart: an accepted provider job is resumed by its id (never
+     * created again), a call that was under way without an accepted id may have been billed and is not
+     * repeated (that provider is skipped, INTERRUPTED), queued jobs run in creation order, a finished
+     * job's pending callback is delivered.
+     *
+     * @param records the jobs, oldest first
+     * @param from    where they are kept (their later saves go there)
+     * @param how     for the log: {@code recovered at startup}, {@code taken over from replica r1}
+     */
+    void adopt(List<JobRecord> records, JobStore from, String how) {
         List<Job> resumed = new ArrayList<>();
         List<Job> queued = new ArrayList<>();
+        int callbacksPending = 0;
         for (JobRecord record : records) {
             if (live.containsKey(record.id())) {
                 continue;
@@ -278,8 +436,10 @@ public class JobService {
             Job job;
             if (record.status().terminal()) {
                 job = new Job(record, () -> { });
+                job.store = from;
                 live.put(record.id(), job);
                 callbacks.deliver(job, () -> settle(job));
+                callbacksPending++;
                 continue;
             }
             unfinished.incrementAndGet();
@@ -297,28 +457,29 @@ public class JobService {
                 Set<String> skip = new HashSet<>(record.interrupted());
                 skip.add(record.calling());
                 try (LogContext.Scope ignored = LogContext.open(logContext(record), LogContext.PROVIDER, record.calling())) {
-                    LOG.warn("job {}: a call to {} was under way when the router stopped and no provider job id was recorded;"
+                    LOG.warn("job {}: a call to {} was under way when its router stopped and no provider job id was recorded;"
                             + " it may have been billed, so it is not repeated (the chain goes on without it)", record.id(),
                             LogText.escape(record.calling()));
                 }
                 record = record.interrupted(skip, record.attempts(), clock.instant()).with(JobRecord.Status.QUEUED, clock.instant());
             }
             job = new Job(record, () -> { });
+            job.store = from;
             live.put(record.id(), job);
             (record.accepted() != null ? resumed : queued).add(job);
         }
         for (Job job : resumed) {
             JobRecord r = job.record();
             try (LogContext.Scope ignored = LogContext.open(logContext(r), LogContext.PROVIDER, r.accepted().provider())) {
-                LOG.info("job {}: resuming {} job {} after a restart (it is not created again)", r.id(),
-                        LogText.escape(r.accepted().provider()), LogText.escape(r.accepted().jobId()));
+                LOG.info("job {}: resuming {} job {} ({}; it is not created again)", r.id(),
+                        LogText.escape(r.accepted().provider()), LogText.escape(r.accepted().jobId()), how);
             }
             run(job);
         }
         queued.forEach(this::run);
         if (!records.isEmpty()) {
-            LOG.info("jobs recovered at startup: {} resumed by provider job id, {} queued again, {} with a pending callback",
-                    resumed.size(), queued.size(), records.size() - resumed.size() - queued.size());
+            LOG.info("jobs {}: {} resumed by provider job id, {} queued again, {} with a pending callback", how,
+                    resumed.size(), queued.size(), callbacksPending);
         }
     }
 
@@ -371,6 +532,59 @@ public class JobService {
         frozen = true;
     }
 
+    /** The Redis store, with {@code REDIS_URI} set (for JobTakeover). */
+    Optional<RedisJobStore> shared() {
+        return shared;
+    }
+
+    /** Whether no job record may change any more (a shutdown's grace is over). */
+    boolean frozen() {
+        return frozen;
+    }
+
+    /**
+     * Writes every Redis job this replica runs again, as it stands: its lease had lapsed (another replica
+     * may have taken some over: those answer Lost and stop here) or Redis lost its data (they are
+     * written back, ours again).
+     *
+     * @return how many
+     */
+    int writeBackShared() {
+        int n = 0;
+        for (Job job : live.values()) {
+            if (shared.isPresent() && job.store == shared.get()) {
+                job.writeBack();
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /**
+     * Runs again the Redis jobs whose call waited for Redis (it is back).
+     *
+     * @return how many
+     */
+    int unparkShared() {
+        int n = 0;
+        for (Job job : live.values()) {
+            boolean again;
+            synchronized (job) {
+                if (!job.parked || !job.parkedWalkEnded) {
+                    continue; // not parked, or its walk has not ended yet (the next round runs it)
+                }
+                again = !job.released && !frozen && !job.record.status().terminal();
+                job.parked = false;
+                job.parkedWalkEnded = false;
+            }
+            if (again) {
+                run(job);
+                n++;
+            }
+        }
+        return n;
+    }
+
     /** Unfinished jobs (queued or running) now. */
     public int unfinished() {
         return unfinished.get();
@@ -417,11 +631,20 @@ public class JobService {
         if (frozen) {
             return; // the teardown of a shutdown: the store keeps the job as it was
         }
+        if (job.released) {
+            return; // another replica runs it now
+        }
         if (cause != null && draining.active() && !job.cancelRequested
                 && (cause instanceof WalkCancelledException || cause instanceof ShuttingDownException)) {
             // stopped by the shutdown before a new provider call: not a failure, it runs after the restart
             JobRecord r = job.record();
             LOG.info("job {} stays {} in the job store for the restart (the router is shutting down)", r.id(), r.status().wire());
+            return;
+        }
+        if (cause instanceof WalkCancelledException && job.parked) {
+            synchronized (job) {
+                job.parkedWalkEnded = true; // waits for Redis off the queue: unparkShared() runs it again
+            }
             return;
         }
         if (cause instanceof WalkCancelledException && !job.cancelRequested && job.recordFailure == null
@@ -478,7 +701,79 @@ public class JobService {
         if (record.settled()) {
             recent.put(record.id(), record);
             live.remove(record.id());
+            shared.ifPresent(s -> s.done(record.id()));
         }
+    }
+
+    /** What a save of a Redis job answered, acted on: a job taken over stops here; a cancel elsewhere ends it here. */
+    private void onSaved(Job job, JobStore.Saved saved) {
+        if (saved instanceof JobStore.Saved.Lost lost) {
+            release(job, lost.owner());
+        } else if (saved instanceof JobStore.Saved.CancelledElsewhere c) {
+            adoptCancel(job, c.stored());
+        }
+    }
+
+    /**
+     * Another replica owns the job now (this one's lease had expired and the job was taken over): it
+     * stops here without changing its record; a walk waiting for permits stops, a call under way
+     * finishes unrecorded (the new owner resumes an accepted job by its id).
+     */
+    private void release(Job job, String owner) {
+        JobRecord r;
+        synchronized (job) {
+            if (job.released || frozen) {
+                return;
+            }
+            job.released = true;
+            r = job.record;
+        }
+        job.cancelled.complete(null);
+        if (live.remove(r.id(), job) && !r.status().terminal()) {
+            unfinished.decrementAndGet();
+        }
+        shared.ifPresent(s -> s.done(r.id()));
+        try (LogContext.Scope ignored = LogContext.open(logContext(r))) {
+            LOG.warn("job {} is run by replica {} now (this replica's lease on it had expired); it stops here",
+                    r.id(), LogText.escape(owner));
+        }
+        // whoever streams its events here goes on hearing them through Redis (a read: off this thread)
+        for (Consumer<JobEvent> s : job.subscribers) {
+            job.subscribers.remove(s);
+            if (relay.isPresent()) {
+                storageIo.execute(() -> watchRemote(r, s, now -> {
+                    if (now.status().terminal()) {
+                        s.accept(new JobEvent(now.status().wire(), Map.of(), now));
+                    }
+                }));
+            }
+        }
+    }
+
+    /** A Redis job this replica runs was cancelled on another replica while queued: it ends cancelled here. */
+    private void adoptCancel(Job job, JobRecord stored) {
+        synchronized (job) {
+            if (job.released || frozen || job.record.status().terminal()) {
+                return;
+            }
+            job.cancelRequested = true;
+            job.record = stored;
+        }
+        job.cancelled.complete(null);
+        try (LogContext.Scope ignored = LogContext.open(logContext(stored))) {
+            LOG.info("job {} was cancelled on another replica while queued; it is not run", stored.id());
+        }
+        ended(job, stored);
+    }
+
+    /** The id of a job cancelled on some replica (Redis pub/sub): if this replica runs it, it ends here. */
+    private void onCancelledElsewhere(String id) {
+        Job job = live.get(id);
+        if (job == null || shared.isEmpty() || job.store != shared.get()) {
+            return;
+        }
+        shared.get().loadAsync(id).thenAccept(r -> r.filter(j -> j.status() == JobRecord.Status.CANCELLED)
+                .ifPresent(stored -> adoptCancel(job, stored)));
     }
 
     /** A job in this process: its record (changed under its lock, saved in order), cancel signal, subscribers. */
@@ -493,6 +788,14 @@ public class JobService {
         private volatile Throwable recordFailure;
         /** Times the job ran again because the generation it had joined was cancelled. */
         private int reruns;
+        /** Where its record is kept: the file store, or Redis. */
+        volatile JobStore store = JobService.this.store;
+        /** Another replica took it over: nothing here changes it any more. */
+        volatile boolean released;
+        /** Its next call waits for Redis (JobTakeover runs it again once Redis is back). */
+        volatile boolean parked;
+        /** The walk that parked has ended: the job may run again. */
+        boolean parkedWalkEnded;
         private final List<Consumer<JobEvent>> subscribers = new CopyOnWriteArrayList<>();
 
         Job(JobRecord record, Runnable onUnused) {
@@ -509,23 +812,40 @@ public class JobService {
             return updateAndSave(change).record;
         }
 
-        private record Saved(JobRecord record, CompletableFuture<Void> saved) {
+        private record Saved(JobRecord record, CompletableFuture<JobStore.Saved> saved) {
         }
 
         private synchronized Saved updateAndSave(UnaryOperator<JobRecord> change) {
-            if (frozen) {
-                return new Saved(record, CompletableFuture.completedFuture(null));
+            if (frozen || released) {
+                return new Saved(record, CompletableFuture.completedFuture(JobStore.Saved.KEPT));
             }
             JobRecord next = change.apply(record);
             if (next == record) {
-                return new Saved(record, CompletableFuture.completedFuture(null));
+                return new Saved(record, CompletableFuture.completedFuture(JobStore.Saved.KEPT));
             }
             record = next;
-            CompletableFuture<Void> saved = store.save(next);
+            CompletableFuture<JobStore.Saved> saved = store.save(next);
+            saved.thenAccept(outcome -> {
+                if (outcome != JobStore.Saved.KEPT) {
+                    onSaved(this, outcome);
+                }
+            });
             if (next.settled()) {
                 saved.whenComplete((v, e) -> settle(this));
             }
             return new Saved(next, saved);
+        }
+
+        /** Writes the record as it stands again (Redis lost it, or this replica's lease had lapsed). */
+        void writeBack() {
+            JobRecord now;
+            synchronized (this) {
+                if (frozen || released) {
+                    return;
+                }
+                now = record;
+            }
+            store.save(now).thenAccept(outcome -> onSaved(this, outcome));
         }
 
         synchronized JobRecord subscribe(Consumer<JobEvent> listener, Consumer<JobRecord> now) {
@@ -539,7 +859,7 @@ public class JobService {
         boolean cancel() {
             Saved saved;
             synchronized (this) {
-                if (record.status() != JobRecord.Status.QUEUED || frozen) {
+                if (record.status() != JobRecord.Status.QUEUED || frozen || released) {
                     return false;
                 }
                 cancelRequested = true;
@@ -550,9 +870,15 @@ public class JobService {
             return true;
         }
 
-        /** Tells the subscribers, under the job's lock: events keep their order whatever thread fires them. */
+        /**
+         * Tells the subscribers, under the job's lock: events keep their order whatever thread fires them.
+         * A Redis job's events are relayed to the other replicas too.
+         */
         synchronized void event(String name, Map<String, Object> data) {
             JobEvent event = new JobEvent(name, data, record);
+            if (relay.isPresent() && shared.isPresent() && store == shared.get() && !released) {
+                relay.get().publish(record, name, data, event.terminal());
+            }
             for (Consumer<JobEvent> s : subscribers) {
                 try {
                     s.accept(event);
@@ -574,22 +900,59 @@ public class JobService {
         public CompletableFuture<Boolean> beforeCall(String provider) {
             Saved saved;
             synchronized (this) {
-                if (cancelRequested || record.status().terminal() || draining.active()) {
+                if (cancelRequested || record.status().terminal() || draining.active() || released) {
                     return CompletableFuture.completedFuture(false); // cancelled, or no new call while shutting down
                 }
                 Instant now = clock.instant();
                 saved = updateAndSave(r -> r.calling(provider, now));
             }
             event("attempt_started", Map.of("provider", provider));
-            // the call goes out only once "calling <provider>" is on disk: after a crash it is known;
-            // a store that cannot write it means no call (the job fails with storage_unavailable)
-            return saved.saved.handle((v, error) -> {
+            // the call goes out only once "calling <provider>" is kept (on disk, or acknowledged by Redis):
+            // after a crash or a takeover it is known; a store that cannot write it means no call (the job
+            // fails with storage_unavailable); a job taken over or cancelled elsewhere meanwhile is not called
+            CompletableFuture<Boolean> decision = new CompletableFuture<>();
+            // who decides: the save's answer, or park() when that answer is too long coming (never both)
+            java.util.concurrent.atomic.AtomicBoolean decided = new java.util.concurrent.atomic.AtomicBoolean();
+            saved.saved.handle((outcome, error) -> {
                 if (error != null) {
                     recordFailure = error instanceof CompletionException c && c.getCause() != null ? c.getCause() : error;
                     return false;
                 }
-                return true;
+                if (outcome != JobStore.Saved.KEPT) {
+                    onSaved(this, outcome); // before the walk hears "no call": it must not take that for a failure
+                    return false;
+                }
+                return !released && !cancelRequested && !draining.active();
+            }).thenAccept(proceed -> {
+                if (decided.compareAndSet(false, true)) {
+                    decision.complete(proceed);
+                }
             });
+            if (!decision.isDone() && shared.isPresent() && store == shared.get()) {
+                // Redis is down (or refuses writes): past a renewal period the job leaves the provider's queue,
+                // so that the jobs this replica keeps in its file store meanwhile are not held up behind it
+                long after = settings().leaseRenew().toMillis();
+                scheduler.schedule(() -> park(provider, decided, decision), after, java.util.concurrent.TimeUnit.MILLISECONDS);
+            }
+            return decision;
+        }
+
+        /** Gives up a call whose record waits for Redis: the job waits off the queue and runs again once Redis is back. */
+        private void park(String provider, java.util.concurrent.atomic.AtomicBoolean decided, CompletableFuture<Boolean> decision) {
+            synchronized (this) {
+                // only if "no call" wins over the save's own answer: a call already let go must stay recorded
+                if (released || frozen || !decided.compareAndSet(false, true)) {
+                    return;
+                }
+                parked = true;
+                updateAndSave(r -> r.notCalling(clock.instant())); // supersedes "calling" while both wait
+            }
+            decision.complete(false); // outside the lock: the walk's end runs on this thread, and finds the job parked
+            try (LogContext.Scope ignored = LogContext.open(logContext(record()), LogContext.PROVIDER, provider)) {
+                LOG.info("job {}: its call to {} cannot be recorded in Redis (down, or refusing writes), where the other"
+                        + " replicas read it; it waits off the provider's queue and runs again once Redis takes writes",
+                        record().id(), LogText.escape(provider));
+            }
         }
 
         @Override

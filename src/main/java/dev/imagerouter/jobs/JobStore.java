@@ -1,215 +1,95 @@
 package dev.imagerouter.jobs;
 
-import dev.imagerouter.storage.AtomicFiles;
-import dev.imagerouter.storage.FileSync;
-import dev.imagerouter.vocabulary.LogText;
-import io.micronaut.json.JsonMapper;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.DirectoryStream;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
-import java.nio.file.Path;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 
-/*
- * The job store: one JSON file per job under <router.storage.dir>/jobs/.
+/**
+ * Where job and batch records are kept, durably: the port of the job machinery. Two implementations:
+ * {@link FileJobStore} (a file per job under the storage directory; the single-node default, and each
+ * replica's fallback while Redis is down) and {@link RedisJobStore} (with {@code REDIS_URI}: shared by
+ * every replica). {@link JobService} is their only writer; thread-safe.
  *
- *   jobs/active/<id>.json   jobs with something left to do (queued, running, or a callback pending)
- *   jobs/done/<id>.json     settled jobs, kept until router.jobs.retention after their last change
- *   jobs/batches/<id>.json  batches (their job ids)
- *
- * Every write is atomic and durable (temporary file, fsync, rename, fsync of the directory), so a
- * kill -9 leaves either the old or the new version of a file, never a torn one. A job that settles
- * is written to done/ first and then removed from active/; a crash between the two leaves both, and
- * loading prefers done/. At startup only active/ is read.
- *
- * Writes run on one writer thread, in order. A save of a job whose newer version is already waiting
- * is coalesced (the newest version is written once); each save's future completes once a version at
- * least as new is on disk. Why our own store and not an embedded database: a file per job needs no
- * new dependency, takes no exclusive lock on the directory (replicas may share it), and its
- * durability rests on the same atomic-write code as the image store; the benchmark in bench/
- * records the jobs per second it sustains.
+ * <p>Durability contract: a future returned by {@link #create} or {@link #save} completes only once the
+ * version it carries (or a newer one of that job) is kept where a restart, or another replica, finds it:
+ * the 202 of a new job waits for {@link #create}, a provider call for the save of its "calling" version.
  */
-/** Durable job and batch records under the storage directory. Thread-safe. */
-public final class JobStore implements AutoCloseable {
+public interface JobStore extends AutoCloseable {
 
-    private static final Logger LOG = LoggerFactory.getLogger(JobStore.class);
     /** A job's or batch's id: a prefix and 24 hex digits (96 random bits). */
-    public static final Pattern ID = Pattern.compile("(job|batch)_[0-9a-f]{24}");
+    Pattern ID = Pattern.compile("(job|batch)_[0-9a-f]{24}");
 
-    private final Path active;
-    private final Path done;
-    private final Path batches;
-    private final JsonMapper json;
-    private final FileSync sync;
-    private final ExecutorService writer;
-    private final ConcurrentHashMap<String, JobRecord> pending = new ConcurrentHashMap<>();
+    /** What became of one {@link #save}. */
+    sealed interface Saved {
+        /** The version is kept. */
+        Saved KEPT = new Kept();
 
-    /** @param root the jobs directory ({@code <router.storage.dir>/jobs}) */
-    public JobStore(Path root, JsonMapper json, FileSync sync) {
-        this.active = root.resolve("active");
-        this.done = root.resolve("done");
-        this.batches = root.resolve("batches");
-        this.json = json;
-        this.sync = sync;
-        this.writer = Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "job-store-writer");
-            t.setDaemon(true);
-            return t;
-        });
+        /** The version is kept. */
+        record Kept() implements Saved {
+        }
+
+        /**
+         * Nothing was written: another replica owns the job now (this replica's lease had expired and the
+         * job was taken over). The job must stop here: the new owner runs it.
+         */
+        record Lost(String owner) implements Saved {
+        }
+
+        /**
+         * Nothing was written: the job was cancelled on another replica while it was queued;
+         * {@code stored} is the cancelled record as kept, which the caller adopts.
+         */
+        record CancelledElsewhere(JobRecord stored) implements Saved {
+        }
     }
 
     /**
-     * Writes {@code job} durably (coalesced with later saves of the same job).
+     * Keeps new jobs (one, or a batch's) when the unfinished jobs this store counts stay within
+     * {@code maxUnfinished} with them; all of them or none.
      *
-     * @return completes once this version (or a newer one) is on disk; exceptionally with
-     *         {@link UncheckedIOException} when the write failed
+     * @return completes once every record is kept; exceptionally with {@link JobsFullException} when they
+     *         would take the count over {@code maxUnfinished}, or with the store's failure
      */
-    public CompletableFuture<Void> save(JobRecord job) {
-        pending.put(job.id(), job);
-        return CompletableFuture.runAsync(() -> {
-            JobRecord newest = pending.remove(job.id());
-            if (newest != null) {
-                write(newest);
-            }
-        }, writer);
-    }
-
-    /** Writes a batch durably. */
-    public CompletableFuture<Void> saveBatch(BatchRecord batch) {
-        return CompletableFuture.runAsync(() -> {
-            try {
-                AtomicFiles.write(batches.resolve(batch.id() + ".json"), json.writeValueAsBytes(batch), sync, true, false);
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot write batch " + batch.id(), e);
-            }
-        }, writer);
-    }
-
-    private void write(JobRecord job) {
-        try {
-            byte[] bytes = json.writeValueAsBytes(job);
-            Path name = Path.of(job.id() + ".json");
-            if (job.settled()) {
-                AtomicFiles.write(done.resolve(name), bytes, sync, true, false);
-                if (Files.deleteIfExists(active.resolve(name))) {
-                    sync.forceDirectory(active);
-                }
-            } else {
-                AtomicFiles.write(active.resolve(name), bytes, sync, true, false);
-            }
-        } catch (IOException e) {
-            LOG.error("job {} not written: {}", job.id(), LogText.escape(e));
-            throw new UncheckedIOException("cannot write job " + job.id(), e);
-        }
-    }
-
-    /** The stored job {@code id} (done/ first), or empty. Blocking file I/O. */
-    public Optional<JobRecord> load(String id) {
-        if (!ID.matcher(id).matches()) {
-            return Optional.empty();
-        }
-        JobRecord waiting = pending.get(id);
-        if (waiting != null) {
-            return Optional.of(waiting);
-        }
-        Optional<JobRecord> settled = read(done.resolve(id + ".json"), JobRecord.class);
-        return settled.isPresent() ? settled : read(active.resolve(id + ".json"), JobRecord.class);
-    }
-
-    /** The stored batch {@code id}, or empty. Blocking file I/O. */
-    public Optional<BatchRecord> loadBatch(String id) {
-        return ID.matcher(id).matches() ? read(batches.resolve(id + ".json"), BatchRecord.class) : Optional.empty();
-    }
-
-    /** Every job in active/ that is not also in done/ (startup recovery), oldest first. Blocking. */
-    public List<JobRecord> loadActive() {
-        List<JobRecord> jobs = new ArrayList<>();
-        for (Path file : list(active)) {
-            if (Files.exists(done.resolve(file.getFileName()))) {
-                delete(file); // settled just before a crash: done/ has the newer version
-                continue;
-            }
-            read(file, JobRecord.class).ifPresent(jobs::add);
-        }
-        jobs.sort(java.util.Comparator.comparing(JobRecord::created));
-        return jobs;
-    }
+    CompletableFuture<Void> create(List<JobRecord> jobs, int maxUnfinished);
 
     /**
-     * Deletes settled jobs and batches whose files were last changed before {@code oldest}.
+     * Keeps a newer version of a job this replica runs (saves of one job are kept in order; a version
+     * superseded before it was written may never be written on its own).
      *
-     * @return how many files were deleted
+     * @return what became of it, once decided; exceptionally with the store's failure
      */
-    public int sweep(Instant oldest) {
-        int deleted = 0;
-        for (Path dir : List.of(done, batches)) {
-            for (Path file : list(dir)) {
-                try {
-                    if (Files.getLastModifiedTime(file).toInstant().isBefore(oldest) && delete(file)) {
-                        deleted++;
-                    }
-                } catch (IOException e) {
-                    // vanished meanwhile
-                }
-            }
-        }
-        return deleted;
-    }
+    CompletableFuture<Saved> save(JobRecord job);
 
-    private <T> Optional<T> read(Path file, Class<T> type) {
-        try {
-            return Optional.ofNullable(json.readValue(Files.readAllBytes(file), type));
-        } catch (NoSuchFileException e) {
-            return Optional.empty();
-        } catch (IOException | RuntimeException e) {
-            LOG.error("job store file {} cannot be read ({}); it is left as it is", file, LogText.escape(e));
-            return Optional.empty();
-        }
-    }
+    /** Keeps a batch record. */
+    CompletableFuture<Void> saveBatch(BatchRecord batch);
 
-    private static List<Path> list(Path dir) {
-        List<Path> files = new ArrayList<>();
-        if (!Files.isDirectory(dir)) {
-            return files;
-        }
-        try (DirectoryStream<Path> stream = Files.newDirectoryStream(dir, "*.json")) {
-            stream.forEach(files::add);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot list " + dir, e);
-        }
-        return files;
-    }
+    /** The kept job {@code id}, or empty (unknown, expired, or an id outside {@link #ID}). Blocking. */
+    Optional<JobRecord> load(String id);
 
-    private static boolean delete(Path file) {
-        try {
-            return Files.deleteIfExists(file);
-        } catch (IOException e) {
-            return false;
-        }
-    }
+    /** The kept batch {@code id}, or empty. Blocking. */
+    Optional<BatchRecord> loadBatch(String id);
 
-    /** Writes what is waiting, then stops the writer. */
+    /**
+     * The unsettled jobs (unfinished, or a callback pending) this replica recovers at startup, oldest
+     * first: the file store's every one; Redis's those that this replica's id owned before this process
+     * started (a replica with a stable {@code router.replica-id}). Blocking.
+     */
+    List<JobRecord> loadActive();
+
+    /** How many unfinished (queued or running) jobs count against {@code router.jobs.max-queued}. Blocking. */
+    int unfinished();
+
+    /**
+     * Deletes settled jobs and batches last changed before {@code oldest} (a store that expires them by
+     * itself deletes nothing here).
+     *
+     * @return how many records were deleted
+     */
+    int sweep(Instant oldest);
+
+    /** Writes what is waiting (as far as it can), then stops. */
     @Override
-    public void close() {
-        writer.shutdown();
-        try {
-            writer.awaitTermination(10, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
+    void close();
 }

@@ -1,8 +1,9 @@
 /**
- * Asynchronous generation jobs: durable job records, their runs (queued for provider permits),
- * progress events, signed completion callbacks and batches. Core layer: imports the vocabulary,
- * routing, storage and callbacks, never the API or the wiring (the API renders job documents
- * through {@link dev.imagerouter.jobs.JobDocuments}).
+ * Asynchronous generation jobs: durable job records (a file store, or Redis shared by the replicas
+ * with ownership leases and takeover), their runs (queued for provider permits), progress events,
+ * signed completion callbacks and batches. Core layer: imports the vocabulary, routing, storage,
+ * callbacks and cluster, never the API or the wiring (the API renders job documents through
+ * {@link dev.imagerouter.jobs.JobDocuments}).
  */
 @Configuration
 @Requires(notEnv = "emulators")

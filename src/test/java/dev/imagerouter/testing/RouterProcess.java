@@ -56,6 +56,11 @@ public final class RouterProcess implements AutoCloseable {
         return new RouterProcess(builder.start(), log, port);
     }
 
+    /** The port it was told to listen on (it may not listen yet: see {@link #awaitPort}). */
+    public int port() {
+        return port;
+    }
+
     /** Waits for the server to answer {@code /health} and returns its port; fails with the output if it exits first. */
     public int awaitPort(Duration timeout) throws IOException, InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();

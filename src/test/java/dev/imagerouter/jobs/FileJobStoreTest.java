@@ -20,14 +20,14 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The file-per-job store: round trip, coalescing, the move to done/, recovery's view, retention. */
-class JobStoreTest {
+class FileJobStoreTest {
 
     @TempDir
     Path dir;
-    private JobStore store;
+    private FileJobStore store;
 
-    private JobStore store() {
-        store = new JobStore(dir, ObjectMapper.getDefault(), FileSync.DEFAULT);
+    private FileJobStore store() {
+        store = new FileJobStore(dir, ObjectMapper.getDefault(), FileSync.DEFAULT);
         return store;
     }
 
@@ -48,7 +48,7 @@ class JobStoreTest {
 
     @Test
     void aSavedJob_readsBackEqual_includingItsRequest() {
-        JobStore s = store();
+        FileJobStore s = store();
         JobRecord job = queued(JobService.newId("job"), Instant.parse("2026-12-06T10:00:00Z"))
                 .calling("leonardo-phoenix", Instant.parse("2026-12-06T10:00:01Z"))
                 .accepted(new JobRecord.Accepted("leonardo-phoenix", "5d5f1319-aaaa"), Instant.parse("2026-12-06T10:00:02Z"));
@@ -61,7 +61,7 @@ class JobStoreTest {
 
     @Test
     void savesOfOneJob_endWithTheNewestOnDisk() {
-        JobStore s = store();
+        FileJobStore s = store();
         JobRecord job = queued(JobService.newId("job"), Instant.now());
         CompletableFuture<?>[] saves = new CompletableFuture<?>[50];
         JobRecord last = job;
@@ -75,7 +75,7 @@ class JobStoreTest {
 
     @Test
     void aSettledJob_movesToDone_andRecoveryNoLongerSeesIt_whileAnUnsettledOneStays() {
-        JobStore s = store();
+        FileJobStore s = store();
         Instant now = Instant.now();
         JobRecord running = queued(JobService.newId("job"), now).calling("openai-gpt-image-2", now);
         JobRecord failed = queued(JobService.newId("job"), now)
@@ -95,7 +95,7 @@ class JobStoreTest {
 
     @Test
     void aCrashBetweenTheDoneWriteAndTheActiveDelete_leavesTheDoneVersion() throws Exception {
-        JobStore s = store();
+        FileJobStore s = store();
         Instant now = Instant.now();
         JobRecord job = queued(JobService.newId("job"), now);
         s.save(job).join();
@@ -111,7 +111,7 @@ class JobStoreTest {
 
     @Test
     void retention_deletesSettledJobsAndBatchesOlderThanTheCutoff_only() {
-        JobStore s = store();
+        FileJobStore s = store();
         Instant now = Instant.now();
         JobRecord settled = queued(JobService.newId("job"), now).cancelled(now)
                 .callback(new JobRecord.Callback("https://h.example.com/x", JobRecord.Callback.DELIVERED, List.of()), now);
@@ -128,7 +128,7 @@ class JobStoreTest {
 
     @Test
     void idsOutsideTheFormat_areNeverLookedUp() {
-        JobStore s = store();
+        FileJobStore s = store();
         assertTrue(s.load("../../etc/passwd").isEmpty());
         assertTrue(s.load("job_XYZ").isEmpty());
         assertTrue(s.loadBatch("batch_/..").isEmpty());
