@@ -312,12 +312,22 @@ public class GenerationService {
                         processor -> router.route(chain, request, requestId, processor, options));
             }
         };
-        if (noCache) {
-            // identical no-cache requests in flight share one generation; the ones that joined are HITs
-            return cache.refresh(hash, produce)
-                    .thenApply(a -> new Generation(a.generation(), a.source() == ResultCache.Source.HIT, hash));
-        }
-        return cache.get(hash, produce)
+        java.util.concurrent.atomic.AtomicBoolean produced = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.function.Supplier<CompletableFuture<CachedGeneration>> tracked = () -> {
+            produced.set(true);
+            return produce.get();
+        };
+        // identical no-cache requests in flight share one generation; the ones that joined are HITs
+        CompletableFuture<ResultCache.Answer> answer = noCache ? cache.refresh(hash, tracked) : cache.get(hash, tracked);
+        return answer.exceptionallyCompose(error -> {
+                    // This request joined the generation of another one with the same request hash (an
+                    // asynchronous job), and that job was cancelled, or parked while Redis was down: this
+                    // request was not, so it gets a generation of its own (once), not the job's ending.
+                    if (!produced.get() && !draining.active() && ProviderCall.unwrap(error) instanceof WalkCancelledException) {
+                        return noCache ? cache.refresh(hash, produce) : cache.get(hash, produce);
+                    }
+                    return CompletableFuture.failedFuture(error);
+                })
                 .thenApply(a -> new Generation(a.generation(), a.source() == ResultCache.Source.HIT, hash));
     }
 

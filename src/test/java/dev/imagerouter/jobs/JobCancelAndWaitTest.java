@@ -124,4 +124,27 @@ class JobCancelAndWaitTest extends SandboxHttpTest {
         Map<String, Object> later = awaitEnd(queued);
         assertEquals("leonardo-phoenix", ((Map<?, ?>) ((Map<?, ?>) later.get("result")).get("router")).get("provider"));
     }
+
+    @Test
+    void aSynchronousRequestThatJoinedAQueuedJob_getsItsOwnGeneration_whenTheJobIsCancelled() throws Exception {
+        String running = create("holds the slot for a while");
+        await().atMost(Duration.ofSeconds(5)).until(() -> stats.leonardoCreates() == 1);
+        String body = "{\"prompt\":\"" + prompt("asked twice") + "\"}";
+        ApiClient.Response job = api.generate(body, "Prefer", "respond-async");
+        assertEquals(202, job.status(), job.text());
+        String queued = (String) job.json().get("id");
+        assertEquals("queued", api.get("/v1/images/jobs/" + queued).json().get("status"));
+        // the same request, synchronously: it joins the queued job's generation (one flight per request hash)
+        java.util.concurrent.CompletableFuture<ApiClient.Response> sync =
+                java.util.concurrent.CompletableFuture.supplyAsync(() -> api.generate(body));
+        await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(2)).until(() -> !sync.isDone());
+        ApiClient.Response cancelled = api.send(api.request("/v1/images/jobs/" + queued).DELETE().build());
+        assertEquals(200, cancelled.status(), cancelled.text());
+
+        ApiClient.Response answer = sync.get(30, java.util.concurrent.TimeUnit.SECONDS);
+        assertEquals(200, answer.status(), answer.text()); // its own generation, not the job's cancellation (was a 500)
+        assertEquals(Boolean.FALSE, answer.router().get("cached"), answer.text());
+        assertEquals("cancelled", api.get("/v1/images/jobs/" + queued).json().get("status"));
+        assertEquals("succeeded", awaitEnd(running).get("status"));
+    }
 }
