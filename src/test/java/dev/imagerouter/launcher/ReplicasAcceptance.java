@@ -107,6 +107,10 @@ abstract class ReplicasAcceptance {
         env.put("REDIS_URI", redis.uri());
         env.put("ROUTER_REPLICA_ID", "replica-" + (index + 1));
         env.put("ROUTER_REDIS_LEASE_TTL", LEASE_TTL);
+        // A Redis operation slower than router.redis.timeout (500 ms) falls back to per-replica state by
+        // design; on a machine loaded by the rest of the suite that would let each replica hold the account's
+        // 10 jobs on its own. These tests check the shared limits, so a slow answer is waited for.
+        env.put("ROUTER_REDIS_TIMEOUT", "5s");
         env.put("ROUTER_PROVIDERS_LEONARDO_PHOENIX_POLL_INITIAL_DELAY", "100ms");
         env.put("ROUTER_PROVIDERS_LEONARDO_PHOENIX_POLL_MAX_DELAY", "200ms");
         // OpenAI's tier-1 limit (5 a minute) widened: the requests beyond Leonardo's 10 shared slots go there

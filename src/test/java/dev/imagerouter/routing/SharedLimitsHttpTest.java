@@ -27,8 +27,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class SharedLimitsHttpTest extends SandboxHttpTest {
 
     private static final RedisServer REDIS = startRedis();
-    private static final String SLOTS = "limits-test:limits:leonardo-phoenix:slots";
-    private static final String CREATES = "limits-test:limits:leonardo-phoenix:creates";
+    private static final String SLOTS = "limits-test:limits:LEONARDO_API_KEY:slots"; // the account: ProviderConfig.limitKey()
+    private static final String CREATES = "limits-test:limits:LEONARDO_API_KEY:creates";
 
     private static RedisServer startRedis() {
         try {
