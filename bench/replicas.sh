@@ -10,6 +10,7 @@
 #           provider's shared slot and create permit, reserves and settles the spend in Redis; p50/p99
 #           and the router's CPU per request. OpenAI first in the chain (no polling).
 # Each router start is warmed up until its JIT is quiet (hits, then misses; at most WARM_MAX, 120 s).
+# With Redis it also prints what Redis did per request: commands (INFO stats) and redis-server's CPU.
 # Usage: bench/replicas.sh [seconds] [rounds]      (env: HIT_CONNECTIONS=32 MISS_RATE=100)
 source "$(dirname "$0")/common.sh"
 require_jar
@@ -21,10 +22,18 @@ HIT_CONNECTIONS=${HIT_CONNECTIONS:-32}
 MISS_RATE=${MISS_RATE:-100}
 export WARM_MAX=${WARM_MAX:-120}
 
+redis_commands() { redis-cli -p "$REDIS_PORT" info stats | awk -F: '/^total_commands_processed/ {print $2+0}'; }
+# redis_per_request <commands-before> <ticks-before> <requests>: Redis commands and redis-server CPU per request
+redis_per_request() {
+  local c1 t1; c1=$(redis_commands); t1=$(cpu_ticks "$REDIS_PID")
+  echo "redis_commands_per_request $(awk -v a="$1" -v b="$c1" -v n="$3" 'BEGIN {printf "%.2f", (b - a - 1) / n}')," \
+    "redis_cpu_us_per_request $(cpu_per_request "$2" "$t1" "$3")"
+}
 REDIS_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 mkdir -p "$WORK/redis"
 redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no --dir "$WORK/redis" > "$WORK/redis.log" 2>&1 &
-PIDS+=($!)
+REDIS_PID=$!
+PIDS+=($REDIS_PID)
 until redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1; do sleep 0.05; done
 
 start_emulator 0ms 100ms 200ms
@@ -54,23 +63,26 @@ for round in $(seq 1 "$ROUNDS"); do
       echo "# hits warm-up ${waited}s: $((after - before)) JIT compilations in the last step" >&2
       if [ $((after - before)) -lt "${WARM_QUIET:-40}" ] || [ "$waited" -ge "$WARM_MAX" ]; then break; fi
     done
+    c0=$(redis_commands); t0=$(cpu_ticks "$REDIS_PID")
     r0=$(cpu_ticks "$ROUTER_PID")
     out=$(wrk -t1 -c"$HIT_CONNECTIONS" -d"${DURATION}s" --latency -s "$BENCH_DIR/post.lua" "$URL")
     r1=$(cpu_ticks "$ROUTER_PID")
     requests=$(echo "$out" | awk '/requests in/ {print $1}')
     echo "hits $mode: $(echo "$out" | awk '/Requests\/sec/ {print $2}') req/s," \
       "p50 $(echo "$out" | awk '$1=="50%" {print $2}'), p99 $(echo "$out" | awk '$1=="99%" {print $2}')," \
-      "router_cpu_us_per_request $(cpu_per_request "$r0" "$r1" "$requests")$(echo "$out" | grep -E 'Non-2xx|Socket errors' | tr '\n' ' ')" \
-      | tee -a "$WORK/summary"
+      "router_cpu_us_per_request $(cpu_per_request "$r0" "$r1" "$requests"), $(redis_per_request "$c0" "$t0" "$requests")" \
+      "$(echo "$out" | grep -E 'Non-2xx|Socket errors' | tr '\n' ' ')" | tee -a "$WORK/summary"
     body="$WORK/miss-$mode-$round.json"
     echo "{\"prompt\":\"replicas bench $mode $round $$ {seq}\",\"size\":\"1024x1024\",\"quality\":\"low\"}" > "$body"
     warm_up "$ROUTER_PID" "$URL" "$body" "$MISS_RATE" "$AUTH"
     echo "{\"prompt\":\"replicas bench measured $mode $round $$ {seq}\",\"size\":\"1024x1024\",\"quality\":\"low\"}" > "$body"
+    c0=$(redis_commands); t0=$(cpu_ticks "$REDIS_PID")
     r0=$(cpu_ticks "$ROUTER_PID")
     line=$(loadgen rate "$URL" "$body" "$MISS_RATE" "$DURATION" "$AUTH")
     r1=$(cpu_ticks "$ROUTER_PID")
     total=$((MISS_RATE * (DURATION + 3)))
-    echo "misses $mode: ${line%\}},\"router_cpu_us\":$(cpu_per_request "$r0" "$r1" "$total")}" | tee -a "$WORK/summary"
+    echo "misses $mode: ${line%\}},\"router_cpu_us\":$(cpu_per_request "$r0" "$r1" "$total")}, $(redis_per_request "$c0" "$t0" "$total")" \
+      | tee -a "$WORK/summary"
     stop_router
   done
 done
