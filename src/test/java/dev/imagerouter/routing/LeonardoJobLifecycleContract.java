@@ -136,10 +136,14 @@ abstract class LeonardoJobLifecycleContract extends SandboxHttpTest {
         assertEquals(1, activeJobs(), "the accepted job is still tracked after the fallback answered");
 
         awaitNoJobs();
-        assertEquals(unusedBefore + 1, paid(subject, "false"), "the late job was paid and its image not used");
-        assertTrue(budgets.spentToday(subject, "CREDITS").compareTo(spentBefore) > 0,
-                "a paid job whose attempt failed counts in today's spend");
-        assertEquals(0, budgets.reservedToday(subject, "CREDITS").signum(), "its reservation was settled, not left hanging");
+        // the job ends before its late images are stored and counted (on a storage worker)
+        await().atMost(Duration.ofSeconds(15)).untilAsserted(() ->
+                assertEquals(unusedBefore + 1, paid(subject, "false"), "the late job was paid and its image not used"));
+        await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> {
+            assertTrue(budgets.spentToday(subject, "CREDITS").compareTo(spentBefore) > 0,
+                    "a paid job whose attempt failed counts in today's spend");
+            assertEquals(0, budgets.reservedToday(subject, "CREDITS").signum(), "its reservation was settled, not left hanging");
+        });
         long polls = stats.leonardoPolls();
 
         ApiClient.Response again = api.generate(body);
@@ -161,7 +165,8 @@ abstract class LeonardoJobLifecycleContract extends SandboxHttpTest {
         assertTrue(first.status() >= 500, first.text());
 
         awaitNoJobs();
-        assertEquals(usedBefore + 1, paid(subject, "true"), "the late image became the cached result");
+        await().atMost(Duration.ofSeconds(15)).untilAsserted(() ->
+                assertEquals(usedBefore + 1, paid(subject, "true"), "the late image became the cached result"));
         ApiClient.Response again = api.generate(body);
         assertEquals(200, again.status(), again.text());
         assertEquals("HIT", again.header("X-Router-Cache"));
