@@ -20,7 +20,9 @@ import jakarta.inject.Singleton;
  *   <li>a FAIL row for CONTENT_REJECTED → 400 {@code content_policy_violation}</li>
  *   <li>another FAIL row → 502 with the provider's failure kind as {@code code}</li>
  *   <li>every called provider RATE_LIMITED → 429 {@code rate_limit_exceeded} with {@code Retry-After}</li>
- *   <li>every provider skipped (circuits open, credits, ...) → 503 {@code no_provider_available}</li>
+ *   <li>every provider skipped (circuits open, credits, budget, bulkhead full) → 503 {@code no_provider_available},
+ *       the message naming each provider's skip reason; {@code Retry-After} 1 s when every provider was
+ *       only busy ({@code BULKHEAD_FULL}), else 30 s</li>
  *   <li>otherwise → 502 {@code all_providers_failed}</li>
  * </ul>
  * A request no provider of the chain can serve as asked (e.g. a transparent background) is 400
@@ -120,9 +122,17 @@ public final class ApiErrorHandlers {
                 outcome = "rate_limited";
             }
             case ALL_SKIPPED -> {
-                api = new ApiException(HttpStatus.SERVICE_UNAVAILABLE, "No provider is available now (circuits open, "
-                        + "credits or budget exhausted).", "server_error", null, "no_provider_available",
-                        java.util.Map.of("Retry-After", "30"), trail);
+                // why each provider was skipped, e.g. "openai-gpt-image-2: BULKHEAD_FULL"; every one busy
+                // (its concurrent jobs all held) frees within seconds, anything else (an open circuit, no
+                // credits, a spent budget) not before a probe or the next day
+                String reasons = e.attempts().stream()
+                        .map(a -> a.provider() + ": " + (a.reason() == null ? "SKIPPED" : a.reason()))
+                        .collect(java.util.stream.Collectors.joining(", "));
+                boolean allBusy = !e.attempts().isEmpty() && e.attempts().stream()
+                        .allMatch(a -> dev.imagerouter.routing.Router.BULKHEAD_FULL.equals(a.reason()));
+                api = new ApiException(HttpStatus.SERVICE_UNAVAILABLE, "No provider is available now (" + reasons + ").",
+                        "server_error", null, "no_provider_available",
+                        java.util.Map.of("Retry-After", allBusy ? "1" : "30"), trail);
                 outcome = "unavailable";
             }
             default -> {

@@ -167,7 +167,7 @@ final class ProviderCall {
         Bulkhead bulkhead = handle.resilience().bulkhead();
         if (!bulkhead.tryAcquirePermission()) {
             breaker.releasePermission();
-            return skip(handle, FailureKind.SKIPPED, "BULKHEAD_FULL", onAttempt);
+            return skip(handle, FailureKind.SKIPPED, Router.BULKHEAD_FULL, onAttempt);
         }
         return queues.limits().acquire(handle, true).thenCompose(admission -> {
             if (admission instanceof SharedLimits.Granted granted) {
@@ -268,7 +268,7 @@ final class ProviderCall {
         Bulkhead bulkhead = handle.resilience().bulkhead();
         if (!slotHeld && !bulkhead.tryAcquirePermission()) {
             breaker.releasePermission();
-            return skip(handle, FailureKind.SKIPPED, "BULKHEAD_FULL", onAttempt);
+            return skip(handle, FailureKind.SKIPPED, Router.BULKHEAD_FULL, onAttempt);
         }
         CompletableFuture<Optional<SpendReservations.Reservation>> reserving = reservations.reserveAsync(handle, request);
         if (reserving.isDone() && !reserving.isCompletedExceptionally()) { // decided here (no shared spend): go on in place

@@ -47,6 +47,8 @@ public final class Router {
     private static final Logger LOG = LoggerFactory.getLogger(Router.class);
     /** Trail reason prefix of a provider that cannot serve the request as asked (see {@link ImageProvider#unsupported}). */
     public static final String UNSUPPORTED = "UNSUPPORTED";
+    /** Trail reason of a provider skipped because all its concurrent jobs (its bulkhead, or the account's shared slots) are held. */
+    public static final String BULKHEAD_FULL = "BULKHEAD_FULL";
 
     private final ProviderCall providerCall;
     private final List<RoutingListener> listeners;

@@ -192,7 +192,7 @@ public final class SharedLimits {
                 .<Admission>thenApply(reply -> switch (String.valueOf(reply.get(0))) {
                     case "ok" -> new Granted(new Slot(this, leases.adopt(SharedOperation.PROVIDER_LIMITS, slots, token, true),
                             countCreate ? creates : ""));
-                    case "slots" -> new Refused("BULKHEAD_FULL", 0);
+                    case "slots" -> new Refused(Router.BULKHEAD_FULL, 0);
                     default -> new Refused("RATE_LIMITER", ((Number) reply.get(1)).longValue());
                 })
                 .exceptionally(e -> new Unavailable());

@@ -141,10 +141,42 @@ class HealthHttpTest extends SandboxHttpTest {
             ApiClient.Response none = api.generate("{\"prompt\":\"" + prompt("no provider") + "\"}");
             assertEquals(503, none.status(), none.text());
             assertEquals("no_provider_available", none.error().get("code"));
+            for (ProviderHandle p : chain) {
+                assertTrue(((String) none.error().get("message")).contains(p.name() + ": circuit breaker OPEN"), none.text());
+            }
+            assertEquals("30", none.header("Retry-After"), "an open circuit stays open for wait-in-open");
             assertEquals(200, api.generate(cachedBody).status());
             assertEquals(200, api.get((String) cached.data().get(0).get("url")).status());
         } finally {
             chain.forEach(p -> p.resilience().circuitBreaker().transitionToClosedState());
+        }
+    }
+
+    @Test
+    void everyProviderBusy_is503_namingTheReasons_andRetryAfterOneSecond() {
+        List<ProviderHandle> chain = runtime.chain().providers();
+        Map<ProviderHandle, Integer> held = new java.util.HashMap<>();
+        try {
+            for (ProviderHandle p : chain) {   // hold every concurrent-job slot, as jobs in flight would
+                int n = 0;
+                while (p.resilience().bulkhead().tryAcquirePermission()) {
+                    n++;
+                }
+                held.put(p, n);
+            }
+            ApiClient.Response busy = api.generate("{\"prompt\":\"" + prompt("every provider busy") + "\"}");
+            assertEquals(503, busy.status(), busy.text());
+            assertEquals("no_provider_available", busy.error().get("code"));
+            for (ProviderHandle p : chain) {
+                assertTrue(((String) busy.error().get("message")).contains(p.name() + ": BULKHEAD_FULL"), busy.text());
+            }
+            assertEquals("1", busy.header("Retry-After"), "a slot frees when a job ends: retry soon");
+        } finally {
+            held.forEach((p, n) -> {
+                for (int i = 0; i < n; i++) {
+                    p.resilience().bulkhead().onComplete();
+                }
+            });
         }
     }
 
