@@ -1,17 +1,15 @@
 package dev.imagerouter.credits;
 
+import dev.imagerouter.storage.DayFiles;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.math.BigDecimal;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.util.HashMap;
@@ -48,13 +46,13 @@ final class SpendJournal {
         t.setDaemon(true);
         return t;
     });
-    private LocalDate openDay;
-    private FileChannel channel;
+    private final DayFiles files;
     private boolean warned;
 
     /** A journal in {@code dir} (created when first written). */
     SpendJournal(Path dir) {
         this.dir = dir;
+        this.files = new DayFiles(dir, ".tsv");
     }
 
     /** The directory of the day files. */
@@ -64,7 +62,7 @@ final class SpendJournal {
 
     /** The file of {@code day}. */
     Path file(LocalDate day) {
-        return dir.resolve(day + ".tsv");
+        return files.file(day);
     }
 
     /**
@@ -124,14 +122,9 @@ final class SpendJournal {
         byte[] line = (at + "\t" + provider + "\t" + unit + "\t" + amount.toPlainString() + "\n")
                 .getBytes(StandardCharsets.UTF_8);
         try {
-            FileChannel ch = channel(day);
-            ByteBuffer buffer = ByteBuffer.wrap(line);
-            while (buffer.hasRemaining()) {
-                ch.write(buffer);
-            }
+            files.append(day, line);
             warned = false;
         } catch (IOException | RuntimeException e) {
-            closeQuietly();
             if (!warned) {
                 warned = true;
                 LOG.warn("spend journal {} cannot be written; today's spend is kept in memory only: {}", file(day), e.toString());
@@ -150,53 +143,8 @@ final class SpendJournal {
             Thread.currentThread().interrupt();
         }
         synchronized (this) {
-            closeQuietly();
+            files.close();
         }
     }
 
-    private FileChannel channel(LocalDate day) throws IOException {
-        if (channel != null && day.equals(openDay)) {
-            return channel;
-        }
-        closeQuietly();
-        Files.createDirectories(dir);
-        Path file = file(day);
-        FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
-        try {
-            if (endsTorn(file)) {
-                ch.write(ByteBuffer.wrap(new byte[]{'\n'}));
-            }
-        } catch (IOException | RuntimeException e) {
-            ch.close();
-            throw e;
-        }
-        channel = ch;
-        openDay = day;
-        return ch;
-    }
-
-    /** Whether the file is non-empty and its last byte is not a newline. */
-    private static boolean endsTorn(Path file) throws IOException {
-        try (FileChannel r = FileChannel.open(file, StandardOpenOption.READ)) {
-            long size = r.size();
-            if (size == 0) {
-                return false;
-            }
-            ByteBuffer last = ByteBuffer.allocate(1);
-            r.read(last, size - 1);
-            return last.get(0) != '\n';
-        }
-    }
-
-    private void closeQuietly() {
-        if (channel != null) {
-            try {
-                channel.close();
-            } catch (IOException ignored) {
-                // nothing to keep
-            }
-            channel = null;
-            openDay = null;
-        }
-    }
 }

@@ -1,5 +1,6 @@
 package dev.imagerouter.history;
 
+import dev.imagerouter.storage.DayFiles;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,13 +49,13 @@ final class HistoryJournal {
     private static final int BLOCK = 64 * 1024;
 
     private final Path dir;
-    private LocalDate openDay;
-    private FileChannel channel;
+    private final DayFiles files;
     private boolean warned;
 
     /** A journal in {@code dir} (created when first written). */
     HistoryJournal(Path dir) {
         this.dir = dir;
+        this.files = new DayFiles(dir, ".jsonl");
     }
 
     Path dir() {
@@ -63,7 +64,7 @@ final class HistoryJournal {
 
     /** The file of {@code day}. */
     Path file(LocalDate day) {
-        return dir.resolve(day + ".jsonl");
+        return files.file(day);
     }
 
     /**
@@ -80,18 +81,12 @@ final class HistoryJournal {
         byte[] bytes = Arrays.copyOf(line, line.length + 1);
         bytes[line.length] = '\n';
         try {
-            boolean fresh = channel == null || !day.equals(openDay);
-            FileChannel ch = channel(day);
-            ByteBuffer buffer = ByteBuffer.wrap(bytes);
-            while (buffer.hasRemaining()) {
-                ch.write(buffer);
-            }
+            boolean fresh = files.append(day, bytes);
             warned = false;
             if (fresh) {
                 opened.run();
             }
         } catch (IOException | RuntimeException e) {
-            closeQuietly();
             if (!warned) {
                 warned = true;
                 LOG.warn("generation history {} cannot be written; entries are kept in memory only: {}", file(day), e.toString());
@@ -144,7 +139,7 @@ final class HistoryJournal {
 
     /** Closes the open file. */
     void close() {
-        closeQuietly();
+        files.close();
     }
 
     private record Day(LocalDate date, Path file) {
@@ -211,49 +206,4 @@ final class HistoryJournal {
         return out;
     }
 
-    private FileChannel channel(LocalDate day) throws IOException {
-        if (channel != null && day.equals(openDay)) {
-            return channel;
-        }
-        closeQuietly();
-        Files.createDirectories(dir);
-        Path file = file(day);
-        FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
-        try {
-            if (endsTorn(file)) {
-                ch.write(ByteBuffer.wrap(new byte[]{'\n'}));
-            }
-        } catch (IOException | RuntimeException e) {
-            ch.close();
-            throw e;
-        }
-        channel = ch;
-        openDay = day;
-        return ch;
-    }
-
-    /** Whether the file is non-empty and its last byte is not a newline. */
-    private static boolean endsTorn(Path file) throws IOException {
-        try (FileChannel r = FileChannel.open(file, StandardOpenOption.READ)) {
-            long size = r.size();
-            if (size == 0) {
-                return false;
-            }
-            ByteBuffer last = ByteBuffer.allocate(1);
-            r.read(last, size - 1);
-            return last.get(0) != '\n';
-        }
-    }
-
-    private void closeQuietly() {
-        if (channel != null) {
-            try {
-                channel.close();
-            } catch (IOException ignored) {
-                // nothing to keep
-            }
-            channel = null;
-            openDay = null;
-        }
-    }
 }

@@ -51,16 +51,16 @@ public class LeonardoController {
     private final LeonardoJobs jobs;
     private final SandboxScheduler scheduler;
     private final JsonMapper jsonMapper;
-    private final LeonardoWebhookSender webhooks;
+    private final LeonardoJobCreation creation;
 
     LeonardoController(SandboxState state, SandboxStats stats, LeonardoJobs jobs, SandboxScheduler scheduler, JsonMapper jsonMapper,
-                       LeonardoWebhookSender webhooks) {
+                       LeonardoJobCreation creation) {
         this.state = state;
         this.stats = stats;
         this.jobs = jobs;
         this.scheduler = scheduler;
         this.jsonMapper = jsonMapper;
-        this.webhooks = webhooks;
+        this.creation = creation;
     }
 
     /** {@code POST /generations}: 200 {@code {"sdGenerationJob":…}} or a Leonardo error. */
@@ -90,37 +90,7 @@ public class LeonardoController {
                 }
             }
             LeonardoRequest req = LeonardoValidator.validate(jsonMapper, body);
-            BigDecimal cost = state.settings().creditsPerImage().multiply(BigDecimal.valueOf(req.numImages()));
-            SandboxFault f = fault.orElse(null);
-            SandboxSettings settings = state.settings();
-            LeonardoJob.Outcome outcome = LeonardoFaults.outcome(f);
-            Optional<Duration> faultPending = LeonardoFaults.pendingPhase(f, state.providerTimeout(provider), settings);
-            // the pending bound, the debit and the draw are one decision: nothing is charged or drawn for a refused job
-            LeonardoSlots.Admission admission = state.leonardoSlots().admit(settings.leonardoLimits(),
-                    outcome == LeonardoJob.Outcome.NEVER, () -> state.leonardoAccount().debit(cost)
-                            .map(balance -> faultPending.orElseGet(() -> LeonardoJobs.drawPending(settings, state.random()))));
-            if (admission.status() == LeonardoSlots.Status.QUEUE_FULL) {
-                stats.leonardoQueueFull();
-                return done(LeonardoErrors.rateLimited());
-            }
-            if (admission.status() == LeonardoSlots.Status.NOT_CHARGED) {
-                return done(LeonardoErrors.notEnoughTokens());
-            }
-            LeonardoJob job = jobs.create(req, cost, outcome, f == SandboxFault.MALFORMED, admission.readyAtNanos(),
-                    LeonardoFaults.failingPolls(f));
-            if (f == SandboxFault.CDN_500) {
-                jobs.failCdnFetches(job.id(), LeonardoJobs.CDN_500_COUNT);
-            }
-            // a job that never completes is PENDING until the job store forgets it
-            stats.leonardoAccepted(job.outcome() == LeonardoJob.Outcome.NEVER
-                    ? System.nanoTime() + LeonardoJobs.RETENTION.toNanos() : job.readyAtNanos(),
-                    admission.processingAtStart(), req.prompt());
-            webhooks.schedule(job, SandboxHttp.baseUrl(request), request.getServerAddress().getPort(), state.settings());
-            MutableHttpResponse<byte[]> answer = SandboxHttp.raw(200, SandboxHttp.LEONARDO_JSON, LeonardoBodies.created(job));
-            if (f == SandboxFault.SLOW) {
-                return scheduler.<HttpResponse<?>>delayed(state.settings().slowDelay(), answer);
-            }
-            return done(answer);
+            return creation.create(request, req, fault.orElse(null), provider, LeonardoBodies::created);
         } catch (EmulatorException e) {
             return done(e.response());
         }

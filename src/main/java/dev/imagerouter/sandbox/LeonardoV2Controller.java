@@ -11,7 +11,6 @@ import io.micronaut.http.annotation.Get;
 import io.micronaut.http.annotation.Post;
 import io.micronaut.json.JsonMapper;
 
-import java.math.BigDecimal;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -52,16 +51,16 @@ public class LeonardoV2Controller {
     private final LeonardoJobs jobs;
     private final SandboxScheduler scheduler;
     private final JsonMapper jsonMapper;
-    private final LeonardoWebhookSender webhooks;
+    private final LeonardoJobCreation creation;
 
     LeonardoV2Controller(SandboxState state, SandboxStats stats, LeonardoJobs jobs, SandboxScheduler scheduler,
-                         JsonMapper jsonMapper, LeonardoWebhookSender webhooks) {
+                         JsonMapper jsonMapper, LeonardoJobCreation creation) {
         this.state = state;
         this.stats = stats;
         this.jobs = jobs;
         this.scheduler = scheduler;
         this.jsonMapper = jsonMapper;
-        this.webhooks = webhooks;
+        this.creation = creation;
     }
 
     /** {@code POST /generations}: 200 {@code {"generate":…}} or a Leonardo error. */
@@ -93,35 +92,7 @@ public class LeonardoV2Controller {
             }
             LeonardoV2Validator.Validated valid = LeonardoV2Validator.validate(jsonMapper, body);
             LeonardoRequest req = valid.request();
-            BigDecimal cost = state.settings().creditsPerImage().multiply(BigDecimal.valueOf(req.numImages()));
-            SandboxFault f = fault.orElse(null);
-            SandboxSettings settings = state.settings();
-            LeonardoJob.Outcome outcome = LeonardoFaults.outcome(f);
-            Optional<Duration> faultPending = LeonardoFaults.pendingPhase(f, state.providerTimeout(provider), settings);
-            LeonardoSlots.Admission admission = state.leonardoSlots().admit(settings.leonardoLimits(),
-                    outcome == LeonardoJob.Outcome.NEVER, () -> state.leonardoAccount().debit(cost)
-                            .map(balance -> faultPending.orElseGet(() -> LeonardoJobs.drawPending(settings, state.random()))));
-            if (admission.status() == LeonardoSlots.Status.QUEUE_FULL) {
-                stats.leonardoQueueFull();
-                return done(LeonardoErrors.rateLimited());
-            }
-            if (admission.status() == LeonardoSlots.Status.NOT_CHARGED) {
-                return done(LeonardoErrors.notEnoughTokens());
-            }
-            LeonardoJob job = jobs.create(req, cost, outcome, f == SandboxFault.MALFORMED, admission.readyAtNanos(),
-                    LeonardoFaults.failingPolls(f));
-            if (f == SandboxFault.CDN_500) {
-                jobs.failCdnFetches(job.id(), LeonardoJobs.CDN_500_COUNT);
-            }
-            stats.leonardoAccepted(job.outcome() == LeonardoJob.Outcome.NEVER
-                    ? System.nanoTime() + LeonardoJobs.RETENTION.toNanos() : job.readyAtNanos(),
-                    admission.processingAtStart(), req.prompt());
-            webhooks.schedule(job, SandboxHttp.baseUrl(request), request.getServerAddress().getPort(), state.settings());
-            MutableHttpResponse<byte[]> answer = SandboxHttp.raw(200, SandboxHttp.LEONARDO_JSON, LeonardoBodies.createdV2(job));
-            if (f == SandboxFault.SLOW) {
-                return scheduler.<HttpResponse<?>>delayed(state.settings().slowDelay(), answer);
-            }
-            return done(answer);
+            return creation.create(request, req, fault.orElse(null), provider, LeonardoBodies::createdV2);
         } catch (EmulatorException e) {
             return done(e.response());
         }

@@ -27,16 +27,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @MicronautTest
 class SharedClientStateHttpTest extends SandboxHttpTest {
 
-    private static final RedisServer REDIS = startRedis();
+    private static final RedisServer REDIS = RedisServer.forTestClass();
     private static final String PREFIX = "clients-test:";
-
-    private static RedisServer startRedis() {
-        try {
-            return RedisServer.onFreePort();
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
-    }
 
     @AfterAll
     static void stopRedis() throws Exception {

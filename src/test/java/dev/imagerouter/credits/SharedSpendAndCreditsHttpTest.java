@@ -32,20 +32,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @MicronautTest
 class SharedSpendAndCreditsHttpTest extends SandboxHttpTest {
 
-    private static final RedisServer REDIS = startRedis();
+    private static final RedisServer REDIS = RedisServer.forTestClass();
     private static final String PREFIX = "spend-test:";
     private static final String FIELD = "leonardo-phoenix\tCREDITS";
 
     @Inject
     CreditMonitor credits;
-
-    private static RedisServer startRedis() {
-        try {
-            return RedisServer.onFreePort();
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
-    }
 
     @AfterAll
     static void stopRedis() throws Exception {

@@ -31,15 +31,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @MicronautTest
 class JobsRedisDownHttpTest extends SandboxHttpTest {
 
-    private static final RedisServer REDIS = startRedis();
-
-    private static RedisServer startRedis() {
-        try {
-            return RedisServer.onFreePort();
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
-    }
+    private static final RedisServer REDIS = RedisServer.forTestClass();
 
     @AfterAll
     static void stopRedis() throws Exception {

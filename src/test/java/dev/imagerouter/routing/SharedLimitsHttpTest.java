@@ -26,17 +26,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @MicronautTest
 class SharedLimitsHttpTest extends SandboxHttpTest {
 
-    private static final RedisServer REDIS = startRedis();
+    private static final RedisServer REDIS = RedisServer.forTestClass();
     private static final String SLOTS = "limits-test:limits:LEONARDO_API_KEY:slots"; // the account: ProviderConfig.limitKey()
     private static final String CREATES = "limits-test:limits:LEONARDO_API_KEY:creates";
-
-    private static RedisServer startRedis() {
-        try {
-            return RedisServer.onFreePort();
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
-    }
 
     @AfterAll
     static void stopRedis() throws Exception {

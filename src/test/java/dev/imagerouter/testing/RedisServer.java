@@ -52,6 +52,21 @@ public final class RedisServer implements AutoCloseable {
         return server;
     }
 
+    /**
+     * {@link #onFreePort()} for a test class's static field: a server that cannot start fails the
+     * class (IllegalStateException) instead of declaring checked exceptions. Close it in @AfterAll.
+     */
+    public static RedisServer forTestClass() {
+        try {
+            return onFreePort();
+        } catch (IOException e) {
+            throw new IllegalStateException("redis-server did not start: " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while redis-server started", e);
+        }
+    }
+
     /** The URI a router is given ({@code REDIS_URI}). */
     public String uri() {
         return "redis://127.0.0.1:" + port;
