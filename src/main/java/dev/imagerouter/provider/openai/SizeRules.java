@@ -29,6 +29,38 @@ public record SizeRules(List<int[]> fixed, int multipleOf, int maxEdge, double m
         fixed = List.copyOf(fixed);
     }
 
+    /**
+     * Equal when every rule and every fixed size is (sizes compared by their edges, not as array
+     * instances): a reload that reads the same {@code sizes:} keeps the running adapter
+     * (routing.ProviderRegistry compares provider settings).
+     */
+    @Override
+    public boolean equals(Object o) {
+        if (this == o) {
+            return true;
+        }
+        if (!(o instanceof SizeRules other) || fixed.size() != other.fixed.size()) {
+            return false;
+        }
+        for (int i = 0; i < fixed.size(); i++) {
+            if (!java.util.Arrays.equals(fixed.get(i), other.fixed.get(i))) {
+                return false;
+            }
+        }
+        return multipleOf == other.multipleOf && maxEdge == other.maxEdge
+                && Double.compare(maxAspectRatio, other.maxAspectRatio) == 0
+                && minPixels == other.minPixels && maxPixels == other.maxPixels;
+    }
+
+    @Override
+    public int hashCode() {
+        int h = java.util.Objects.hash(multipleOf, maxEdge, maxAspectRatio, minPixels, maxPixels);
+        for (int[] size : fixed) {
+            h = 31 * h + java.util.Arrays.hashCode(size);
+        }
+        return h;
+    }
+
     /** Reads {@code sizes:} of a provider file; problems go to the node's error list. */
     public static SizeRules read(ConfigNode provider) {
         ConfigNode node = provider.child("sizes");

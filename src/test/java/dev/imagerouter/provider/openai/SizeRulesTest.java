@@ -62,4 +62,17 @@ class SizeRulesTest {
         assertArrayEquals(new int[]{1024, 1536}, gptImage1.nearest(512, 900));
         assertArrayEquals(new int[]{1024, 1024}, gptImage1.nearest(700, 640));
     }
+
+    @Test
+    void equalRules_readTwice_areEqual_soAReloadKeepsTheAdapter() {
+        SizeRules a = new SizeRules(List.of(new int[]{1024, 1024}, new int[]{1536, 1024}), 0, 0, 0, 0, 0);
+        SizeRules b = new SizeRules(List.of(new int[]{1024, 1024}, new int[]{1536, 1024}), 0, 0, 0, 0, 0);
+        assertEquals(a, b, "the same sizes in new arrays");
+        assertEquals(a.hashCode(), b.hashCode());
+        assertTrue(!a.equals(new SizeRules(List.of(new int[]{1024, 1024}, new int[]{1024, 1536}), 0, 0, 0, 0, 0)),
+                "another size is another rule");
+        assertTrue(!a.equals(new SizeRules(List.of(new int[]{1024, 1024}), 0, 0, 0, 0, 0)), "fewer sizes");
+        assertTrue(!SizeRules.GPT_IMAGE_2.equals(new SizeRules(List.of(), 16, 3840, 3.0, 655_360L, 8_294_401L)));
+        assertEquals(SizeRules.GPT_IMAGE_2, new SizeRules(List.of(), 16, 3840, 3.0, 655_360L, 8_294_400L));
+    }
 }
