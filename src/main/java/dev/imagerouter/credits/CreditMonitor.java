@@ -48,7 +48,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *   add providers or change intervals apply within a second. Balance = apiSubscriptionTokens +
  *   apiPaidTokens, a decimal that may be fractional or negative.
  * - Between checks each paid generation (RoutingListener.onPaid: used or not, e.g. a job that
- *   completed after its attempt had timed out) lowers the balance by its reported cost
+ *   completed after its attempt had timed out) lowers the balance of every provider file on the
+ *   payer's account (ProviderConfig.limitKey(): Leonardo v1 and v2 files on one key) by its reported cost
  *   (cost.amount, or apiCreditCost), in whatever unit Leonardo reports it (credits, or USD on PAYG
  *   plans, where the balance is USD too). Anything else Leonardo charged is picked up by the next
  *   check. A QUOTA_EXHAUSTED failure triggers a check at once (at most one per 10 s).
@@ -181,11 +182,28 @@ public class CreditMonitor implements RoutingListener {
         if (!CreditSettings.reportsBalance(provider.config().type()) || cost.isEmpty()) {
             return;
         }
-        CreditSettings s = settings(provider);
-        state(provider.name()).spend(cost.get().amount(), s).ifPresent(t -> announce(provider.name(), t, s));
-        if (shared != null && shared.use()) {
-            shared.spend(provider.name(), cost.get().amount()); // the other replicas read it at their next check
+        // one account, one balance: a cost paid through any of its files (Leonardo v1 and v2 on one key)
+        // lowers the balance every file of that account watches, not only the payer's
+        for (ProviderHandle h : sameAccount(provider)) {
+            CreditSettings s = settings(h);
+            state(h.name()).spend(cost.get().amount(), s).ifPresent(t -> announce(h.name(), t, s));
+            if (shared != null && shared.use()) {
+                shared.spend(h.name(), cost.get().amount()); // the other replicas read it at their next check
+            }
         }
+    }
+
+    /** The provider and every other balance-reporting provider of the chain on its account ({@link ProviderConfig#limitKey()}). */
+    private List<ProviderHandle> sameAccount(ProviderHandle provider) {
+        List<ProviderHandle> out = new java.util.ArrayList<>();
+        out.add(provider);
+        String account = provider.config().limitKey();
+        for (ProviderHandle h : balanceProviders()) {
+            if (!h.name().equals(provider.name()) && account.equals(h.config().limitKey())) {
+                out.add(h);
+            }
+        }
+        return out;
     }
 
     @Override
