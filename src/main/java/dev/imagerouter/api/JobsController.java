@@ -221,6 +221,9 @@ public class JobsController {
         } catch (JobsFullException e) {
             limits.releaseImages(limitsName, reserved);
             throw AsyncJobs.full(e);
+        } catch (RuntimeException e) { // refused at once (e.g. shutting down): nothing was queued
+            limits.releaseImages(limitsName, reserved);
+            throw e;
         }
         created.whenComplete((list, error) -> {
             if (error != null) {

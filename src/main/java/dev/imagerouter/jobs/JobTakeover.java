@@ -30,7 +30,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *      provider's queue when Redis stays down for a renewal period);
  *   5. takes over the jobs of every replica whose lease expired (RedisJobStore.claimOrphans: one
  *      atomic claim per dead replica, so exactly one replica gets each job) and runs them as startup
- *      recovery would (JobService.adopt), oldest first.
+ *      recovery would (JobService.adopt), oldest first. Not within lease-ttl of a Redis outage this
+ *      replica saw (Redis down or failing, its own lease lapsed, Redis' data lost): an outage longer
+ *      than the TTL expires every replica's lease at once, and the live ones renew theirs within
+ *      lease-renew of Redis' return; claiming before then would take (and pay again for) jobs that
+ *      live replicas are still running.
  * A replica killed with kill -9 therefore has its jobs running elsewhere within lease-ttl + lease-renew
  * (25 s by default). A graceful shutdown gives its lease up at the end, so the others take over at
  * their next look instead of after the TTL (while it drains it renews its lease but takes nothing over).
@@ -55,6 +59,8 @@ public class JobTakeover {
     /** The data's epoch seen at the last renewal (null before the first). */
     private volatile String epoch;
     private volatile ScheduledFuture<?> schedule;
+    /** System.nanoTime() before which no orphans are claimed (lease-ttl after the last outage seen). */
+    private volatile long claimNotBefore = System.nanoTime();
 
     public JobTakeover(JobService jobs, Cluster cluster, RunningRouter runtime,
                        @Named("router-scheduler") ScheduledExecutorService scheduler,
@@ -85,11 +91,16 @@ public class JobTakeover {
      */
     private void round() {
         RedisJobStore store = jobs.shared().orElseThrow();
-        if (!cluster.up() || jobs.frozen() || !ticking.compareAndSet(false, true)) {
+        if (!cluster.up()) {
+            holdClaims();
+            return;
+        }
+        if (jobs.frozen() || !ticking.compareAndSet(false, true)) {
             return;
         }
         store.renewLease().whenComplete((renewal, error) -> {
             if (error != null) {
+                holdClaims();
                 ticking.set(false); // Redis went away (counted as a fallback): the next round tries again
                 return;
             }
@@ -115,6 +126,7 @@ public class JobTakeover {
             epoch = renewal.epoch();
             renewedOnce = true;
             if (lostData || lapsed) {
+                holdClaims();
                 int n = jobs.writeBackShared();
                 LOG.warn("jobs: {}; this replica's {} Redis job(s) are written again{}", lostData
                         ? "Redis lost its data (restarted without persistence)"
@@ -130,14 +142,23 @@ public class JobTakeover {
                 return; // shutting down: this replica starts nothing new, others take over
             }
             jobs.unparkShared();
+            if (System.nanoTime() - claimNotBefore < 0) {
+                return; // after an outage: the live replicas' leases are not all back yet
+            }
             for (RedisJobStore.Claimed claimed : store.claimOrphans()) {
                 jobs.adopt(claimed.jobs(), store, "taken over from replica " + LogText.escape(claimed.from())
                         + " (its lease expired)");
             }
         } catch (RuntimeException e) {
+            holdClaims();
             // Redis went away mid-round (counted as a fallback): the next round tries again
             LOG.debug("jobs: lease round not finished: {}", LogText.escape(e));
         }
+    }
+
+    /** No orphans are claimed for lease-ttl from now (an outage was seen: see the class comment). */
+    void holdClaims() {
+        claimNotBefore = System.nanoTime() + settings.leaseTtl().toNanos();
     }
 
     /**

@@ -271,6 +271,12 @@ final class S3Backend implements StoreBackend {
             throw failure("GET", key, e);
         } catch (SdkException e) {
             throw failure("GET", key, e);
+        } catch (S3StoreException e) {
+            throw e;
+        } catch (IOException e) {
+            // the body broke off after the headers (a reset, a stalled bucket): the bucket failed, not
+            // the record; unreadable-record handling would count it a miss and pay a provider again
+            throw new S3StoreException("GET " + key, "the response body broke off: " + e.getMessage(), e);
         }
     }
 

@@ -129,4 +129,35 @@ class JobsRedisDownHttpTest extends SandboxHttpTest {
             assertEquals("replica-z", REDIS.with(r -> r.hget("image-router:job:" + queued, "owner")));
         }
     }
+
+    @Test
+    void afterThisReplicasLeaseLapsed_itTakesNothingOverForALeaseTtl_soLiveReplicasCanRenewTheirs() {
+        await().atMost(Duration.ofSeconds(30)).until(() -> api.prometheusSample("image_router_redis_up") == 1.0);
+        try (LogCapture logs = new LogCapture()) {
+            String running = create("holds the slot again");
+            String queued = create("owned by a replica cut off with this one");
+            // Given replica-y owns the queued job, its lease still there
+            REDIS.with(r -> {
+                r.set("image-router:jobs:lease:replica-y", "1", io.lettuce.core.SetArgs.Builder.px(60_000));
+                r.hset("image-router:job:" + queued, "owner", "replica-y");
+                r.zrem("image-router:jobs:owned:down-test", queued);
+                r.zadd("image-router:jobs:owned:replica-y", 1.0, queued);
+                return r.sadd("image-router:jobs:owners", "replica-y");
+            });
+            await().atMost(Duration.ofSeconds(20)).until(() -> "succeeded".equals(status(running)));
+            // When an outage longer than the TTL ends: this replica finds its own lease gone ...
+            REDIS.with(r -> r.del("image-router:jobs:lease:down-test"));
+            await().atMost(Duration.ofSeconds(10)).until(() -> logs.lines().stream()
+                    .anyMatch(l -> l.contains("this replica's lease had expired")));
+            // ... and so does every other replica, which has not renewed yet
+            REDIS.with(r -> r.del("image-router:jobs:lease:replica-y"));
+            // Then for a while replica-y's job stays replica-y's (it may be alive and about to renew) ...
+            await().during(Duration.ofMillis(1000)).atMost(Duration.ofSeconds(2))
+                    .until(() -> "replica-y".equals(REDIS.with(r -> r.hget("image-router:job:" + queued, "owner"))));
+            // ... and once lease-ttl has passed without a renewal, replica-y is dead: its job is taken over and runs
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> "down-test".equals(REDIS.with(r -> r.hget("image-router:job:" + queued, "owner"))));
+            await().atMost(Duration.ofSeconds(20)).until(() -> "succeeded".equals(status(queued)));
+        }
+    }
 }
