@@ -173,11 +173,22 @@ public record JobRecord(String id, String client, @JsonProperty("request_id") St
 
     /**
      * The call to {@code calling} did not go out after all (its record could not be kept where other
-     * replicas read it): queued again, unless an earlier provider's accepted job still runs.
+     * replicas read it): queued again, unless an earlier provider's accepted job still runs. The job runs
+     * its chain again later, so every provider it already called without an answer that proves the call
+     * was refused (no HTTP status: a timeout or a broken connection; or a 2xx it could not read) joins
+     * {@link #interrupted()}: that call may have been accepted and paid, so the next run skips it
+     * (reason {@code INTERRUPTED}) instead of paying again. A refused call (429, 5xx, 4xx) may be tried again.
      */
     JobRecord notCalling(Instant now) {
+        Set<String> skip = new java.util.LinkedHashSet<>(interrupted);
+        for (Attempt a : attempts) {
+            boolean refused = a.httpStatus() != null && (a.httpStatus() < 200 || a.httpStatus() >= 300);
+            if (a.outcome() == Attempt.Outcome.FAILURE && !refused) {
+                skip.add(a.provider());
+            }
+        }
         return new JobRecord(id, client, requestId, accepted == null ? Status.QUEUED : status, created, now, requestHash,
-                request, attempts, null, accepted, interrupted, result, error, callback, batchId);
+                request, attempts, null, accepted, skip, result, error, callback, batchId);
     }
 
     JobRecord accepted(Accepted job, Instant now) {

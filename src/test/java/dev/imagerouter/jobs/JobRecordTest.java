@@ -57,4 +57,23 @@ class JobRecordTest {
         assertNull(r.calling());
         assertEquals(Set.of("openai-gpt-image-2"), r.interrupted());
     }
+
+    @Test
+    void aCallParkedAfterAnAmbiguousOne_runsAgainWithoutTheAmbiguousProvider() {
+        // Leonardo's create got no answer (it may have been accepted), the fallback's call waits for Redis and is parked
+        JobRecord ambiguous = queued().calling("leonardo-phoenix", NOW)
+                .attempt(new Attempt("leonardo-phoenix", Attempt.FAILURE, FailureKind.NETWORK, null, 30_000, "reset"), NOW)
+                .calling("openai-gpt-image-2", NOW)
+                .notCalling(NOW);
+        assertEquals(JobRecord.Status.QUEUED, ambiguous.status());
+        assertNull(ambiguous.calling());
+        assertEquals(Set.of("leonardo-phoenix"), ambiguous.interrupted(), "the next run does not create at Leonardo again");
+
+        // a call Leonardo refused (429) proved nothing was created: the next run may try it again
+        JobRecord refused = queued().calling("leonardo-phoenix", NOW)
+                .attempt(new Attempt("leonardo-phoenix", Attempt.FAILURE, FailureKind.RATE_LIMITED, 429, 5, "429"), NOW)
+                .calling("openai-gpt-image-2", NOW)
+                .notCalling(NOW);
+        assertEquals(Set.of(), refused.interrupted());
+    }
 }
